@@ -1,0 +1,149 @@
+"""Distribution files as an index lists them: the unit crosspin locks and installs.
+
+A :class:`DistFile` is what one link on a simple-API page (PEP 503/691)
+says about one wheel or sdist: where it is, its hashes, its Requires-Python,
+whether it is yanked, when it was uploaded and whether its core metadata is
+published beside it (PEP 658/714). It is shared by ``index`` (which makes
+them), ``resolver`` (which picks among them), ``lock`` and the writers.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Literal, Optional
+
+import attrs
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+__all__ = ["DistFile", "FileKind", "parse_filename"]
+
+FileKind = Literal["wheel", "sdist"]
+
+
+def parse_filename(
+    filename: str,
+) -> Optional[tuple[NormalizedName, Version, FileKind, frozenset[Tag]]]:
+    """Name, version, kind and wheel tags of a distribution filename.
+
+    Returns ``None`` for files that are neither a valid wheel nor an sdist
+    (``.exe`` installers, eggs, badly named files): indexes list those and
+    they are ignored, as pip ignores them.
+    """
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, tags = parse_wheel_filename(filename)
+            return name, version, "wheel", tags
+        if filename.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            return name, version, "sdist", frozenset()
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+@attrs.frozen(kw_only=True)
+class DistFile:
+    """One wheel or sdist on an index or in a find-links location.
+
+    ``hashes`` are ``(algorithm, hexdigest)`` pairs, sorted; ``yanked`` is
+    ``None`` when the file is not yanked, else the reason (possibly empty).
+    ``metadata_hashes`` is ``None`` when no PEP 658 ``.metadata`` file is
+    advertised, else the hashes advertised for it (possibly none).
+    """
+
+    filename: str
+    url: str
+    name: NormalizedName
+    version: Version
+    kind: FileKind
+    tags: frozenset[Tag] = frozenset()
+    hashes: tuple[tuple[str, str], ...] = ()
+    requires_python: Optional[SpecifierSet] = None
+    yanked: Optional[str] = None
+    upload_time: Optional[datetime.datetime] = None
+    size: Optional[int] = None
+    metadata_hashes: Optional[tuple[tuple[str, str], ...]] = None
+    index: str = ""
+
+    @classmethod
+    def from_link(
+        cls,
+        *,
+        filename: str,
+        url: str,
+        hashes: Mapping[str, str] | None = None,
+        requires_python: str | None = None,
+        yanked: str | None = None,
+        upload_time: datetime.datetime | None = None,
+        size: int | None = None,
+        metadata_hashes: Mapping[str, str] | None = None,
+        index: str = "",
+    ) -> Optional[DistFile]:
+        """Build from what a simple-API link says; ``None`` if not a distribution.
+
+        An unparsable ``requires_python`` is treated as absent (pip does the
+        same and warns).
+        """
+        parsed = parse_filename(filename)
+        if parsed is None:
+            return None
+        name, version, kind, tags = parsed
+        spec: Optional[SpecifierSet] = None
+        if requires_python and requires_python.strip():
+            try:
+                spec = SpecifierSet(requires_python)
+            except Exception:  # packaging raises InvalidSpecifier
+                spec = None
+        return cls(
+            filename=filename,
+            url=url,
+            name=name,
+            version=version,
+            kind=kind,
+            tags=tags,
+            hashes=tuple(sorted((hashes or {}).items())),
+            requires_python=spec,
+            yanked=yanked,
+            upload_time=upload_time,
+            size=size,
+            metadata_hashes=(
+                None if metadata_hashes is None else tuple(sorted(metadata_hashes.items()))
+            ),
+            index=index,
+        )
+
+    @property
+    def hash_dict(self) -> dict[str, str]:
+        """``hashes`` as a dict."""
+        return dict(self.hashes)
+
+    @property
+    def sha256(self) -> Optional[str]:
+        """The sha256 hexdigest, when the index gave one."""
+        return self.hash_dict.get("sha256")
+
+    @property
+    def is_wheel(self) -> bool:
+        """Whether this is a wheel (else an sdist)."""
+        return self.kind == "wheel"
+
+    @property
+    def is_yanked(self) -> bool:
+        """Whether the index marks this file yanked (PEP 592)."""
+        return self.yanked is not None
+
+    @property
+    def canonical_name(self) -> NormalizedName:
+        """The project name, normalised."""
+        return canonicalize_name(self.name)

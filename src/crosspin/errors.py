@@ -1,0 +1,252 @@
+"""Every exception crosspin raises on purpose.
+
+All of them derive from :class:`CrosspinError`, so the CLI can turn any of
+them into one ``error:`` line, an optional ``hint:`` line and an exit code,
+without a traceback. Subclasses carry structured fields (file, line,
+package, environments, url) and build their message in one place.
+
+Exception tree::
+
+    CrosspinError
+    ├── UsageError                 bad command-line options (exit 2)
+    ├── InputError                 bad requirement/config lines, collected (exit 2)
+    ├── LockFileError              an unreadable or invalid lockfile (exit 2)
+    ├── IndexFetchError            an index or file could not be fetched (exit 1)
+    │   └── OfflineCacheMiss       --offline and the cache lacks an answer
+    ├── MetadataError              a distribution's metadata is unusable
+    ├── BuildError                 an sdist or local project failed to build
+    ├── ResolutionError            no set of versions satisfies the inputs
+    │   └── NotInstallableError    a needed package has no installable file
+    ├── MatrixError                an environment outside the lock's matrix
+    ├── HashMismatchError          a downloaded file has the wrong hash
+    └── SyncError                  installing or uninstalling failed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+__all__ = [
+    "BuildError",
+    "CrosspinError",
+    "HashMismatchError",
+    "IndexFetchError",
+    "InputError",
+    "LockFileError",
+    "MatrixError",
+    "MetadataError",
+    "NotInstallableError",
+    "OfflineCacheMiss",
+    "Problem",
+    "ResolutionError",
+    "SyncError",
+    "UsageError",
+]
+
+
+class CrosspinError(Exception):
+    """Root of all errors raised from crosspin's own code.
+
+    ``message`` is one line for the user; ``hint`` says what to do about it.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(CrosspinError):
+    """The command line asks for something contradictory or malformed."""
+
+    exit_code = 2
+
+
+@attrs.frozen(kw_only=True)
+class Problem:
+    """One problem in an input file, with where it is.
+
+    ``location`` is ``file:line`` for line-based files or ``file: key.path``
+    for TOML, so the user can jump straight to it.
+    """
+
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+class InputError(CrosspinError):
+    """One or more input lines are invalid; all are reported together."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Iterable[Problem], *, hint: str | None = None) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        if len(self.problems) == 1:
+            message = str(self.problems[0])
+        else:
+            lines = "\n".join(f"  {p}" for p in self.problems)
+            message = f"{len(self.problems)} problems in the input:\n{lines}"
+        super().__init__(message, hint=hint or "fix the line(s) named above and run again")
+
+
+class LockFileError(CrosspinError):
+    """A lockfile (requirements.txt or pylock.toml) cannot be used."""
+
+    exit_code = 2
+
+    def __init__(
+        self, path: str, reason: str, *, key: str | None = None, hint: str | None = None
+    ) -> None:
+        self.path = path
+        self.key = key
+        self.reason = reason
+        where = f"{path}: {key}" if key else path
+        super().__init__(
+            f"{where}: {reason}",
+            hint=hint or "regenerate the lock with 'crosspin compile' or fix it by hand",
+        )
+
+
+class IndexFetchError(CrosspinError):
+    """An index page, metadata file or distribution could not be fetched."""
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.reason = reason
+        status_text = f"HTTP {status}: " if status is not None else ""
+        super().__init__(
+            f"cannot fetch {url}: {status_text}{reason}",
+            hint=hint or "check the index URL, your network and credentials",
+        )
+
+
+class OfflineCacheMiss(IndexFetchError):
+    """``--offline`` was given and the cache has no answer for a URL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            url,
+            "not in the cache and --offline forbids the network",
+            hint="run once without --offline to fill the cache",
+        )
+
+
+class MetadataError(CrosspinError):
+    """A distribution's metadata is missing or cannot be parsed."""
+
+    def __init__(self, package: str, reason: str, *, url: str | None = None) -> None:
+        self.package = package
+        self.url = url
+        where = f" ({url})" if url else ""
+        super().__init__(
+            f"bad metadata for {package}{where}: {reason}",
+            hint="the package's metadata is broken; exclude this version with a constraint",
+        )
+
+
+class BuildError(CrosspinError):
+    """Building an sdist or a local project (or its metadata) failed."""
+
+    def __init__(self, package: str, reason: str) -> None:
+        self.package = package
+        super().__init__(
+            f"cannot build {package}: {reason}",
+            hint="pin a version that has wheels, or install the build requirements",
+        )
+
+
+class ResolutionError(CrosspinError):
+    """No set of versions satisfies the inputs in some environments.
+
+    ``chains`` are the conflicting requirement chains from the roots, one
+    per line, e.g. ``-r requirements.in -> a==1.0 -> b<2``.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        environments: Sequence[str] = (),
+        chains: Sequence[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        self.environments = tuple(environments)
+        self.chains = tuple(chains)
+        self.reason = reason
+        where = f" for {_summarise(self.environments)}" if self.environments else ""
+        message = f"no solution{where}: {reason}"
+        if self.chains:
+            message += "\n" + "\n".join(f"  {c}" for c in self.chains)
+        super().__init__(
+            message,
+            hint=hint or "relax the conflicting requirements, or narrow the matrix",
+        )
+
+
+class NotInstallableError(ResolutionError):
+    """A needed package has no version installable in some environments."""
+
+    def __init__(self, package: str, environments: Sequence[str], *, reason: str = "") -> None:
+        self.package = package
+        detail = f" ({reason})" if reason else ""
+        super().__init__(
+            f"no version of {package} can be installed{detail}",
+            environments=environments,
+            hint=(
+                "narrow the matrix (--python/--platform or [tool.crosspin]) "
+                "or allow source builds"
+            ),
+        )
+
+
+class MatrixError(CrosspinError):
+    """The target environment is not one that the lock covers."""
+
+    def __init__(self, environment: str, matrix: str) -> None:
+        self.environment = environment
+        self.matrix = matrix
+        super().__init__(
+            f"this environment ({environment}) is outside the lock's matrix ({matrix})",
+            hint="add it to the matrix and compile again, or use a matching interpreter",
+        )
+
+
+class HashMismatchError(CrosspinError):
+    """A downloaded file's hash differs from the one the lock records."""
+
+    def __init__(self, url: str, expected: str, actual: str) -> None:
+        self.url = url
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"hash mismatch for {url}: expected {expected}, got {actual}",
+            hint="the file changed on the index or in transit; nothing was installed",
+        )
+
+
+class SyncError(CrosspinError):
+    """Installing into or uninstalling from the target environment failed."""
+
+
+def _summarise(environments: Sequence[str]) -> str:
+    if len(environments) <= 4:
+        return ", ".join(environments)
+    return f"{', '.join(environments[:3])} and {len(environments) - 3} more environments"
