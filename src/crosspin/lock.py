@@ -61,6 +61,8 @@ class LockedPackage:
     index: Optional[str] = None
     url: Optional[str] = None
     editable: bool = False
+    #: ``algo:digest`` hashes read back from a lockfile whose files are unknown.
+    recorded_hashes: tuple[str, ...] = ()
 
     @property
     def sort_key(self) -> tuple[bool, str, Version, str]:
@@ -77,6 +79,8 @@ class LockedPackage:
 
     def hashes(self) -> list[str]:
         """``algo:digest`` strings of all locked files (sha256 preferred), sorted."""
+        if not self.files:
+            return sorted(self.recorded_hashes)
         out: set[str] = set()
         for f in self.files:
             d = f.hash_dict
