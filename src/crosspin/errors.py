@@ -206,6 +206,7 @@ class NotInstallableError(ResolutionError):
 
     def __init__(self, package: str, environments: Sequence[str], *, reason: str = "") -> None:
         self.package = package
+        self.detail = reason
         detail = f" ({reason})" if reason else ""
         super().__init__(
             f"no version of {package} can be installed{detail}",

@@ -1,0 +1,207 @@
+"""The compile pipeline: inputs -> forks over the matrix -> one merged lock.
+
+This is the only module that joins the others; the CLI calls it with
+parsed options and prints what it returns. Merging gives each
+``name==version`` the marker that selects exactly the environments whose
+fork chose it (DESIGN.md "Merge").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional, Protocol
+
+import attrs
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from crosspin.distributions import DistFile
+from crosspin.environments import Environment, Matrix
+from crosspin.errors import UsageError
+from crosspin.lock import Lock, LockedPackage, Sources
+from crosspin.markers import disjoin, marker_for
+from crosspin.metadata import MetadataSource
+from crosspin.resolver import (
+    Candidate,
+    Finder,
+    ForkResult,
+    Pin,
+    ResolveOptions,
+    Root,
+    resolve_matrix,
+)
+
+__all__ = ["CompileRequest", "compile_lock", "merge_forks"]
+
+
+@attrs.frozen(kw_only=True)
+class CompileRequest:
+    """Everything one compile needs, already parsed and validated."""
+
+    roots: tuple[Root, ...]
+    matrix: Matrix
+    options: ResolveOptions = ResolveOptions()
+    constraints: tuple[Root, ...] = ()
+    overrides: tuple[Root, ...] = ()
+    #: Pins of the existing output file (kept unless upgraded).
+    existing: tuple[LockedPackage, ...] = ()
+    upgrade: bool = False
+    #: ``-P name[spec]``: names to upgrade, with optional upper bounds.
+    upgrade_packages: tuple[Requirement, ...] = ()
+    sources: Sources = Sources()
+    meta: Mapping[str, str] = attrs.field(factory=dict)
+
+
+class Client(Finder, MetadataSource, Protocol):
+    """What compile needs of an index client (crosspin.index.IndexClient is one)."""
+
+
+def compile_lock(
+    request: CompileRequest,
+    *,
+    client: Client,
+    on_fork: Optional[Callable[[Environment, bool], None]] = None,
+) -> Lock:
+    """Resolve every environment of the matrix and merge the forks."""
+    from crosspin.metadata import MetadataProvider
+
+    metadata = MetadataProvider(client)
+    upgrade_names = {canonicalize_name(r.name) for r in request.upgrade_packages}
+    constraints = list(request.constraints)
+    for req in request.upgrade_packages:
+        if req.specifier:
+            constraints.append(Root(requirement=req, origin="--upgrade-package"))
+    existing: Sequence[LockedPackage] = () if request.upgrade else [
+        p for p in request.existing if p.name not in upgrade_names and not p.url
+    ]
+
+    def existing_for(env: Environment) -> Mapping[str, Version]:
+        return {p.name: p.version for p in existing if p.applies_to(env)}
+
+    forks = resolve_matrix(
+        request.matrix,
+        request.roots,
+        finder=client,
+        metadata=metadata,
+        options=request.options,
+        constraints=constraints,
+        overrides=request.overrides,
+        existing=existing_for if existing else None,
+        links=_link_candidates(request.roots, client),
+        on_fork=on_fork,
+    )
+    return merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
+
+
+def _link_candidates(roots: Iterable[Root], client: Client) -> dict[str, Candidate]:
+    """Candidates for direct references: a wheel or sdist URL, or a local tree."""
+    from crosspin.metadata import DistMetadata, project_metadata
+
+    out: dict[str, Candidate] = {}
+    for root in roots:
+        link = root.link or root.requirement.url
+        if not link:
+            continue
+        name = canonicalize_name(root.requirement.name)
+        filename = link.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        file = DistFile.from_link(filename=filename, url=link)
+        if file is not None:
+            files: tuple[DistFile, ...] = (file,)
+            version = file.version
+        else:
+            path = _local_path(link)
+            if path is None:
+                raise UsageError(
+                    f"cannot lock {link}: only wheel/sdist URLs and local paths are supported",
+                    hint="give a wheel or sdist URL, or a local directory",
+                )
+            meta: DistMetadata = project_metadata(path)
+            files, version = (), meta.version
+        out[name] = Candidate(name=name, version=version, files=files, link=link,
+                              editable=root.editable)
+    return out
+
+
+def _local_path(link: str) -> Optional[Path]:
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    if link.startswith("file:"):
+        return Path(url2pathname(unquote(urlsplit(link).path)))
+    if "://" not in link:
+        return Path(link)
+    return None
+
+
+def merge_forks(
+    forks: Sequence[ForkResult],
+    matrix: Matrix,
+    *,
+    sources: Sources = Sources(),
+    meta: Mapping[str, str] | None = None,
+) -> Lock:
+    """Merge fork results into one lock with exact markers."""
+    groups: dict[tuple[NormalizedName, Version, Optional[str]], list[tuple[ForkResult, Pin]]]
+    groups = defaultdict(list)
+    for fork in forks:
+        for pin in fork.pins.values():
+            groups[(pin.name, pin.version, pin.link)].append((fork, pin))
+    packages = []
+    for (name, version, link), entries in groups.items():
+        envs = [e for fork, _ in entries for e in fork.environments]
+        env_names = frozenset(e.name for e in envs)
+        hints = _hints(p for _, p in entries)
+        marker = marker_for(env_names, matrix, hints=hints)
+        first = entries[0][1]
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=version,
+                marker=marker,
+                environments=env_names,
+                extras=tuple(sorted(set().union(*(p.extras for _, p in entries)))),
+                files=_installable_files(first.files, envs),
+                via=tuple(sorted(set().union(*(p.via for _, p in entries)))),
+                dependencies=tuple(sorted(set().union(*(p.dependencies for _, p in entries)))),
+                requires_python=first.requires_python,
+                index=next((f.index for f in first.files if f.index), None),
+                url=link,
+                editable=first.editable,
+            )
+        )
+    return Lock.build(matrix=matrix, packages=packages, sources=sources, meta=meta)
+
+
+def _hints(pins: Iterable[Pin]) -> list[Marker]:
+    """Markers the dependency graph carries for a package, as candidates."""
+    texts: set[str] = set()
+    for pin in pins:
+        if pin.unconditional:
+            return []
+        texts |= pin.edge_markers
+    markers = [Marker(t) for t in sorted(texts)]
+    if len(markers) > 1:
+        combined = disjoin(*markers)
+        if combined is not None:
+            markers.append(combined)
+    return markers
+
+
+def _installable_files(files: Sequence[DistFile], envs: Sequence[Environment]) -> tuple[DistFile, ...]:
+    """The sdists plus the wheels some environment of ``envs`` can install."""
+    keep = []
+    for f in files:
+        if not f.is_wheel:
+            keep.append(f)
+            continue
+        for env in envs:
+            if env.supports_wheel(f.tags) and (
+                f.requires_python is None or env.admits_python(f.requires_python)
+            ):
+                keep.append(f)
+                break
+    return tuple(sorted(keep, key=lambda f: f.filename))

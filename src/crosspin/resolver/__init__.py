@@ -1,0 +1,279 @@
+"""Resolve direct requirements for every environment of a matrix.
+
+Forks are solved from the newest Python down; each prefers the versions
+earlier forks chose (DESIGN.md item 4), so versions split only where a
+constraint or Requires-Python forces it. An environment that answers every
+question an earlier fork asked (markers, Requires-Python, wheel tags) the
+same way reuses that fork's result instead of resolving again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Optional
+
+import attrs
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from crosspin.environments import Environment, Matrix
+from crosspin.errors import NotInstallableError, ResolutionError
+from crosspin.resolver._model import (
+    PYTHON,
+    Candidate,
+    EnvironmentView,
+    ForkResult,
+    Pin,
+    PythonReq,
+    Req,
+    Resolution,
+    ResolveOptions,
+    Root,
+)
+from crosspin.resolver._provider import Finder, Metadata, Provider, requirement_chain
+
+__all__ = [
+    "Candidate",
+    "Finder",
+    "ForkResult",
+    "Metadata",
+    "Pin",
+    "Resolution",
+    "ResolveOptions",
+    "Root",
+    "resolve_environment",
+    "resolve_matrix",
+]
+
+#: existing pins for an environment: name -> version (from the output file).
+PinsFor = Callable[[Environment], Mapping[str, Version]]
+
+
+@attrs.define
+class _Solved:
+    view: EnvironmentView
+    result: ForkResult
+
+
+def resolve_matrix(
+    matrix: Matrix,
+    roots: Sequence[Root],
+    *,
+    finder: Finder,
+    metadata: Metadata,
+    options: ResolveOptions = ResolveOptions(),
+    constraints: Sequence[Root] = (),
+    overrides: Sequence[Root] = (),
+    existing: Optional[PinsFor] = None,
+    links: Mapping[str, Candidate] | None = None,
+    on_fork: Optional[Callable[[Environment, bool], None]] = None,
+) -> list[ForkResult]:
+    """One :class:`ForkResult` per environment class of ``matrix``.
+
+    Raises :class:`ResolutionError` (or :class:`NotInstallableError`)
+    naming every environment that has no solution, after trying them all.
+    """
+    solved: list[_Solved] = []
+    chosen: dict[str, list[Version]] = defaultdict(list)
+    failures: list[tuple[Environment, ResolutionError]] = []
+    for env in matrix.environments:
+        reused = next((s for s in solved if s.view.same_answers(env)), None)
+        if reused is not None:
+            reused.result = attrs.evolve(
+                reused.result, environments=(*reused.result.environments, env)
+            )
+            if on_fork:
+                on_fork(env, True)
+            continue
+        prefs: dict[str, list[Version]] = defaultdict(list)
+        if existing is not None:
+            for name, version in existing(env).items():
+                prefs[name].append(version)
+        for name, versions in chosen.items():
+            prefs[name].extend(sorted(versions, reverse=True))
+        try:
+            view, result = resolve_environment(
+                env, roots, finder=finder, metadata=metadata, options=options,
+                constraints=constraints, overrides=overrides, preferences=prefs, links=links,
+            )
+        except ResolutionError as exc:
+            failures.append((env, exc))
+            if on_fork:
+                on_fork(env, False)
+            continue
+        if on_fork:
+            on_fork(env, False)
+        for name, pin in result.pins.items():
+            if pin.version not in chosen[name]:
+                chosen[name].append(pin.version)
+        solved.append(_Solved(view=view, result=result))
+    if failures:
+        raise _combine(failures)
+    return [s.result for s in solved]
+
+
+def _combine(failures: list[tuple[Environment, ResolutionError]]) -> ResolutionError:
+    first = failures[0][1]
+    envs = [e.name for e, _ in failures]
+    if isinstance(first, NotInstallableError):
+        same = [e.name for e, f in failures
+                if isinstance(f, NotInstallableError) and f.package == first.package]
+        return NotInstallableError(first.package, same, reason=first.detail)
+    return ResolutionError(first.reason, environments=envs, chains=first.chains)
+
+
+def resolve_environment(
+    env: Environment,
+    roots: Sequence[Root],
+    *,
+    finder: Finder,
+    metadata: Metadata,
+    options: ResolveOptions = ResolveOptions(),
+    constraints: Sequence[Root] = (),
+    overrides: Sequence[Root] = (),
+    preferences: Mapping[str, Sequence[Version]] | None = None,
+    links: Mapping[str, Candidate] | None = None,
+) -> tuple[EnvironmentView, ForkResult]:
+    """Resolve ``roots`` for one environment."""
+    view = EnvironmentView(env)
+    active_roots = [
+        r for r in roots
+        if r.requirement.marker is None or view.marker(r.requirement.marker)
+    ]
+    reqs = [
+        Req.from_requirement(r.requirement, origin=r.origin, link=r.link) for r in active_roots
+    ]
+    constraint_map: dict[str, list[Req]] = defaultdict(list)
+    for c in constraints:
+        if c.requirement.marker is None or view.marker(c.requirement.marker):
+            req = Req.from_requirement(c.requirement, origin=c.origin, link=c.link)
+            constraint_map[req.name].append(req)
+    override_map: dict[str, list[Requirement]] = defaultdict(list)
+    for o in overrides:
+        override_map[canonicalize_name(o.requirement.name)].append(o.requirement)
+    provider = Provider(
+        view=view,
+        finder=finder,
+        metadata=metadata,
+        options=options,
+        constraints=constraint_map,
+        overrides=override_map,
+        preferences=preferences or {},
+        direct_names=frozenset(r.name for r in reqs),
+        links=links or {},
+    )
+    for r in reqs:
+        provider.introduced[r.name].append(r)
+    finder.prefetch_projects(r.name for r in reqs)
+    resolver: Resolver[Any, Any, str] = Resolver(provider, BaseReporter())
+    try:
+        result = resolver.resolve(reqs, max_rounds=20000)
+    except ResolutionImpossible as exc:
+        raise _explain(exc, provider, env) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(
+            "the resolver gave up after too many backtracking rounds",
+            environments=[env.name],
+            hint="add constraints to narrow the search",
+        ) from None
+    return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots))
+
+
+def _explain(exc: ResolutionImpossible, provider: Provider, env: Environment) -> ResolutionError:
+    causes = list(exc.causes)
+    names = []
+    for cause in causes:
+        req = cause.requirement
+        if isinstance(req, Req) and req.name not in names:
+            names.append(req.name)
+    for name in names:
+        if provider.rejections.get(name):
+            reason = "; ".join(sorted(provider.rejections[name]))
+            return NotInstallableError(name, [env.name], reason=reason)
+    chains: list[str] = []
+    python_reqs: list[str] = []
+    for cause in causes:
+        req = cause.requirement
+        if isinstance(req, PythonReq):
+            python_reqs.append(f"{cause.parent} requires Python{req.specifier}")
+            continue
+        chain = _chain_for(provider, req, cause.parent)
+        if chain not in chains:
+            chains.append(chain)
+    if python_reqs and not chains:
+        return ResolutionError(
+            f"every candidate needs a newer Python: {'; '.join(sorted(set(python_reqs)))}",
+            environments=[env.name],
+        )
+    what = ", ".join(names) if names else "the requirements"
+    reason = f"conflicting requirements on {what}"
+    if len(chains) == 1 and names:
+        reason = f"no version of {names[0]} satisfies the requirements"
+    return ResolutionError(reason, environments=[env.name], chains=chains)
+
+
+def _chain_for(provider: Provider, req: Req, parent: Any) -> str:
+    if parent is None:
+        return f"{req.origin or 'root'} -> {req}"
+    upstream = requirement_chain(provider.introduced, str(parent.name))
+    head = upstream if upstream else str(parent.name)
+    return f"{head} -> {parent.name}=={parent.version} -> {req}"
+
+
+def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[NormalizedName, Pin]:
+    mapping: Mapping[str, Any] = result.mapping
+    graph = result.graph
+    root_extras: dict[str, set[str]] = defaultdict(set)
+    root_origins: dict[str, set[str]] = defaultdict(set)
+    for r in roots:
+        name = canonicalize_name(r.requirement.name)
+        root_extras[name].update(canonicalize_name(e) for e in r.requirement.extras)
+        root_origins[name].add(r.origin)
+    base: dict[str, Candidate] = {}
+    for ident, cand in mapping.items():
+        if ident == PYTHON:
+            continue
+        if not cand.extras:
+            base[cand.name] = cand
+    via: dict[str, set[str]] = defaultdict(set)
+    deps: dict[str, set[str]] = defaultdict(set)
+    for ident, cand in mapping.items():
+        if ident == PYTHON:
+            continue
+        for parent in graph.iter_parents(ident):
+            if parent is None or parent == PYTHON:
+                continue
+            pname = mapping[parent].name
+            if pname != cand.name:
+                via[cand.name].add(pname)
+                deps[pname].add(cand.name)
+    markers: dict[str, set[str]] = defaultdict(set)
+    unconditional: set[str] = set()
+    for name, reqs in provider.introduced.items():
+        for r in reqs:
+            if r.parent is not None and r.parent not in base:
+                continue
+            if r.marker is None:
+                unconditional.add(name)
+            elif "extra" not in str(r.marker):
+                markers[name].add(str(r.marker))
+    pins: dict[NormalizedName, Pin] = {}
+    for name, cand in base.items():
+        meta = provider.candidate_metadata(cand) if not cand.link else None
+        pins[cand.name] = Pin(
+            name=cand.name,
+            version=cand.version,
+            extras=frozenset(root_extras.get(name, ())),
+            files=cand.files,
+            link=cand.link,
+            editable=cand.editable,
+            via=frozenset(via[name] | root_origins.get(name, set())),
+            dependencies=frozenset(canonicalize_name(d) for d in deps[name]),
+            requires_python=meta.requires_python if meta else None,
+            edge_markers=frozenset(markers.get(name, ())),
+            unconditional=name in unconditional,
+        )
+    return pins

@@ -1,0 +1,255 @@
+"""Value objects of one resolution: requirements, candidates, pins, options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, Optional, Union
+
+import attrs
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from crosspin.distributions import DistFile
+from crosspin.environments import Environment
+
+Resolution = Literal["highest", "lowest", "lowest-direct"]
+
+#: The identifier of the pseudo-package standing for the target Python.
+PYTHON = "<python>"
+
+
+def identifier(name: str, extras: frozenset[str]) -> str:
+    """``name`` or ``name[extra1,extra2]``: extras are their own identifiers."""
+    if not extras:
+        return name
+    return f"{name}[{','.join(sorted(extras))}]"
+
+
+@attrs.frozen(kw_only=True)
+class Root:
+    """A direct requirement, with where it came from (for ``# via``)."""
+
+    requirement: Requirement
+    origin: str
+    link: Optional[str] = None
+    editable: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ResolveOptions:
+    """Choices that change which candidates a resolution may pick."""
+
+    pre: bool = False
+    resolution: Resolution = "highest"
+    #: Names (or ``":all:"``) whose sdists must not be built.
+    no_build: frozenset[str] = frozenset()
+    #: Names (or ``":all:"``) whose wheels must not be used.
+    no_binary: frozenset[str] = frozenset()
+
+    def may_build(self, name: str) -> bool:
+        """Whether an sdist of ``name`` may be built (for metadata or install)."""
+        return ":all:" not in self.no_build and name not in self.no_build
+
+    def may_use_wheels(self, name: str) -> bool:
+        """Whether wheels of ``name`` may be used."""
+        return ":all:" not in self.no_binary and name not in self.no_binary
+
+
+@attrs.frozen(kw_only=True)
+class Req:
+    """A requirement on one identifier as the provider sees it."""
+
+    name: NormalizedName
+    extras: frozenset[str] = frozenset()
+    specifier: SpecifierSet = SpecifierSet()
+    link: Optional[str] = None
+    #: ``None`` for requirements from metadata; the origin string for roots.
+    origin: Optional[str] = None
+    #: The parent's name (for ``# via`` and conflict chains); None for roots.
+    parent: Optional[str] = None
+    marker: Optional[Marker] = None
+
+    @property
+    def identifier(self) -> str:
+        """The resolvelib identifier this requirement constrains."""
+        return identifier(self.name, self.extras)
+
+    @classmethod
+    def from_requirement(
+        cls,
+        req: Requirement,
+        *,
+        origin: Optional[str] = None,
+        parent: Optional[str] = None,
+        link: Optional[str] = None,
+    ) -> Req:
+        """Wrap a PEP 508 requirement."""
+        return cls(
+            name=canonicalize_name(req.name),
+            extras=frozenset(canonicalize_name(e) for e in req.extras),
+            specifier=req.specifier,
+            link=link or req.url,
+            origin=origin,
+            parent=parent,
+            marker=req.marker,
+        )
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        if self.link:
+            return f"{self.name}{extras} @ {self.link}"
+        return f"{self.name}{extras}{self.specifier}"
+
+
+@attrs.frozen(kw_only=True)
+class PythonReq:
+    """A Requires-Python from a candidate's metadata, as a requirement."""
+
+    specifier: SpecifierSet
+    parent: str
+
+    @property
+    def identifier(self) -> str:
+        """Always :data:`PYTHON`."""
+        return PYTHON
+
+    def __str__(self) -> str:
+        return f"Python{self.specifier}"
+
+
+AnyReq = Union[Req, PythonReq]
+
+
+@attrs.frozen(kw_only=True)
+class Candidate:
+    """One version of one identifier that a resolution may pin."""
+
+    name: NormalizedName
+    version: Version
+    extras: frozenset[str] = frozenset()
+    #: Non-yanked (or explicitly pinned) files of this version: for metadata.
+    files: tuple[DistFile, ...] = ()
+    link: Optional[str] = None
+    editable: bool = False
+
+    @property
+    def identifier(self) -> str:
+        """The resolvelib identifier of this candidate."""
+        return identifier(self.name, self.extras)
+
+    def __str__(self) -> str:
+        return f"{self.identifier}=={self.version}"
+
+
+@attrs.frozen(kw_only=True)
+class PythonCandidate:
+    """The target Python: the only candidate of :data:`PYTHON`."""
+
+    environment: Environment
+
+    @property
+    def identifier(self) -> str:
+        """Always :data:`PYTHON`."""
+        return PYTHON
+
+
+@attrs.frozen(kw_only=True)
+class Pin:
+    """What one fork chose for one package name."""
+
+    name: NormalizedName
+    version: Version
+    #: Extras requested by root requirements (written as ``name[extra]``).
+    extras: frozenset[str] = frozenset()
+    files: tuple[DistFile, ...] = ()
+    link: Optional[str] = None
+    editable: bool = False
+    via: frozenset[str] = frozenset()
+    dependencies: frozenset[NormalizedName] = frozenset()
+    requires_python: Optional[SpecifierSet] = None
+    #: Markers of the requirements that pulled this package in (hints).
+    edge_markers: frozenset[str] = frozenset()
+    #: Whether some requirement reached it without any marker.
+    unconditional: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ForkResult:
+    """One resolution and the environments it serves."""
+
+    environments: tuple[Environment, ...]
+    pins: Mapping[NormalizedName, Pin]
+
+
+Question = tuple[str, object]
+
+
+class EnvironmentView:
+    """An environment that remembers every question a resolution asked it.
+
+    Two environments that answer every recorded question the same way get
+    the same resolution (DESIGN.md "Speed"), so the scheduler replays the
+    questions instead of resolving again.
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.answers: dict[Question, bool] = {}
+
+    def marker(self, marker: Marker, extras: frozenset[str] = frozenset()) -> bool:
+        """Evaluate a marker (with the given extras active)."""
+        key: Question = ("marker", (str(marker), extras))
+        got = self.answers.get(key)
+        if got is None:
+            got = evaluate_marker(marker, self.environment, extras)
+            self.answers[key] = got
+        return got
+
+    def python(self, spec: SpecifierSet) -> bool:
+        """Whether every covered patch release satisfies a Requires-Python."""
+        key: Question = ("python", str(spec))
+        got = self.answers.get(key)
+        if got is None:
+            got = self.environment.admits_python(spec)
+            self.answers[key] = got
+        return got
+
+    def wheel(self, tags: frozenset[Tag]) -> bool:
+        """Whether a wheel with these tags installs here."""
+        key: Question = ("tags", tags)
+        got = self.answers.get(key)
+        if got is None:
+            got = self.environment.supports_wheel(tags)
+            self.answers[key] = got
+        return got
+
+    def same_answers(self, other: Environment) -> bool:
+        """Whether ``other`` answers every recorded question identically."""
+        for (kind, key), answer in self.answers.items():
+            if kind == "marker":
+                text, extras = key  # type: ignore[misc]
+                got = evaluate_marker(Marker(text), other, extras)
+            elif kind == "python":
+                got = other.admits_python(SpecifierSet(key))  # type: ignore[arg-type]
+            else:
+                got = other.supports_wheel(key)  # type: ignore[arg-type]
+            if got != answer:
+                return False
+        return True
+
+
+def evaluate_marker(marker: Marker, environment: Environment, extras: frozenset[str]) -> bool:
+    """Evaluate ``marker`` in ``environment``; true if any active extra makes it true."""
+    env = dict(environment.marker_environment)
+    if not extras:
+        env["extra"] = ""
+        return marker.evaluate(env)
+    for extra in sorted(extras):
+        env["extra"] = extra
+        if marker.evaluate(env):
+            return True
+    return False
