@@ -191,7 +191,9 @@ def _hints(pins: Iterable[Pin]) -> list[Marker]:
     return markers
 
 
-def _installable_files(files: Sequence[DistFile], envs: Sequence[Environment]) -> tuple[DistFile, ...]:
+def _installable_files(
+    files: Sequence[DistFile], envs: Sequence[Environment]
+) -> tuple[DistFile, ...]:
     """The sdists plus the wheels some environment of ``envs`` can install."""
     keep = []
     for f in files:

@@ -84,7 +84,8 @@ class Platform:
         if m:
             base = PLATFORMS[f"linux-{m.group(1)}"]
             glibc = (int(m.group(2)), int(m.group(3)))
-            return attrs.evolve(base, name=f"{base.name}-manylinux_{glibc[0]}_{glibc[1]}", glibc=glibc)
+            name = f"{base.name}-manylinux_{glibc[0]}_{glibc[1]}"
+            return attrs.evolve(base, name=name, glibc=glibc)
         m = re.fullmatch(r"(macos-(?:arm64|x86_64))-(\d+)\.(\d+)", key)
         if m:
             base = PLATFORMS[m.group(1)]

@@ -21,7 +21,7 @@ from packaging.version import Version
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
 
-__all__ = ["Lock", "LockedPackage", "Sources", "UNSAFE_PACKAGES"]
+__all__ = ["UNSAFE_PACKAGES", "Lock", "LockedPackage", "Sources"]
 
 #: Packages pip-compile leaves out unless ``--allow-unsafe`` is given.
 UNSAFE_PACKAGES: frozenset[str] = frozenset({"distribute", "pip", "setuptools"})

@@ -120,7 +120,7 @@ def _unpack_sdist(archive: Path, dest: Path) -> Path:
                 _check_member(member.name, archive)
                 if member.issym() or member.islnk():
                     raise BuildError(archive.name, f"refusing link member {member.name!r}")
-            tf.extractall(dest)  # noqa: S202 - members checked above
+            tf.extractall(dest)
     entries = [p for p in dest.iterdir()]
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]

@@ -1,0 +1,270 @@
+"""``crosspin compile``: options in, lockfile out.
+
+Parsing options and turning them into a :class:`~crosspin.compile.CompileRequest`
+happens here; resolving happens in :mod:`crosspin.compile`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from crosspin.errors import LockFileError, UsageError
+
+_RESOLUTIONS = ("highest", "lowest", "lowest-direct")
+
+#: Options that never appear in the header's command line (pip-compile too).
+_NOT_IN_HEADER = {
+    "upgrade", "upgrade_packages", "dry_run", "cache_dir", "offline", "refresh",
+    "verbose", "quiet", "output_file", "src_files", "no_cache", "isolated",
+}
+
+
+def _normalised_command(ctx: click.Context, output: str, sources: Sequence[str]) -> str:
+    parts = ["crosspin", "compile"]
+    opts: list[str] = []
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name in _NOT_IN_HEADER:
+            continue
+        value = ctx.params.get(param.name or "")
+        source = ctx.get_parameter_source(param.name or "")
+        if source is not click.core.ParameterSource.COMMANDLINE:
+            continue
+        flag = max(param.opts, key=len)
+        if param.is_flag:
+            if param.secondary_opts and not value:
+                flag = max(param.secondary_opts, key=len)
+            opts.append(flag)
+        elif isinstance(value, (tuple, list)):
+            opts.extend(f"{flag}={_redact(str(v))}" for v in value)
+        elif value is not None:
+            opts.append(f"{flag}={_redact(str(value))}")
+    parts.extend(sorted(opts))
+    parts.append(f"--output-file={output}")
+    parts.extend(sources)
+    return " ".join(_quote(p) for p in parts)
+
+
+def _quote(part: str) -> str:
+    import shlex
+
+    return shlex.quote(part) if any(c in part for c in " <>;'\"|&*") else part
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, f"****@{host}", parts.path, parts.query, parts.fragment))
+    return url
+
+
+def _default_sources() -> list[str]:
+    for candidate in ("requirements.in", "pyproject.toml", "setup.cfg", "setup.py"):
+        if Path(candidate).exists():
+            return [candidate]
+    raise UsageError(
+        "no input given and no requirements.in or pyproject.toml here",
+        hint="run 'crosspin compile requirements.in' or create one",
+    )
+
+
+def _default_output(sources: Sequence[str]) -> str:
+    if len(sources) == 1 and sources[0] != "-":
+        src = Path(sources[0])
+        if src.suffix == ".in":
+            return str(src.with_suffix(".txt"))
+        return str(src.parent / "requirements.txt") if src.parent != Path() else "requirements.txt"
+    return "requirements.txt"
+
+
+def _parse_upgrade_packages(values: Sequence[str]) -> tuple[Requirement, ...]:
+    out = []
+    for value in values:
+        try:
+            out.append(Requirement(value))
+        except InvalidRequirement as exc:
+            raise UsageError(f"--upgrade-package {value!r}: {exc}") from None
+    return tuple(out)
+
+
+def _parse_exclude_newer(value: Optional[str]) -> Optional[datetime.datetime]:
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = datetime.date.fromisoformat(text)
+            # A bare date means "as the index was at the end of that day" (UTC).
+            return datetime.datetime(day.year, day.month, day.day, 23, 59, 59,
+                                     tzinfo=datetime.timezone.utc)
+        parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--exclude-newer {value!r} is not a date or timestamp",
+            hint="use e.g. 2024-06-01 or 2024-06-01T12:00:00Z",
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def _binary_set(values: Sequence[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part == ":none:":
+                out.clear()
+            elif part == ":all:":
+                out.add(":all:")
+            elif part:
+                out.add(canonicalize_name(part))
+    return frozenset(out)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step: never a half-written lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command("compile")
+@click.argument("src_files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("-o", "--output-file", help="Where to write the lock ('-' for stdout).")
+@click.option("--python", "python", help="Python versions: 3.12, 3.10,3.12 or '>=3.9,<3.15'.")
+@click.option("--platform", "platforms", multiple=True,
+              help="Target platform (repeatable): linux-x86_64, linux-aarch64, macos-arm64, "
+                   "macos-x86_64, windows-x86_64, windows-arm64.")
+@click.option("-U", "--upgrade", is_flag=True, help="Ignore existing pins: take the newest.")
+@click.option("-P", "--upgrade-package", "upgrade_packages", multiple=True,
+              help="Upgrade one package (NAME or NAME<SPEC); repeatable.")
+@click.option("--generate-hashes", is_flag=True, help="Add --hash lines for every locked file.")
+@click.option("--annotate/--no-annotate", default=None, help="Add '# via' comments.")
+@click.option("--annotation-style", type=click.Choice(["split", "line"]), default=None)
+@click.option("--header/--no-header", default=True, help="Write the header comment.")
+@click.option("--emit-index-url/--no-emit-index-url", default=True)
+@click.option("--emit-find-links/--no-emit-find-links", default=True)
+@click.option("--allow-unsafe", is_flag=True, default=None,
+              help="Pin pip, setuptools and distribute too.")
+@click.option("--dry-run", is_flag=True, help="Print the lock; write nothing.")
+@click.option("-i", "--index-url", help="Base URL of the package index.")
+@click.option("--extra-index-url", "extra_index_urls", multiple=True)
+@click.option("-f", "--find-links", "find_links", multiple=True)
+@click.option("--index-strategy", type=click.Choice(["first-index", "unsafe-best-match"]),
+              default="first-index", help="Whether later indexes may serve names found earlier.")
+@click.option("--pre", is_flag=True, help="Allow prereleases.")
+@click.option("--resolution", type=click.Choice(_RESOLUTIONS), default="highest")
+@click.option("--only-binary", "only_binary", multiple=True,
+              help="Never use sdists of these (':all:' for all).")
+@click.option("--no-binary", "no_binary", multiple=True,
+              help="Never use wheels of these (':all:' for all).")
+@click.option("--no-build", is_flag=True, help="Never build sdists (same as --only-binary :all:).")
+@click.option("-c", "--constraint", "constraints", multiple=True, type=click.Path(dir_okay=False))
+@click.option("--override", "overrides", multiple=True, type=click.Path(dir_okay=False))
+@click.option("--extra", "extras", multiple=True, help="Include an optional-dependencies extra.")
+@click.option("--all-extras", is_flag=True)
+@click.option("--group", "groups", multiple=True, help="Include a [dependency-groups] group.")
+@click.option("--all-groups", is_flag=True)
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache location.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the disk cache.")
+@click.option("--offline", is_flag=True, help="Use only the cache; never the network.")
+@click.option("--refresh", is_flag=True, help="Revalidate nothing from the cache: fetch anew.")
+@click.option("--exclude-newer", help="Ignore files uploaded after this date/time (UTC).")
+@click.option("--isolated", is_flag=True,
+              help="Ignore pip's configuration files and PIP_* variables.")
+@click.option("-v", "--verbose", count=True)
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_context
+def compile_command(ctx: click.Context, **kw: Any) -> None:
+    """Resolve requirements for every environment of the matrix into one lock."""
+    from crosspin._compile_run import run_compile
+
+    sources = list(kw["src_files"]) or _default_sources()
+    output = kw["output_file"] or _default_output(sources)
+    command = _normalised_command(ctx, output, sources)
+    started = time.perf_counter()
+    text, summary = run_compile(
+        sources=sources,
+        output=output,
+        command=command,
+        python=kw["python"],
+        platforms=kw["platforms"],
+        upgrade=kw["upgrade"],
+        upgrade_packages=_parse_upgrade_packages(kw["upgrade_packages"]),
+        generate_hashes=kw["generate_hashes"],
+        annotate=kw["annotate"],
+        annotation_style=kw["annotation_style"],
+        header=kw["header"],
+        emit_index_url=kw["emit_index_url"],
+        emit_find_links=kw["emit_find_links"],
+        allow_unsafe=kw["allow_unsafe"],
+        index_url=kw["index_url"],
+        extra_index_urls=kw["extra_index_urls"],
+        find_links=kw["find_links"],
+        index_strategy=kw["index_strategy"],
+        pre=kw["pre"],
+        resolution=kw["resolution"],
+        only_binary=_binary_set(kw["only_binary"]) | (frozenset({":all:"}) if kw["no_build"]
+                                                      else frozenset()),
+        no_binary=_binary_set(kw["no_binary"]),
+        constraints=kw["constraints"],
+        overrides=kw["overrides"],
+        extras=kw["extras"],
+        all_extras=kw["all_extras"],
+        groups=kw["groups"],
+        all_groups=kw["all_groups"],
+        cache_dir=kw["cache_dir"],
+        no_cache=kw["no_cache"],
+        offline=kw["offline"],
+        refresh=kw["refresh"],
+        exclude_newer=_parse_exclude_newer(kw["exclude_newer"]),
+        isolated=kw["isolated"],
+        verbose=kw["verbose"],
+    )
+    if output == "-" or kw["dry_run"]:
+        click.echo(text, nl=False)
+    else:
+        write_atomically(Path(output), text)
+    if not kw["quiet"]:
+        elapsed = time.perf_counter() - started
+        click.echo(f"{summary} in {elapsed:.2f}s", err=True)
+        if kw["dry_run"]:
+            click.echo("Dry-run, so nothing updated.", err=True)
+
+
+def read_existing(output: str) -> Any:
+    """Pins of an existing output file, or ``None`` (``-`` or missing)."""
+    if output == "-" or not Path(output).is_file():
+        return None
+    from crosspin.writers.requirements import read
+
+    path = Path(output)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LockFileError(output, f"cannot read: {exc.strerror}") from None
+    return read(text, output)

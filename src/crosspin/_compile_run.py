@@ -1,0 +1,188 @@
+"""Glue for ``crosspin compile``: settings precedence, inputs, matrix, render.
+
+Precedence, highest first: command line, options inside requirement files,
+``[tool.crosspin]``, pip's own configuration (unless ``--isolated``), defaults.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from packaging.requirements import Requirement
+
+from crosspin.environments import Environment, Matrix
+
+__all__ = ["run_compile"]
+
+
+def run_compile(
+    *,
+    sources: Sequence[str],
+    output: str,
+    command: str,
+    python: Optional[str],
+    platforms: Sequence[str],
+    upgrade: bool,
+    upgrade_packages: tuple[Requirement, ...],
+    generate_hashes: bool,
+    annotate: Optional[bool],
+    annotation_style: Optional[str],
+    header: bool,
+    emit_index_url: bool,
+    emit_find_links: bool,
+    allow_unsafe: Optional[bool],
+    index_url: Optional[str],
+    extra_index_urls: Sequence[str],
+    find_links: Sequence[str],
+    index_strategy: str,
+    pre: bool,
+    resolution: str,
+    only_binary: frozenset[str],
+    no_binary: frozenset[str],
+    constraints: Sequence[str],
+    overrides: Sequence[str],
+    extras: Sequence[str],
+    all_extras: bool,
+    groups: Sequence[str],
+    all_groups: bool,
+    cache_dir: Optional[str],
+    no_cache: bool,
+    offline: bool,
+    refresh: bool,
+    exclude_newer: Optional[datetime.datetime],
+    isolated: bool,
+    verbose: int,
+) -> tuple[str, str]:
+    """Compile and render; return the lock text and a one-line summary."""
+    from crosspin._cli_compile import read_existing
+    from crosspin.compile import CompileRequest, compile_lock
+    from crosspin.config import PipConfig, load_pip_config, load_tool_config
+    from crosspin.index import DEFAULT_INDEX_URL, IndexClient, IndexSettings
+    from crosspin.inputs import read_inputs
+    from crosspin.lock import Sources
+    from crosspin.resolver import ResolveOptions, Root
+    from crosspin.writers.requirements import RenderOptions, render
+
+    inputs = read_inputs(
+        [Path(s) for s in sources],
+        constraints=[Path(c) for c in constraints],
+        overrides=[Path(o) for o in overrides],
+        extras=extras,
+        all_extras=all_extras,
+        groups=groups,
+        all_groups=all_groups,
+    )
+    pyproject = _pyproject_for(sources)
+    tool = load_tool_config(pyproject) if pyproject is not None else load_tool_config(
+        Path("pyproject.toml")
+    )
+    pip = PipConfig(index_url=None, extra_index_urls=(), find_links=(), trusted_hosts=(),
+                    cert=None, timeout=None) if isolated else load_pip_config(os.environ)
+
+    opts = inputs.options
+    chosen_index = index_url or opts.index_url or tool.index_url or pip.index_url
+    extra = _unique([*extra_index_urls, *opts.extra_index_urls, *tool.extra_index_urls,
+                     *pip.extra_index_urls])
+    links = _unique([*find_links, *opts.find_links, *tool.find_links, *pip.find_links])
+    settings = IndexSettings(
+        index_url=chosen_index or DEFAULT_INDEX_URL,
+        extra_index_urls=tuple(extra),
+        find_links=tuple(links),
+        index_strategy=index_strategy,  # type: ignore[arg-type]
+        offline=offline,
+        refresh=refresh,
+        exclude_newer=exclude_newer or _tool_exclude_newer(tool.exclude_newer),
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        no_cache=no_cache,
+        cert=pip.cert,
+        timeout=pip.timeout or 30.0,
+        trusted_hosts=tuple(_unique([*opts.trusted_hosts, *pip.trusted_hosts])),
+    )
+    matrix = Matrix.from_options(
+        python=python or tool.python,
+        platforms=platforms or tool.platforms,
+        requires_python=inputs.requires_python,
+    )
+    existing = None if upgrade else read_existing(output)
+    no_build = only_binary | opts.only_binary
+    request = CompileRequest(
+        roots=tuple(
+            Root(requirement=r.requirement, origin=r.origin, link=r.link, editable=r.editable)
+            for r in inputs.requirements
+        ),
+        matrix=matrix,
+        options=ResolveOptions(
+            pre=pre or opts.pre,
+            resolution=resolution,  # type: ignore[arg-type]
+            no_build=frozenset(no_build),
+            no_binary=frozenset(no_binary | opts.no_binary),
+        ),
+        constraints=tuple(
+            Root(requirement=r.requirement, origin=r.origin, link=r.link)
+            for r in inputs.constraints
+        ),
+        overrides=tuple(
+            Root(requirement=r.requirement, origin=r.origin) for r in inputs.overrides
+        ),
+        existing=tuple(existing.packages) if existing is not None else (),
+        upgrade=upgrade,
+        upgrade_packages=upgrade_packages,
+        sources=Sources(
+            index_url=chosen_index,
+            extra_index_urls=tuple(extra),
+            find_links=tuple(links),
+            trusted_hosts=settings.trusted_hosts,
+        ),
+        meta={"command": command},
+    )
+    resolutions = 0
+
+    def on_fork(env: Environment, reused: bool) -> None:
+        nonlocal resolutions
+        if not reused:
+            resolutions += 1
+
+    with IndexClient(settings) as client:
+        lock = compile_lock(request, client=client, on_fork=on_fork)
+    render_options = RenderOptions(
+        header=header,
+        annotate=annotate if annotate is not None else True,
+        annotation_style=(annotation_style or tool.annotation_style or "split"),  # type: ignore[arg-type]
+        generate_hashes=generate_hashes or bool(tool.generate_hashes),
+        emit_index_url=emit_index_url,
+        emit_find_links=emit_find_links,
+        allow_unsafe=bool(allow_unsafe if allow_unsafe is not None else tool.allow_unsafe),
+        command=command,
+    )
+    text = render(lock, render_options)
+    names = {p.name for p in lock.packages}
+    summary = (
+        f"Locked {len(names)} packages for {len(matrix)} environment"
+        f"{'s' if len(matrix) != 1 else ''} ({resolutions} resolution"
+        f"{'s' if resolutions != 1 else ''})"
+    )
+    return text, summary
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _pyproject_for(sources: Sequence[str]) -> Optional[Path]:
+    for s in sources:
+        p = Path(s)
+        if p.name == "pyproject.toml":
+            return p
+    return None
+
+
+def _tool_exclude_newer(value: Optional[str]) -> Optional[datetime.datetime]:
+    if not value:
+        return None
+    from crosspin._cli_compile import _parse_exclude_newer
+
+    return _parse_exclude_newer(value)
