@@ -1,0 +1,177 @@
+"""The on-disk cache: parsed pages, core metadata and downloaded files.
+
+Layout (versioned, so a format change never misreads old entries)::
+
+    <cache>/v1/pages/<hh>/<sha256(url)>.json       parsed page + validators
+    <cache>/v1/metadata/sha256/<hh>/<wheel sha256>  METADATA bytes (immutable)
+    <cache>/v1/metadata/url/<hh>/<sha256(url)>      METADATA bytes of unhashed wheels
+    <cache>/v1/files/sha256/<hh>/<sha256>           downloaded distributions
+
+Every write goes to a temporary file in the target folder and is renamed
+into place, so concurrent runs (threads or processes) only ever see whole
+entries. Failing to write the cache (read-only folder, full disk) is not an
+error: the run just goes on without it. With no root the cache lives in
+memory for one run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+import attrs
+
+from crosspin.index._page import Link
+
+__all__ = ["Cache", "CachedPage"]
+
+_FORMAT = 1
+
+
+@attrs.frozen(kw_only=True)
+class CachedPage:
+    """A project page as last seen: final URL, whether it exists, its links and validators."""
+
+    url: str
+    found: bool
+    links: tuple[Link, ...] = ()
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+
+    def to_json(self) -> bytes:
+        """Compact JSON for the disk cache."""
+        data: dict[str, Any] = {"format": _FORMAT, "url": self.url, "found": self.found}
+        if self.etag:
+            data["etag"] = self.etag
+        if self.last_modified:
+            data["last_modified"] = self.last_modified
+        data["links"] = [link.to_dict() for link in self.links]
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> CachedPage:
+        """Inverse of :meth:`to_json`; raises ``ValueError``/``KeyError`` on a bad entry."""
+        data = json.loads(raw)
+        if data.get("format") != _FORMAT:
+            raise ValueError("cache entry of another format")
+        return cls(
+            url=data["url"],
+            found=bool(data["found"]),
+            links=tuple(Link.from_dict(d) for d in data.get("links", ())),
+            etag=data.get("etag"),
+            last_modified=data.get("last_modified"),
+        )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Cache:
+    """Pages, metadata and files; on disk under ``root``, or in memory when it is ``None``."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = None if root is None else root / f"v{_FORMAT}"
+        self._lock = threading.Lock()
+        self._memory: dict[str, bytes] = {}
+
+    def _path(self, *parts: str) -> Path:
+        assert self.root is not None
+        *folders, name = parts
+        return self.root.joinpath(*folders, name[:2], name)
+
+    def _read(self, *parts: str) -> bytes | None:
+        if self.root is None:
+            with self._lock:
+                return self._memory.get("/".join(parts))
+        try:
+            return self._path(*parts).read_bytes()
+        except OSError:
+            return None
+
+    def _write(self, data: bytes, *parts: str) -> None:
+        if self.root is None:
+            with self._lock:
+                self._memory["/".join(parts)] = data
+            return
+        with contextlib.suppress(OSError):
+            atomic_write(self._path(*parts), data)
+
+    def page(self, url: str) -> CachedPage | None:
+        """The cached page for a URL (without credentials), or ``None``."""
+        raw = self._read("pages", _digest(url) + ".json")
+        if raw is None:
+            return None
+        try:
+            return CachedPage.from_json(raw)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # a corrupt or foreign entry is a miss, never an error
+
+    def store_page(self, url: str, page: CachedPage) -> None:
+        """Remember a page for a URL."""
+        self._write(page.to_json(), "pages", _digest(url) + ".json")
+
+    def metadata(self, *, sha256: str | None, url: str) -> bytes | None:
+        """Cached core metadata of a wheel, by its sha256 when known, else by URL."""
+        if sha256:
+            return self._read("metadata", "sha256", sha256)
+        return self._read("metadata", "url", _digest(url))
+
+    def store_metadata(self, data: bytes, *, sha256: str | None, url: str) -> None:
+        """Remember a wheel's core metadata."""
+        if sha256:
+            self._write(data, "metadata", "sha256", sha256)
+        else:
+            self._write(data, "metadata", "url", _digest(url))
+
+    def file_path(self, sha256: str) -> Path | None:
+        """Where the file with this sha256 lives in the cache (``None`` in memory-only mode)."""
+        return None if self.root is None else self._path("files", "sha256", sha256)
+
+    def file(self, sha256: str) -> Path | None:
+        """The cached file with this sha256, if present (never in memory-only mode)."""
+        path = self.file_path(sha256)
+        return path if path is not None and path.is_file() else None
+
+    def store_file(self, sha256: str, source: Path) -> None:
+        """Copy a verified file into the cache (a no-op in memory-only mode)."""
+        target = self.file_path(sha256)
+        if target is None or target.is_file():
+            return
+        with contextlib.suppress(OSError):
+            atomic_copy(source, target)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+
+
+def atomic_copy(source: Path, path: Path) -> None:
+    """Copy ``source`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise

@@ -1,0 +1,310 @@
+"""The index client: project pages from every source, memoised and prefetched."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import functools
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from crosspin.distributions import DistFile
+from crosspin.errors import OfflineCacheMiss
+from crosspin.index._cache import Cache, CachedPage
+from crosspin.index._files import Files
+from crosspin.index._html import parse_html
+from crosspin.index._http import Fetched, Http, RetryPolicy, Stats
+from crosspin.index._json import JSON_TYPES, parse_json
+from crosspin.index._local import find_links_listing, local_project_page
+from crosspin.index._page import Link, to_dist
+from crosspin.index._settings import IndexSettings
+from crosspin.index._urls import Credentials, is_file_url, redact
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["ACCEPT", "IndexClient"]
+
+_T = TypeVar("_T")
+
+#: PEP 691 content negotiation: JSON preferred, HTML accepted.
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+
+
+def _default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("crosspin"))
+
+
+class IndexClient:
+    """Reads project pages, core metadata and files from indexes and find-links.
+
+    Thread-safe: every page and metadata file is fetched once per run, and
+    concurrent callers asking for the same one wait for the same fetch. Use
+    it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self, settings: IndexSettings, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.settings = settings
+        self._credentials = Credentials()
+        indexes: list[str] = []
+        for url in (settings.index_url, *settings.extra_index_urls):
+            clean = self._credentials.learn(url.strip()).rstrip("/")
+            if clean and clean not in indexes:
+                indexes.append(clean)
+        self._indexes = tuple(indexes)
+        self._find_links = tuple(self._credentials.learn(f.strip()) for f in settings.find_links)
+        cache_dir = settings.cache_dir or _default_cache_dir()
+        self._cache = Cache(None if settings.no_cache else cache_dir)
+        self._stats = Stats()
+        self._http = Http(
+            timeout=settings.timeout,
+            cert=settings.cert,
+            trusted_hosts=settings.trusted_hosts,
+            max_connections=max(1, settings.max_concurrency),
+            transport=transport,
+            credentials=self._credentials,
+            stats=self._stats,
+            retry=RetryPolicy(
+                tries=settings.retries,
+                backoff=settings.retry_backoff,
+                max_retry_after=settings.max_retry_after,
+            ),
+        )
+        self._files = Files(
+            http=self._http, cache=self._cache, stats=self._stats, offline=settings.offline
+        )
+        exclude = settings.exclude_newer
+        if exclude is not None and exclude.tzinfo is None:
+            exclude = exclude.replace(tzinfo=datetime.timezone.utc)
+        self._exclude_newer = exclude
+        self._lock = threading.Lock()
+        self._memo: dict[tuple[str, ...], concurrent.futures.Future[Any]] = {}
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> IndexClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop background work and close the connection pool."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        self._http.close()
+
+    @property
+    def stats(self) -> Mapping[str, int]:
+        """Counters: ``requests``, ``bytes``, ``pages``, ``pages_not_modified``,
+        ``metadata``, ``metadata_speculative``, ``range``, ``downloads``,
+        ``cache_hits``, ``retries`` (absent ones are zero)."""
+        counts = dict.fromkeys(
+            (
+                "requests", "bytes", "pages", "pages_not_modified", "metadata",
+                "metadata_speculative", "range", "downloads", "cache_hits", "retries",
+            ),
+            0,
+        )  # fmt: skip
+        counts.update(self._stats.snapshot())
+        return counts
+
+    # -- memoisation -------------------------------------------------------
+
+    def _once(self, key: tuple[str, ...], compute: Callable[[], _T]) -> _T:
+        """Compute once per run; concurrent callers share the one computation.
+
+        A future is only created by the thread that computes it, so nobody
+        ever waits for work still queued in the pool (no deadlock).
+        """
+        with self._lock:
+            future = self._memo.get(key)
+            owner = future is None
+            if future is None:
+                future = concurrent.futures.Future()
+                self._memo[key] = future
+        if not owner:
+            return cast(_T, future.result())
+        try:
+            result = compute()
+        except Exception as exc:
+            future.set_exception(exc)
+            raise
+        except BaseException:
+            with self._lock:  # interrupted: let a later call try again
+                del self._memo[key]
+            future.cancel()
+            raise
+        future.set_result(result)
+        return result
+
+    def _background(self, key: tuple[str, ...], compute: Callable[[], object]) -> None:
+        with self._lock:
+            if key in self._memo:
+                return
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=max(1, self.settings.max_concurrency),
+                    thread_name_prefix="crosspin-index",
+                )
+            executor = self._executor
+        # Failures are memoised and raised to whoever asks for the result.
+        executor.submit(self._once, key, compute)
+
+    # -- projects ----------------------------------------------------------
+
+    def project_files(self, name: str) -> tuple[DistFile, ...]:
+        """All files of a project across the configured sources (see the package docs)."""
+        project = canonicalize_name(name)
+        return self._once(("project", project), lambda: self._collect(project))
+
+    def prefetch_projects(self, names: Iterable[str]) -> None:
+        """Start fetching these projects' pages in background threads."""
+        for name in names:
+            project = canonicalize_name(name)
+            self._background(("project", project), functools.partial(self._collect, project))
+
+    def _collect(self, project: NormalizedName) -> tuple[DistFile, ...]:
+        files: list[DistFile] = []
+        if self.settings.index_strategy == "unsafe-best-match":
+            for index in self._indexes[1:]:
+                key = ("page", index, project)
+                self._background(key, functools.partial(self._page, index, project))
+            for index in self._indexes:
+                links = self._index_links(index, project)
+                files.extend(self._dists(links or (), project, index))
+        else:
+            for index in self._indexes:
+                links = self._index_links(index, project)
+                if links is not None:
+                    files.extend(self._dists(links, project, index))
+                    break
+        for location in self._find_links:
+            files.extend(self._dists(self._find_links_links(location), project, ""))
+        seen: set[str] = set()
+        result: list[DistFile] = []
+        for file in files:
+            if file.url not in seen and self._admitted(file):
+                seen.add(file.url)
+                result.append(file)
+        return tuple(result)
+
+    def _admitted(self, file: DistFile) -> bool:
+        if self._exclude_newer is None:
+            return True
+        return file.upload_time is not None and file.upload_time <= self._exclude_newer
+
+    @staticmethod
+    def _dists(links: Iterable[Link], project: str, index: str) -> list[DistFile]:
+        dists = (to_dist(link, index=index) for link in links)
+        return [d for d in dists if d is not None and d.name == project]
+
+    def _index_links(self, index: str, project: NormalizedName) -> tuple[Link, ...] | None:
+        """The links one index has for a project; ``None`` when it does not know it."""
+        return self._once(("page", index, project), lambda: self._page(index, project))
+
+    def _page(self, index: str, project: NormalizedName) -> tuple[Link, ...] | None:
+        if is_file_url(index):
+            links = local_project_page(index, project, self._credentials.learn)
+            return None if links is None else tuple(links)
+        page = self._fetch_page(f"{index}/{project}/")
+        return page.links if page.found else None
+
+    def _find_links_links(self, location: str) -> tuple[Link, ...]:
+        def compute() -> tuple[Link, ...]:
+            if location.lower().startswith(("http://", "https://")):
+                return self._fetch_page(location).links
+            return tuple(find_links_listing(location, self._credentials.learn))
+
+        return self._once(("find-links", location), compute)
+
+    def _fetch_page(self, url: str) -> CachedPage:
+        """A page from the cache (revalidated) or the network; 404/410 -> not found."""
+        cached = self._cache.page(url)
+        if self.settings.offline:
+            if cached is None:
+                raise OfflineCacheMiss(redact(url))
+            self._stats.add("cache_hits")
+            return cached
+        if self.settings.refresh:
+            cached = None
+        headers = {"Accept": ACCEPT}
+        if cached is not None and cached.found:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        self._stats.add("pages")
+        fetched = self._http.get(url, headers=headers)
+        if fetched.status == 304 and cached is not None:
+            self._stats.add("pages_not_modified")
+            return cached
+        if fetched.status in (404, 410):
+            page = CachedPage(url=fetched.url, found=False)
+        elif fetched.status == 200:
+            page = CachedPage(
+                url=fetched.url,
+                found=True,
+                links=self._parse(fetched),
+                etag=fetched.headers.get("ETag"),
+                last_modified=fetched.headers.get("Last-Modified"),
+            )
+        else:
+            raise self._http.error(url, "unexpected response", status=fetched.status)
+        self._cache.store_page(url, page)
+        return page
+
+    def _parse(self, fetched: Fetched) -> tuple[Link, ...]:
+        content_type = fetched.headers.get("Content-Type", "")
+        media = content_type.split(";")[0].strip().lower()
+        if media in JSON_TYPES:
+            try:
+                return tuple(parse_json(fetched.content, fetched.url, self._credentials.learn))
+            except ValueError as exc:
+                raise self._http.error(fetched.url, f"invalid JSON project page: {exc}") from None
+        charset = "utf-8"
+        for param in content_type.split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            text = fetched.content.decode(charset, errors="replace")
+        except LookupError:
+            text = fetched.content.decode("utf-8", errors="replace")
+        return tuple(parse_html(text, fetched.url, self._credentials.learn))
+
+    # -- metadata and files ------------------------------------------------
+
+    def wheel_metadata(self, file: DistFile) -> bytes:
+        """The METADATA bytes of a wheel, without downloading it when possible."""
+        key = ("metadata", file.sha256 or file.url)
+        return self._once(key, lambda: self._files.metadata(file, refresh=self.settings.refresh))
+
+    def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
+        """Start fetching these wheels' metadata in background threads (sdists are skipped)."""
+        for file in files:
+            if file.is_wheel:
+                key = ("metadata", file.sha256 or file.url)
+                compute = functools.partial(
+                    self._files.metadata, file, refresh=self.settings.refresh
+                )
+                self._background(key, compute)
+
+    def download(self, file: DistFile, dest_dir: Path) -> Path:
+        """Download (or copy) a file to ``dest_dir/filename``, checking every hash it carries."""
+        return self._files.download(file, dest_dir)

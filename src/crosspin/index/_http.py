@@ -1,0 +1,281 @@
+"""One shared HTTP client: pooling, credentials, trusted hosts, retries, counters.
+
+Everything that goes over the network passes through :class:`Http`, so
+retries, redaction and the request counters behind ``IndexClient.stats``
+live in one place. httpx is imported here only when a client is built.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+import attrs
+
+from crosspin import __version__
+from crosspin.errors import IndexFetchError
+from crosspin.index._urls import Credentials, redact
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Fetched", "Http", "RetryPolicy", "Stats"]
+
+_T = TypeVar("_T")
+
+#: Indirection so tests can observe (and skip) back-off sleeps.
+_sleep: Callable[[float], None] = time.sleep
+
+_CHUNK = 1 << 16
+
+
+class Stats:
+    """Thread-safe named counters."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+
+    def add(self, key: str, n: int = 1) -> None:
+        """Add ``n`` to counter ``key``."""
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + n
+
+    def snapshot(self) -> dict[str, int]:
+        """A copy of all counters."""
+        with self._lock:
+            return dict(self._counts)
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How transient failures are retried: ``tries`` attempts, exponential back-off."""
+
+    tries: int = 3
+    backoff: float = 0.25
+    max_retry_after: float = 10.0
+
+    def delay(self, attempt: int, retry_after: str | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``, honouring Retry-After up to a bound."""
+        if retry_after:
+            seconds = _retry_after_seconds(retry_after)
+            if seconds is not None:
+                return max(0.0, min(seconds, self.max_retry_after))
+        return float(self.backoff * (2 ** (attempt - 1)))
+
+
+def _retry_after_seconds(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when.timestamp() - time.time()
+
+
+@attrs.frozen(kw_only=True)
+class Fetched:
+    """A read response: final URL (redirects followed, no credentials), status, headers, body."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, status: int | None, retry_after: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+class Http:
+    """The shared, pooled httpx client, built on first use."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        cert: str | None,
+        trusted_hosts: Iterable[str],
+        max_connections: int,
+        transport: httpx.BaseTransport | None,
+        credentials: Credentials,
+        stats: Stats,
+        retry: RetryPolicy,
+    ) -> None:
+        self._timeout = timeout
+        self._cert = cert
+        self._trusted = tuple(trusted_hosts)
+        self._max_connections = max_connections
+        self._transport = transport
+        self._credentials = credentials
+        self._stats = stats
+        self._retry = retry
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+
+    def _get_client(self, url: str) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = self._build(url)
+            return self._client
+
+    def _build(self, url: str) -> httpx.Client:
+        import httpx
+
+        limits = httpx.Limits(
+            max_connections=self._max_connections,
+            max_keepalive_connections=self._max_connections,
+        )
+        verify: Any = True
+        if self._cert:
+            import ssl
+
+            try:
+                verify = ssl.create_default_context(cafile=self._cert)
+            except (OSError, ssl.SSLError) as exc:
+                raise IndexFetchError(
+                    redact(url),
+                    f"cannot load the certificate bundle {self._cert}: {exc}",
+                    hint="fix the cert setting (--cert, PIP_CERT or pip.conf)",
+                ) from None
+        mounts: dict[str, httpx.BaseTransport | None] = {}
+        if self._transport is None:
+            # pip's trusted-host: no certificate checks for these hosts only.
+            for host in self._trusted:
+                mounts[f"all://{host}"] = httpx.HTTPTransport(verify=False, limits=limits)
+        return httpx.Client(
+            transport=self._transport,
+            mounts=mounts or None,
+            verify=verify,
+            timeout=httpx.Timeout(self._timeout),
+            limits=limits,
+            follow_redirects=True,
+            # Proxies from the environment would bypass an injected transport.
+            trust_env=self._transport is None,
+            headers={"User-Agent": f"crosspin/{__version__}"},
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Fetched:
+        """GET with retries; any non-transient status is returned for the caller to judge.
+
+        Connection errors, timeouts, 5xx and 429 are retried; when the
+        attempts run out an :class:`IndexFetchError` names the redacted URL.
+        """
+
+        def attempt() -> Fetched:
+            response = self._send(url, headers)
+            self._stats.add("bytes", len(response.content))
+            return Fetched(
+                url=self._credentials.learn(str(response.url)),
+                status=response.status_code,
+                headers=response.headers,
+                content=response.content,
+            )
+
+        return self._with_retries(url, attempt)
+
+    def download(self, url: str, dest: Path, algorithms: Iterable[str]) -> dict[str, str]:
+        """Stream a file into ``dest`` (truncated on each try); return its digests.
+
+        Anything but 200 is an error here, 404 included: the file was listed.
+        """
+        import httpx
+
+        names = tuple(algorithms)
+
+        def attempt() -> dict[str, str]:
+            client = self._get_client(url)
+            hashers = {name: hashlib.new(name) for name in names}
+            try:
+                with client.stream(
+                    "GET", url, headers={"Accept-Encoding": "identity"}, auth=self._auth(url)
+                ) as response:
+                    self._check_transient(response.status_code, response.headers)
+                    if response.status_code != 200:
+                        raise self.error(url, "unexpected response", status=response.status_code)
+                    with dest.open("wb") as out:
+                        for chunk in response.iter_bytes(_CHUNK):
+                            out.write(chunk)
+                            self._stats.add("bytes", len(chunk))
+                            for hasher in hashers.values():
+                                hasher.update(chunk)
+            except httpx.HTTPError as exc:
+                raise self._classify(url, exc) from None
+            return {name: h.hexdigest() for name, h in hashers.items()}
+
+        return self._with_retries(url, attempt)
+
+    def error(self, url: str, reason: str, *, status: int | None = None) -> IndexFetchError:
+        """An :class:`IndexFetchError` for a URL, credentials redacted."""
+        hint = None
+        if status in (401, 403):
+            hint = "the index refused access: check the credentials in the index URL"
+        return IndexFetchError(redact(url), reason, status=status, hint=hint)
+
+    def _auth(self, url: str) -> Any:
+        import httpx
+
+        auth = self._credentials.for_url(url)
+        return httpx.USE_CLIENT_DEFAULT if auth is None else auth
+
+    def _send(self, url: str, headers: Mapping[str, str] | None) -> httpx.Response:
+        import httpx
+
+        client = self._get_client(url)
+        self._stats.add("requests")
+        try:
+            response = client.get(url, headers=dict(headers or {}), auth=self._auth(url))
+        except httpx.HTTPError as exc:
+            raise self._classify(url, exc) from None
+        except httpx.InvalidURL as exc:
+            raise self.error(url, f"invalid URL: {exc}") from None
+        self._check_transient(response.status_code, response.headers)
+        return response
+
+    @staticmethod
+    def _check_transient(status: int, headers: Mapping[str, str]) -> None:
+        if status == 429 or status >= 500:
+            raise _Retry("server error", status, headers.get("Retry-After"))
+
+    def _classify(self, url: str, exc: Exception) -> Exception:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            return _Retry("timed out", None, None)
+        if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
+            return _Retry(f"connection failed ({type(exc).__name__}: {exc})", None, None)
+        return self.error(url, f"{type(exc).__name__}: {exc}")
+
+    def _with_retries(self, url: str, attempt: Callable[[], _T]) -> _T:
+        tries = max(1, self._retry.tries)
+        for number in range(1, tries + 1):
+            try:
+                return attempt()
+            except _Retry as retry:
+                if number == tries:
+                    reason = retry.reason
+                    if tries > 1:
+                        reason += f" (after {tries} attempts)"
+                    raise self.error(url, reason, status=retry.status) from None
+                self._stats.add("retries")
+                _sleep(self._retry.delay(number, retry.retry_after))
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,75 @@
+"""PEP 691 JSON project pages -> :class:`Link` values (with PEP 700 fields)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any, Callable
+
+from crosspin.index._page import Link
+
+__all__ = ["JSON_TYPES", "parse_json"]
+
+#: Content types that mean a PEP 691 JSON page.
+JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json")
+
+
+def _hashes(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple(
+        sorted((str(k).lower(), v.lower()) for k, v in value.items() if isinstance(v, str) and v)
+    )
+
+
+def _metadata(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    # PEP 714 renamed the key; prefer the new one when both are present.
+    value = entry.get("core-metadata", entry.get("data-dist-info-metadata"))
+    if value is True:
+        return ()
+    if isinstance(value, Mapping):
+        return _hashes(value)
+    return None
+
+
+def parse_json(content: bytes, base_url: str, clean: Callable[[str], str]) -> list[Link]:
+    """The files of a PEP 691 page; relative URLs resolve against ``base_url``.
+
+    Raises ``ValueError`` for a page that is not a version-1 project page.
+    """
+    data = json.loads(content)
+    if not isinstance(data, Mapping):
+        raise ValueError("the JSON page is not an object")
+    version = str(data.get("meta", {}).get("api-version", "1.0"))
+    if version.split(".")[0] != "1":
+        raise ValueError(f"unsupported simple API version {version}")
+    files = data.get("files")
+    if not isinstance(files, list):
+        raise ValueError("the JSON page has no 'files' list")
+    links: list[Link] = []
+    for entry in files:
+        if not isinstance(entry, Mapping):
+            continue
+        filename, url = entry.get("filename"), entry.get("url")
+        if not isinstance(filename, str) or not isinstance(url, str):
+            continue
+        yanked = entry.get("yanked", False)
+        requires_python = entry.get("requires-python")
+        size = entry.get("size")
+        upload_time = entry.get("upload-time")
+        links.append(
+            Link(
+                filename=filename,
+                url=clean(urllib.parse.urljoin(base_url, url).partition("#")[0]),
+                hashes=_hashes(entry.get("hashes")),
+                requires_python=requires_python.strip()
+                if isinstance(requires_python, str) and requires_python.strip()
+                else None,
+                yanked=yanked if isinstance(yanked, str) else ("" if yanked is True else None),
+                upload_time=upload_time if isinstance(upload_time, str) else None,
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                metadata_hashes=_metadata(entry),
+            )
+        )
+    return links

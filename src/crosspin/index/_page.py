@@ -1,0 +1,102 @@
+"""The compact, format-neutral form of a simple-API page.
+
+Both the HTML (PEP 503) and the JSON (PEP 691) parsers produce
+:class:`Link` values; the disk cache stores them as JSON so a warm run never
+re-parses HTML; :func:`to_dist` turns them into
+:class:`~crosspin.distributions.DistFile`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any, Optional
+
+import attrs
+
+from crosspin.distributions import DistFile
+
+__all__ = ["Link", "parse_time", "to_dist"]
+
+
+@attrs.frozen(kw_only=True)
+class Link:
+    """One file link of a project page, as the page says it (URLs absolute, no credentials)."""
+
+    filename: str
+    url: str
+    hashes: tuple[tuple[str, str], ...] = ()
+    requires_python: Optional[str] = None
+    yanked: Optional[str] = None
+    upload_time: Optional[str] = None
+    size: Optional[int] = None
+    metadata_hashes: Optional[tuple[tuple[str, str], ...]] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, leaving out empty fields to keep cache entries small."""
+        out: dict[str, Any] = {"filename": self.filename, "url": self.url}
+        if self.hashes:
+            out["hashes"] = dict(self.hashes)
+        for key in ("requires_python", "yanked", "upload_time", "size"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.metadata_hashes is not None:
+            out["metadata_hashes"] = dict(self.metadata_hashes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Link:
+        """Inverse of :meth:`to_dict`."""
+        meta = data.get("metadata_hashes")
+        return cls(
+            filename=data["filename"],
+            url=data["url"],
+            hashes=tuple(sorted(data.get("hashes", {}).items())),
+            requires_python=data.get("requires_python"),
+            yanked=data.get("yanked"),
+            upload_time=data.get("upload_time"),
+            size=data.get("size"),
+            metadata_hashes=None if meta is None else tuple(sorted(meta.items())),
+        )
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_time(text: str | None) -> datetime.datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime; ``None`` if absent or unparsable.
+
+    Handles what indexes send and Python 3.9's ``fromisoformat`` rejects: a
+    trailing ``Z`` and fractions of other than 3 or 6 digits. Naive times are
+    taken as UTC (PEP 700 requires UTC).
+    """
+    if not text:
+        return None
+    value = text.strip()
+    if value[-1:] in ("Z", "z"):
+        value = value[:-1] + "+00:00"
+    value = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], value, count=1)
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+def to_dist(link: Link, *, index: str) -> DistFile | None:
+    """The :class:`DistFile` a link describes; ``None`` for non-distribution files."""
+    return DistFile.from_link(
+        filename=link.filename,
+        url=link.url,
+        hashes=dict(link.hashes),
+        requires_python=link.requires_python,
+        yanked=link.yanked,
+        upload_time=parse_time(link.upload_time),
+        size=link.size,
+        metadata_hashes=None if link.metadata_hashes is None else dict(link.metadata_hashes),
+        index=index,
+    )

@@ -1,0 +1,52 @@
+"""Settings of an :class:`~crosspin.index.IndexClient` (one frozen value)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Literal, Optional
+
+import attrs
+
+__all__ = ["DEFAULT_INDEX_URL", "IndexSettings", "IndexStrategy"]
+
+#: The index used when nothing else is configured (pip's default).
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+
+IndexStrategy = Literal["first-index", "unsafe-best-match"]
+
+
+@attrs.frozen(kw_only=True)
+class IndexSettings:
+    """Where packages come from and how to reach them.
+
+    ``find_links`` holds local folders, ``file://`` folders or http(s) pages
+    of links. ``index_strategy``: with ``first-index`` the first index
+    (``index_url``, then ``extra_index_urls`` in order) that knows a project
+    is its only index, so a public project cannot shadow a private one; with
+    ``unsafe-best-match`` (pip's behaviour) all indexes are merged.
+    ``exclude_newer`` (aware, UTC) drops files uploaded later, and files
+    with no upload time. ``cache_dir`` ``None`` means the user cache folder;
+    ``no_cache`` keeps everything in memory for one run. ``offline`` never
+    touches the network; ``refresh`` ignores cached pages. ``retries``,
+    ``retry_backoff`` (seconds, doubled per try) and ``max_retry_after``
+    (the longest Retry-After honoured) bound the retries of transient
+    failures.
+    """
+
+    index_url: str = DEFAULT_INDEX_URL
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    index_strategy: IndexStrategy = "first-index"
+    offline: bool = False
+    refresh: bool = False
+    exclude_newer: Optional[datetime.datetime] = None
+    cache_dir: Optional[Path] = None
+    no_cache: bool = False
+    cert: Optional[str] = None
+    timeout: float = 30.0
+    trusted_hosts: tuple[str, ...] = ()
+    max_concurrency: int = 16
+    retries: int = 3
+    retry_backoff: float = 0.25
+    max_retry_after: float = 10.0

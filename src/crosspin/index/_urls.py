@@ -1,0 +1,85 @@
+"""URL helpers: credentials, redaction, local paths.
+
+Index URLs may carry credentials (``https://user:token@host/simple``). They
+are split off once, kept in a host -> credentials map and re-applied to
+requests for that host, so no URL that reaches a message, a log, the cache
+or a :class:`~crosspin.distributions.DistFile` ever contains them.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+__all__ = ["Credentials", "file_url_to_path", "host_key", "is_file_url", "redact", "strip_auth"]
+
+
+def host_key(url: str) -> str:
+    """``host:port`` of a URL, lower-cased, with the scheme's default port filled in."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    return f"{host}:{port}"
+
+
+def strip_auth(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without userinfo, and the ``(user, password)`` it carried, if any."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    clean = urllib.parse.urlunsplit(parts._replace(netloc=hostport))
+    return clean, (urllib.parse.unquote(user), urllib.parse.unquote(password))
+
+
+def redact(url: str) -> str:
+    """The URL with any credentials replaced by ``****``: safe for messages."""
+    clean, auth = strip_auth(url)
+    if auth is None:
+        return url
+    parts = urllib.parse.urlsplit(clean)
+    return urllib.parse.urlunsplit(parts._replace(netloc="****@" + parts.netloc))
+
+
+def is_file_url(url: str) -> bool:
+    """Whether a URL names a local file or folder."""
+    return url.lower().startswith("file:")
+
+
+def file_url_to_path(url: str) -> Path:
+    """The local path of a ``file:`` URL."""
+    parts = urllib.parse.urlsplit(url)
+    path = urllib.request.url2pathname(parts.path)
+    if parts.netloc and parts.netloc.lower() != "localhost":
+        # file://server/share/x (a UNC path on Windows)
+        return Path(f"//{parts.netloc}{path}")
+    return Path(path)
+
+
+class Credentials:
+    """A thread-safe map from ``host:port`` to the credentials to send there."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_host: dict[str, tuple[str, str]] = {}
+
+    def learn(self, url: str) -> str:
+        """Remember credentials a URL carries; return the URL without them."""
+        clean, auth = strip_auth(url)
+        if auth is not None:
+            with self._lock:
+                self._by_host.setdefault(host_key(clean), auth)
+        return clean
+
+    def for_url(self, url: str) -> tuple[str, str] | None:
+        """The credentials to send with a request to this URL, if any."""
+        with self._lock:
+            return self._by_host.get(host_key(url))
