@@ -1,0 +1,57 @@
+"""Shared pytest fixtures: packse scenarios, built indexes and loopback index servers.
+
+The test-only ``fixtures`` package lives at the repository root (it is not
+part of the installed ``crosspin`` distribution), so it is put on
+``sys.path`` here. See ``fixtures/README.md`` for the whole toolbox.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from fixtures.catalog import IndexFactory, ScenarioIndexes  # noqa: E402
+from fixtures.scenarios import Scenario, load_scenarios  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def scenarios_root() -> Path:
+    """The packse scenario tree: $CROSSPIN_SCENARIOS, else ../shared/scenarios."""
+    configured = os.environ.get("CROSSPIN_SCENARIOS")
+    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "scenarios"
+    if not root.is_dir():
+        pytest.skip(f"packse scenarios not found at {root} (set CROSSPIN_SCENARIOS)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def scenarios(scenarios_root: Path) -> list[Scenario]:
+    """Every scenario, parsed, sorted by name."""
+    return load_scenarios(scenarios_root)
+
+
+@pytest.fixture(scope="session")
+def scenario_indexes(
+    scenarios: list[Scenario], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScenarioIndexes]:
+    """Every scenario built once and served by one multi-index loopback server."""
+    with ScenarioIndexes(scenarios, tmp_path_factory.mktemp("scenario-indexes")) as indexes:
+        yield indexes
+
+
+@pytest.fixture
+def make_index(tmp_path: Path) -> Iterator[IndexFactory]:
+    """Factory for ad-hoc indexes: ``make_index({"a": {"1.0.0": {}}}, api="json")``."""
+    factory = IndexFactory(tmp_path / "indexes")
+    try:
+        yield factory
+    finally:
+        factory.close()
