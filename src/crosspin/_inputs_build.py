@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Optional
 
 import attrs
 from packaging.markers import InvalidMarker, Marker
@@ -19,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from crosspin._inputs_links import invalid
 from crosspin.errors import BuildError, Problem
 
 __all__ = ["BuiltProject", "build_metadata", "split_extra"]
@@ -35,7 +37,7 @@ class BuiltProject:
     """
 
     name: NormalizedName
-    requires_python: SpecifierSet | None
+    requires_python: Optional[SpecifierSet]
     dependencies: tuple[tuple[str, str], ...]
     extras: dict[NormalizedName, tuple[tuple[str, str], ...]]
 
@@ -58,13 +60,14 @@ def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Probl
     except (OSError, ValueError, RuntimeError) as exc:  # environment creation, bad tables
         raise BuildError(display, _one_line(f"{type(exc).__name__}: {exc}")) from exc
     problems: list[Problem] = []
-    requires_python: SpecifierSet | None = None
+    requires_python: Optional[SpecifierSet] = None
     raw_python = _first(metadata.get_all("Requires-Python"))
     if raw_python:
         try:
             requires_python = SpecifierSet(raw_python)
         except InvalidSpecifier as exc:
-            problems.append(Problem(location=f"{display}: Requires-Python", reason=str(exc)))
+            reason = invalid(raw_python, exc, what="Requires-Python")
+            problems.append(Problem(location=f"{display}: Requires-Python", reason=reason))
     provided = [canonicalize_name(e) for e in metadata.get_all("Provides-Extra") or []]
     dependencies: list[tuple[str, str]] = []
     extras: dict[NormalizedName, list[tuple[str, str]]] = {e: [] for e in provided}
@@ -73,7 +76,7 @@ def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Probl
         try:
             requirement = Requirement(text)
         except InvalidRequirement as exc:
-            problems.append(Problem(location=location, reason=str(exc)))
+            problems.append(Problem(location=location, reason=invalid(text, exc)))
             continue
         split = split_extra(requirement.marker)
         if split is None:

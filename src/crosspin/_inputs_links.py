@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib
 
-__all__ = ["Direct", "interpret", "static_project_name"]
+__all__ = ["Direct", "interpret", "invalid", "static_project_name"]
 
 # A URL scheme of two letters or more, so "C:\\path" is not taken for a URL.
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
@@ -63,7 +63,7 @@ def interpret(text: str, *, folder: Path, editable: bool = False) -> Direct | st
     except InvalidRequirement as exc:
         if _looks_like_path(text):
             return _from_path_text(text, folder=folder, editable=editable)
-        return str(exc)
+        return invalid(text, exc)
     if requirement.url is None:
         if text.endswith(_ARCHIVE_SUFFIXES) and (folder / text).is_file():
             return _from_path_text(text, folder=folder, editable=editable)
@@ -73,6 +73,16 @@ def interpret(text: str, *, folder: Path, editable: bool = False) -> Direct | st
     extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
     marker = str(requirement.marker) if requirement.marker else None
     return _from_url(requirement.url, _Spec(requirement.name, extras, marker, folder, editable))
+
+
+def invalid(text: str, exc: Exception, *, what: str = "requirement") -> str:
+    """One-line reason for an invalid requirement: the text and packaging's message.
+
+    packaging's messages span three lines (message, text, caret); a problem
+    must stay on one line, and quoting the text says the same.
+    """
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"invalid {what} {text!r}: {message}"
 
 
 def static_project_name(folder: Path) -> tuple[NormalizedName | None, tuple[Path, ...]]:
@@ -222,10 +232,10 @@ def _direct(name: str, spec: _Spec, link: str, files: tuple[Path, ...]) -> Direc
         try:
             Marker(spec.marker)
         except InvalidMarker as exc:
-            return str(exc)
+            return invalid(spec.marker, exc, what="marker")
         text += f" ; {spec.marker}"
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
-        return str(exc)
+        return invalid(text, exc)
     return Direct(requirement=requirement, link=link, files=files)

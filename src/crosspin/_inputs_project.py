@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import attrs
 from packaging.dependency_groups import DependencyGroupInclude, DependencyGroupResolver
@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from crosspin._inputs_build import BuiltProject
-from crosspin._inputs_links import Direct, interpret
+from crosspin._inputs_links import Direct, interpret, invalid
 from crosspin._inputs_model import RootRequirement, State
 
 if sys.version_info >= (3, 11):
@@ -50,8 +50,8 @@ class ProjectSpec:
 
     display: str
     folder: Path
-    name: NormalizedName | None = None
-    requires_python: SpecifierSet | None = None
+    name: Optional[NormalizedName] = None
+    requires_python: Optional[SpecifierSet] = None
     dependencies: Items = ()
     extras: Mapping[NormalizedName, Items] = attrs.field(factory=dict)
     groups: Mapping[str, Any] = attrs.field(factory=dict)
@@ -175,7 +175,7 @@ class _Emitter:
             try:
                 requirement = Requirement(text)
             except InvalidRequirement as exc:
-                self.state.problem(location, str(exc))
+                self.state.problem(location, invalid(text, exc))
                 continue
             self.requirement(requirement, text, location, origin, marker, active)
 
@@ -238,7 +238,7 @@ class _Emitter:
         try:
             parsed = resolver.lookup(written)
         except ExceptionGroup:
-            self.locate_group_problems(written, key)
+            self.locate_group_problems(written, key, names)
             return
         chain = (*chain, group)
         for index, item in enumerate(parsed):
@@ -255,7 +255,9 @@ class _Emitter:
             else:
                 self.requirement(item, str(item), location, origin, None, ())
 
-    def locate_group_problems(self, written: str, key: str) -> None:
+    def locate_group_problems(
+        self, written: str, key: str, names: Mapping[NormalizedName, str]
+    ) -> None:
         raw = self.spec.groups[written]
         if not isinstance(raw, list):
             self.state.problem(key, "must be a list")
@@ -263,10 +265,20 @@ class _Emitter:
         # Ask packaging about each item alone, to put its message on the right line.
         for index, item in enumerate(raw):
             try:
-                DependencyGroupResolver({"item": [item]}).lookup("item")
+                (parsed,) = DependencyGroupResolver({"item": [item]}).lookup("item")
             except ExceptionGroup as group:
                 for exc in group.exceptions:
-                    self.state.problem(f"{key}[{index}]", str(exc))
+                    reason = str(exc)
+                    if isinstance(item, str):
+                        reason = invalid(item, exc)
+                    self.state.problem(f"{key}[{index}]", reason)
+                continue
+            if isinstance(parsed, DependencyGroupInclude):
+                included = canonicalize_name(parsed.include_group)
+                if included not in names:
+                    self.state.problem(
+                        f"{key}[{index}]", f"no dependency group {included!r} to include"
+                    )
 
 
 def _and(left: Marker | None, right: Marker | None) -> Marker | None:
@@ -286,7 +298,9 @@ def _requires_python(state: State, display: str, value: object) -> SpecifierSet 
     try:
         return SpecifierSet(value)
     except InvalidSpecifier as exc:
-        state.problem(f"{display}: project.requires-python", str(exc))
+        state.problem(
+            f"{display}: project.requires-python", invalid(value, exc, what="requires-python")
+        )
         return None
 
 

@@ -75,12 +75,16 @@ def read_requirements_file(
     seen.add((resolved, kind))
     state.read_file(actual)
     lines, problems = parse_text(text, display, environ=state.environ)
-    state.problems.extend(problems)
+    # Report the tokenizer's problems in line order among the others.
+    pending = sorted(problems, key=lambda p: int(p.location.rsplit(":", 1)[1]))
     inner_stack = (*stack, (resolved, display))
     for line in lines:
+        while pending and int(pending[0].location.rsplit(":", 1)[1]) < line.lineno:
+            state.problems.append(pending.pop(0))
         _apply_options(state, line, display, kind, inner_stack, seen)
         if line.requirement is not None:
             _add_requirement(state, line, display, kind, actual.parent)
+    state.problems.extend(pending)
 
 
 def _apply_options(

@@ -91,7 +91,7 @@ class ReqLine:
 
     path: str
     lineno: int
-    requirement: Optional[str]  # noqa: UP045 (cattrs evaluates field types on 3.9)
+    requirement: Optional[str]
     editable: bool = False
     options: tuple[tuple[str, str], ...] = ()
 

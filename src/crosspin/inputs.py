@@ -81,19 +81,16 @@ def read_inputs(
         read_requirements_file(state, display_name(path, base), "override", seen=seen)
     wanted_extras = _canonical(extras)
     wanted_groups = _canonical(groups)
-    needs_build = any(spec.needs_build for spec in specs)
-    if not needs_build:
-        _check_selection(state, specs, wanted_extras, wanted_groups)
-    if state.problems:
-        raise InputError(state.problems)
-    if needs_build:
-        # Only now: building is slow and pointless when the files are wrong.
+    if any(spec.needs_build for spec in specs):
+        # Build only when the files are right: building is slow, and pointless otherwise.
+        if state.problems:
+            raise InputError(state.problems)
         for index, spec in enumerate(specs):
             if spec.needs_build:
                 built, problems = build_metadata(spec.folder, spec.display)
                 state.problems.extend(problems)
                 specs[index] = spec.with_built(built)
-        _check_selection(state, specs, wanted_extras, wanted_groups)
+    _check_selection(state, specs, wanted_extras, wanted_groups)
     for spec in specs:
         state.project_name = state.project_name or spec.name
         if spec.requires_python is not None:
