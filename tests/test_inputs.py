@@ -290,6 +290,34 @@ def test_editables(tmp_path: Path) -> None:
     assert roots["proj"].link == (tmp_path / "src/proj").resolve().as_uri()
 
 
+def test_editable_folder_by_bare_name_and_with_extras(tmp_path: Path) -> None:
+    """'-e pkg' is the folder pkg when it exists; '-e .[dev]' keeps the extras."""
+    write(tmp_path, "pkg/pyproject.toml", '[project]\nname = "pkg"\n')
+    write(tmp_path, "pyproject.toml", '[project]\nname = "top"\n')
+    write(tmp_path, "requirements.in", "-e pkg\n-e .[dev]\n")
+    pkg, top = read(tmp_path, "requirements.in").requirements
+    assert (pkg.name, pkg.editable, pkg.link) == ("pkg", True, (tmp_path / "pkg").as_uri())
+    assert (top.name, top.requirement.extras) == ("top", {"dev"})
+
+
+@pytest.mark.parametrize(
+    ("lines", "no_binary", "only_binary"),
+    [
+        (["--no-binary :all:", "--only-binary foo"], {":all:"}, {"foo"}),
+        (["--only-binary :all:", "--no-binary foo"], {"foo"}, {":all:"}),
+        (["--no-binary a,b", "--no-binary :none:", "--no-binary c"], {"c"}, set()),
+        (["--no-binary a", "--only-binary a"], set(), {"a"}),
+    ],
+)
+def test_binary_options_exclude_each_other_like_pip(
+    tmp_path: Path, lines: list[str], no_binary: set[str], only_binary: set[str]
+) -> None:
+    """--no-binary and --only-binary move names between the two sets; :all:/:none: as in pip."""
+    write(tmp_path, "r.in", "\n".join(lines) + "\n")
+    options = read(tmp_path, "r.in").options
+    assert (set(options.no_binary), set(options.only_binary)) == (no_binary, only_binary)
+
+
 def test_hashes_are_kept(tmp_path: Path) -> None:
     """--hash options on a requirement line end up on the root, in order, without repeats."""
     write(

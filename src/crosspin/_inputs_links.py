@@ -58,6 +58,9 @@ def interpret(text: str, *, folder: Path, editable: bool = False) -> Direct | st
     if _SCHEME_RE.match(text):
         url, marker = _split_marker(text, "; ")
         return _from_url(url, _Spec(None, "", marker, folder, editable))
+    if editable and (folder / _EXTRAS_RE.sub(r"\g<path>", text.split(";")[0].strip())).is_dir():
+        # pip: "-e name" is a folder when one of that name exists.
+        return _from_path_text(text, folder=folder, editable=editable)
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:

@@ -55,7 +55,8 @@ class InputOptions:
 
     The first ``--index-url`` wins; extra indexes, find-links and trusted
     hosts accumulate in order without repeats. ``only_binary`` and
-    ``no_binary`` hold canonical names or ``":all:"``.
+    ``no_binary`` hold canonical names or ``":all:"``; as in pip, a name in
+    either set decides for that name before ``":all:"`` in the other does.
     """
 
     index_url: Optional[str] = None
