@@ -526,6 +526,14 @@ def test_group_include_of_unknown_group(tmp_path: Path) -> None:
     ]
 
 
+def test_groups_without_a_project_table(tmp_path: Path) -> None:
+    """A pyproject.toml with only [dependency-groups] is read as is, with nothing to build."""
+    write(tmp_path, "pyproject.toml", '[dependency-groups]\ndev = ["pytest"]\n')
+    result = read(tmp_path, "pyproject.toml", groups=["dev"])
+    assert [str(r.requirement) for r in result.requirements] == ["pytest"]
+    assert result.project_name is None
+
+
 def test_invalid_toml(tmp_path: Path) -> None:
     """A TOML syntax error is one problem naming the file."""
     write(tmp_path, "pyproject.toml", "[project\n")
@@ -614,6 +622,20 @@ def test_dynamic_dependencies_come_from_the_build_backend(tmp_path: Path) -> Non
     )
     assert result.requires_python == SpecifierSet(">=3.10")
     assert result.project_name == "dynproj"
+
+
+def test_setup_py_source_is_built(tmp_path: Path) -> None:
+    """A setup.py source (no [project] table) is asked through its build backend."""
+    write(tmp_path, "proj/pyproject.toml", DYNAMIC_PYPROJECT.split("[project]")[0])
+    write(tmp_path, "proj/_backend/backend.py", BACKEND)
+    write(tmp_path, "proj/setup.py", "raise SystemExit('not run: the in-tree backend is used')\n")
+    result = read(tmp_path, "proj/setup.py")
+    assert [r.origin for r in result.requirements] == ["proj/setup.py"] * 2
+    assert result.project_name == "dynproj"
+    assert set(result.files) == {
+        (tmp_path / "proj/setup.py").resolve(),
+        (tmp_path / "proj/pyproject.toml").resolve(),
+    }
 
 
 def test_dynamic_project_with_unknown_extra(tmp_path: Path) -> None:

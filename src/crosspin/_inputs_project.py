@@ -80,6 +80,7 @@ def load_static(state: State, path: Path, display: str) -> ProjectSpec | None:
             state.problem(display, f"no such file: {display}")
             return None
         state.read_file(path)
+        _read_siblings(state, folder)
         return ProjectSpec(display=display, folder=folder, needs_build=True)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -90,16 +91,17 @@ def load_static(state: State, path: Path, display: str) -> ProjectSpec | None:
         state.problem(display, f"cannot read TOML: {exc}")
         return None
     state.read_file(path)
-    for extra in ("setup.py", "setup.cfg"):
-        if (folder / extra).is_file():
-            state.read_file(folder / extra)
+    _read_siblings(state, folder)
     groups = data.get("dependency-groups", {})
     if not isinstance(groups, dict):
         state.problem(f"{display}: dependency-groups", "must be a table")
         groups = {}
     project = data.get("project")
     if project is None:
-        return ProjectSpec(display=display, folder=folder, groups=groups, needs_build=True)
+        # Without [project], only a setup.py/setup.cfg makes it a project to
+        # build; otherwise the file holds just groups (or tool settings).
+        legacy = any((folder / name).is_file() for name in ("setup.py", "setup.cfg"))
+        return ProjectSpec(display=display, folder=folder, groups=groups, needs_build=legacy)
     if not isinstance(project, dict):
         state.problem(f"{display}: project", "must be a table")
         return None
@@ -279,6 +281,13 @@ class _Emitter:
                     self.state.problem(
                         f"{key}[{index}]", f"no dependency group {included!r} to include"
                     )
+
+
+def _read_siblings(state: State, folder: Path) -> None:
+    # They decide what a build reports, so a change in them makes a lock stale.
+    for name in ("pyproject.toml", "setup.py", "setup.cfg"):
+        if (folder / name).is_file():
+            state.read_file(folder / name)
 
 
 def _and(left: Marker | None, right: Marker | None) -> Marker | None:
