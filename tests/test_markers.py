@@ -273,6 +273,21 @@ def test_marker_selects_exactly_the_selection_patch_split(selected: frozenset[st
     assert environments_of(marker, SPLIT) == selected
 
 
+RAGGED = Matrix(environments=tuple(
+    e for e in SPLIT.environments
+    if not (e.python == (3, 11) and e.platform.sys_platform == "win32")
+    and not (e.python == (3, 14) and e.platform.name == "linux-aarch64")
+))
+
+
+@settings(max_examples=100, deadline=None)
+@given(selections(RAGGED))
+def test_marker_selects_exactly_the_selection_ragged(selected: frozenset[str]) -> None:
+    """Exactness holds on a matrix that is not a full Pythons x platforms product."""
+    marker = marker_for(selected, RAGGED)
+    assert environments_of(marker, RAGGED) == selected
+
+
 HINT_POOL = [
     Marker('os_name == "nt"'),
     Marker('sys_platform == "linux" and python_version >= "3.12"'),

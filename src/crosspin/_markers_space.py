@@ -28,7 +28,7 @@ __all__ = ["Space", "Term", "space_of"]
 _PATCH_VARIABLES = frozenset({"python_full_version", "implementation_version"})
 
 #: Patch releases probed when checking that an atom is constant over a minor.
-_PROBE_PATCHES = 40
+_PROBE_PATCHES = 60
 
 #: (atoms, "!=" atoms, python_full_version atoms, python_version ==, length, text):
 #: lower reads better. At the edges of the matrix ``python_version < "3.10"``
