@@ -1,0 +1,94 @@
+"""Helpers shared by tests: run the CLI in-process, read lockfiles per environment."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Optional
+
+import attrs
+from packaging.markers import Marker
+
+from crosspin.environments import Environment, Matrix
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def scenarios_root() -> Optional[Path]:
+    """The shared packse scenarios, or None when they are not beside the repo."""
+    env = os.environ.get("CROSSPIN_SCENARIOS")
+    root = Path(env) if env else REPO.parent / "shared" / "scenarios"
+    return root if root.is_dir() else None
+
+
+@attrs.frozen
+class CliResult:
+    """Exit code and captured streams of one in-process CLI run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@contextlib.contextmanager
+def chdir(path: Path) -> Iterator[None]:
+    """Temporarily change the working directory."""
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def run_cli(args: Sequence[str], *, cwd: Optional[Path] = None) -> CliResult:
+    """Run ``crosspin ARGS`` in this process, as a user would from a shell."""
+    from crosspin.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        ctx = chdir(cwd) if cwd is not None else contextlib.nullcontext()
+        with ctx:
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return CliResult(code=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def parse_pins(text: str) -> list[tuple[str, str, Optional[Marker]]]:
+    """``(name, version, marker)`` of every pin line of a requirements file."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = []
+    logical = text.replace("\\\n", " ")
+    for line in logical.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "-")) or line.startswith(" "):
+            continue
+        body = stripped.split(" --hash", 1)[0].split("  #", 1)[0].strip()
+        req = Requirement(body)
+        spec = next(iter(req.specifier))
+        pins.append((canonicalize_name(req.name), spec.version, req.marker))
+    return pins
+
+
+def selected(text: str, env: Environment) -> frozenset[str]:
+    """``name==version`` the file's markers select in ``env``."""
+    values = dict(env.marker_environment)
+    values["extra"] = ""
+    return frozenset(
+        f"{name}=={version}"
+        for name, version, marker in parse_pins(text)
+        if marker is None or marker.evaluate(values)
+    )
+
+
+def selected_by_env(text: str, matrix: Matrix) -> dict[str, frozenset[str]]:
+    """Environment name -> selected ``name==version`` set."""
+    return {env.name: selected(text, env) for env in matrix.environments}
