@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from packaging.metadata import Metadata
-
 from fixtures.builder import BuiltIndex, build_index, render_metadata, upload_time
 from fixtures.catalog import ScenarioIndexes
 from fixtures.scenarios import (
@@ -24,11 +22,12 @@ from fixtures.scenarios import (
     load_scenarios,
     packages_from_dict,
 )
+from packaging.metadata import Metadata
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 INDEX: dict[str, Any] = {
     "a": {
@@ -129,7 +128,7 @@ def test_inline_and_toml_package_shapes_agree() -> None:
 )
 def test_malformed_packages_fail_with_location(data: dict[str, Any], message: str) -> None:
     """A typo in an inline index fails loudly and says where."""
-    with pytest.raises(ScenarioError, match="packages.a") as raised:
+    with pytest.raises(ScenarioError, match=r"packages\.a") as raised:
         packages_from_dict(data)
     assert message in str(raised.value)
 

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+from fixtures.builder import BuiltIndex, build_index
+from fixtures.catalog import IndexFactory
+from fixtures.scenarios import Scenario
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from pyproject_hooks import BuildBackendHookCaller
-
-from fixtures.builder import BuiltIndex, build_index
-from fixtures.catalog import IndexFactory
-from fixtures.scenarios import Scenario
 
 PACKSE_INDEX = Path(__file__).resolve().parents[2] / "shared" / "scenario-index"
 PYENV = Path("/root/.pyenv/versions")
@@ -43,7 +42,7 @@ APP = {
 def unpack_sdist(built: BuiltIndex, name: str, version: str, into: Path) -> Path:
     sdist = next(p for p in built.files_for(name, version) if p.name.endswith(".tar.gz"))
     with tarfile.open(sdist) as archive:
-        archive.extractall(into)  # noqa: S202 - our own deterministic tarball
+        archive.extractall(into)  # our own tarball: safe
     return into / sdist.name[: -len(".tar.gz")]
 
 
@@ -157,9 +156,10 @@ def _grid() -> list[dict[str, str]]:
     for platform in ("linux", "win32", "darwin"):
         for implementation in ("cpython", "pypy"):
             for python in ("3.8", "3.9", "3.12", "3.13", "3.14"):
+                pypy = implementation == "pypy"
                 points.append({
                     "sys_platform": platform, "implementation_name": implementation,
-                    "platform_python_implementation": "PyPy" if implementation == "pypy" else "CPython",
+                    "platform_python_implementation": "PyPy" if pypy else "CPython",
                     "python_version": python, "python_full_version": f"{python}.0",
                     "os_name": "nt" if platform == "win32" else "posix",
                     "platform_machine": "x86_64",
