@@ -733,3 +733,13 @@ def test_offline_download_miss(make_client: Callable[..., IndexClient], tmp_path
     """--offline without the file cached raises OfflineCacheMiss."""
     with pytest.raises(OfflineCacheMiss):
         make_client(offline=True).download(_wheel_file(b"w"), tmp_path)
+
+
+def test_bad_cert_bundle_is_a_clear_error(
+    make_client: Callable[..., IndexClient], tmp_path: Path
+) -> None:
+    """A cert setting naming a missing file fails with a hint, not a traceback."""
+    with pytest.raises(IndexFetchError) as info:
+        make_client(cert=str(tmp_path / "missing.pem")).project_files("foo")
+    assert "certificate bundle" in str(info.value)
+    assert info.value.hint is not None and "cert" in info.value.hint

@@ -226,3 +226,20 @@ def test_credential_helpers() -> None:
     assert creds.learn("https://tok@h.test/simple") == "https://h.test/simple"
     assert creds.for_url("https://H.test:443/files/x") == ("tok", "")
     assert creds.for_url("https://h.test:8443/files/x") is None
+
+
+def test_non_normalised_local_folder_is_found(tmp_path: Path) -> None:
+    """A file:// index folder named Foo_Bar still serves project foo-bar."""
+    folder = tmp_path / "simple" / "Foo_Bar"
+    folder.mkdir(parents=True)
+    (folder / "Foo_Bar-1.0.tar.gz").write_bytes(b"x")
+    with client(tmp_path) as c:
+        assert [f.filename for f in c.project_files("foo-bar")] == ["Foo_Bar-1.0.tar.gz"]
+
+
+def test_closed_client_ignores_prefetch(tmp_path: Path, local_index: bytes) -> None:
+    """Prefetching after close starts no threads; direct calls still answer local sources."""
+    c = client(tmp_path)
+    c.close()
+    c.prefetch_projects(["foo"])
+    assert c._executor is None

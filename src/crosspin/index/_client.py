@@ -65,8 +65,9 @@ class IndexClient:
                 indexes.append(clean)
         self._indexes = tuple(indexes)
         self._find_links = tuple(self._credentials.learn(f.strip()) for f in settings.find_links)
-        cache_dir = settings.cache_dir or _default_cache_dir()
-        self._cache = Cache(None if settings.no_cache else cache_dir)
+        self._cache = Cache(
+            None if settings.no_cache else (settings.cache_dir or _default_cache_dir())
+        )
         self._stats = Stats()
         self._http = Http(
             timeout=settings.timeout,
@@ -92,6 +93,7 @@ class IndexClient:
         self._lock = threading.Lock()
         self._memo: dict[tuple[str, ...], concurrent.futures.Future[Any]] = {}
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -105,6 +107,7 @@ class IndexClient:
         """Stop background work and close the connection pool."""
         with self._lock:
             executor, self._executor = self._executor, None
+            self._closed = True
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
         self._http.close()
@@ -155,7 +158,7 @@ class IndexClient:
 
     def _background(self, key: tuple[str, ...], compute: Callable[[], object]) -> None:
         with self._lock:
-            if key in self._memo:
+            if key in self._memo or self._closed:
                 return
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from packaging.utils import canonicalize_name
+
 from crosspin.index._html import parse_html
 from crosspin.index._page import Link
 from crosspin.index._urls import file_url_to_path, is_file_url
@@ -42,8 +44,15 @@ def local_project_page(
     index_url: str, project: str, clean: Callable[[str], str]
 ) -> list[Link] | None:
     """Links of a project in a ``file://`` index; ``None`` when it has no such project."""
-    folder = local_path(index_url) / project
+    root = local_path(index_url)
+    folder = root / project
     try:
+        if not folder.exists() and root.is_dir():
+            # Hand-made indexes may not normalise folder names ("Foo_Bar/").
+            for entry in root.iterdir():
+                if canonicalize_name(entry.name) == project and entry.is_dir():
+                    folder = entry
+                    break
         page = folder / "index.html"
         if page.is_file():
             return _html_file(page, clean)
