@@ -151,13 +151,7 @@ class Provider(AbstractProvider):  # type: ignore[misc]
             spec &= r.specifier
         for c in self.constraints.get(name, ()):
             spec &= c.specifier
-        allow_pre = self.options.pre or bool(spec.prereleases)
         matching = [v for v in versions if v not in bad and spec.contains(v, prereleases=True)]
-        if not allow_pre:
-            # pip's rule: prereleases only when no final release fits.
-            finals = [v for v in matching if not v.is_prerelease]
-            if finals:
-                matching = finals
         if not matching:
             if not versions and self._versions.get(name):
                 self.rejections[name].add("no file is installable here")
@@ -166,6 +160,19 @@ class Provider(AbstractProvider):  # type: ignore[misc]
             self.options.resolution == "lowest-direct" and name in self.direct_names
         )
         matching.sort(reverse=not lowest)
+        if not self.options.pre:
+            # Stable releases first. Prereleases come after them only when a
+            # specifier names one explicitly, or when no stable release of the
+            # project fits at all (pip's and uv's rule).
+            finals = [v for v in matching if not v.is_prerelease]
+            pres = [v for v in matching if v.is_prerelease]
+            explicit = bool(spec.prereleases)
+            any_final = any(
+                not v.is_prerelease and spec.contains(v, prereleases=True) for v in versions
+            )
+            matching = finals + pres if (explicit or not any_final) else finals
+            if not matching:
+                return []
         preferred = [v for v in self.preferences.get(name, ()) if v in set(matching)]
         order = list(dict.fromkeys([*preferred, *matching]))
         candidates = [
@@ -246,10 +253,13 @@ class Provider(AbstractProvider):  # type: ignore[misc]
             for f in self.finder.project_files(name):
                 by_version[f.version].append(f)
             self._versions[name] = dict(by_version)
+        # A yanked version is usable only when the user pins it exactly
+        # (PEP 592): a root requirement or a constraint, not a dependency.
+        user_reqs = [r for r in reqs if isinstance(r, Req) and r.origin is not None]
+        user_reqs += list(self.constraints.get(name, ()))
         pinned = {
             Version(s.version)
-            for r in reqs
-            if isinstance(r, Req)
+            for r in user_reqs
             for s in r.specifier
             if s.operator in ("==", "===") and "*" not in s.version
         }
