@@ -368,7 +368,8 @@ class Matrix:
         """One line for headers and messages: ``python 3.9-3.14 x linux-x86_64, ...``."""
         pythons = sorted(self.pythons, key=_label_key)
         platforms = ", ".join(p.name for p in self.platforms)
-        return f"python {', '.join(pythons)} x {platforms} ({len(self)} environments)"
+        count = f"{len(self)} environment{'s' if len(self) != 1 else ''}"
+        return f"python {', '.join(pythons)} x {platforms} ({count})"
 
     def to_spec(self) -> str:
         """A machine-readable form that :meth:`from_spec` reads back exactly."""
