@@ -1,0 +1,116 @@
+"""PEP 751 ``pylock.toml``: one file for every environment, extra and group.
+
+:func:`render` turns a :class:`~crosspin.lock.Lock` into a ``pylock.toml``
+whose ``environments`` name the matrix, whose packages carry the marker of
+the environments that select them ``and`` the extras / dependency groups
+that reach them (``'test' in extras``), so one file serves the base install
+and every extra and group. The text is validated with
+:mod:`packaging.pylock` before it is returned; nothing invalid is written.
+:func:`read` parses one back (validated the same way) into pins that
+``compile`` keeps. The matrix is recorded in ``[tool.crosspin]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+import attrs
+from packaging.requirements import Requirement
+
+from crosspin.errors import LockFileError
+from crosspin.lock import UNSAFE_PACKAGES, Lock
+from crosspin.writers._pylock_reach import reach_markers, root_labels
+from crosspin.writers._pylock_read import PylockFile, parse
+from crosspin.writers._pylock_tables import environment_markers, package_table, requires_python
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = ["PylockFile", "PylockOptions", "is_pylock_path", "read", "render"]
+
+
+@attrs.frozen(kw_only=True)
+class PylockOptions:
+    """How to render a ``pylock.toml``.
+
+    ``default_groups`` are the groups an installer installs when asked for
+    none (PEP 751 ``default-groups``): crosspin uses the groups named with
+    ``--group``. ``root_requirements`` maps each origin to the root
+    requirements read from it, so a root's own marker limits where its
+    extra or group reaches. ``path`` names the file in error messages.
+    """
+
+    default_groups: tuple[str, ...] = ()
+    allow_unsafe: bool = False
+    root_requirements: Mapping[str, Sequence[Requirement]] = attrs.field(factory=dict)
+    path: str = "pylock.toml"
+
+
+def is_pylock_path(path: str) -> bool:
+    """Whether a file name is a PEP 751 lock name: ``pylock.toml`` or ``pylock.<name>.toml``."""
+    from packaging.pylock import is_valid_pylock_path
+
+    return is_valid_pylock_path(PurePath(path))  # type: ignore[arg-type]
+
+
+def render(lock: Lock, options: PylockOptions) -> str:
+    """The ``pylock.toml`` text of ``lock``: deterministic, validated.
+
+    Raises :class:`~crosspin.errors.LockFileError` with the key path of the
+    problem when the result would not be a valid PEP 751 file.
+    """
+    import tomli_w
+    from packaging.utils import canonicalize_name
+
+    markers = reach_markers(lock, options.root_requirements)
+    extras, groups = root_labels(lock)
+    entries = []
+    for package, marker in zip(lock.packages, markers):
+        if package.name in UNSAFE_PACKAGES and not options.allow_unsafe:
+            continue
+        table = package_table(package, None if marker is None else str(marker), options.path)
+        entries.append(table)
+    entries.sort(key=lambda t: (t["name"], t.get("version", ""), t.get("marker", "")))
+    default_groups = sorted({canonicalize_name(g) for g in options.default_groups})
+    doc: dict[str, Any] = {
+        "lock-version": "1.0",
+        "environments": environment_markers(lock.matrix),
+        "requires-python": requires_python(lock.matrix),
+        "extras": extras,
+        "dependency-groups": groups,
+        "default-groups": [g for g in default_groups if g in groups],
+        "created-by": "crosspin",
+        "packages": entries,
+        "tool": {"crosspin": {"matrix": lock.matrix.to_spec()}},
+    }
+    text = tomli_w.dumps(doc)
+    _validate(text, options.path)
+    return text
+
+
+def _validate(text: str, path: str) -> None:
+    from packaging.pylock import Pylock, PylockValidationError
+
+    try:
+        Pylock.from_dict(tomllib.loads(text))
+    except PylockValidationError as exc:
+        raise LockFileError(
+            path,
+            f"would not be a valid pylock file: {exc.message}",
+            key=exc.context,
+            hint="this is a bug in crosspin or in the index data; please report it",
+        ) from None
+
+
+def read(text: str, path: str = "pylock.toml") -> PylockFile:
+    """Parse and validate a ``pylock.toml``: pins, matrix, extras and groups.
+
+    Raises :class:`~crosspin.errors.LockFileError` naming the key path of
+    the first problem (``packages[3].wheels[0].hashes``).
+    """
+    return parse(text, path)
