@@ -29,8 +29,11 @@ def _register() -> None:
     # Commands live in their own modules; importing them here keeps
     # `crosspin --version` from paying for them... they are light anyway.
     from crosspin._cli_compile import compile_command
+    from crosspin._cli_sync import export_command, sync_command
 
     cli.add_command(compile_command)
+    cli.add_command(sync_command)
+    cli.add_command(export_command)
 
 
 _register()

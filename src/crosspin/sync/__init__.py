@@ -1,0 +1,42 @@
+"""Install exactly the subset of a lock that one interpreter needs.
+
+``sync`` asks the target interpreter for its marker environment, wheel tags
+and install scheme, refuses it when it is outside the lock's matrix, picks
+the pins whose markers hold there, and diffs them with what is installed.
+Every file is downloaded and checked against the lock's hashes before
+anything is removed or installed, so a failed download or a hash mismatch
+leaves the environment as it was. ``export`` writes one environment's
+subset as a flat requirements file (for ``pip install --require-hashes``).
+
+Only this package imports ``installer``.
+"""
+
+from __future__ import annotations
+
+from crosspin.sync._export import export_requirements
+from crosspin.sync._fetch import FileSource, choose_file
+from crosspin.sync._install import check_wheel_paths
+from crosspin.sync._installed import InstalledDist, scan_installed
+from crosspin.sync._lockfile import LockData, read_lock
+from crosspin.sync._plan import PROTECTED, SyncPlan, make_plan
+from crosspin.sync._run import SyncResult, apply_plan, plan_for
+from crosspin.sync._target import Target, inspect_target
+
+__all__ = [
+    "PROTECTED",
+    "FileSource",
+    "InstalledDist",
+    "LockData",
+    "SyncPlan",
+    "SyncResult",
+    "Target",
+    "apply_plan",
+    "check_wheel_paths",
+    "choose_file",
+    "export_requirements",
+    "inspect_target",
+    "make_plan",
+    "plan_for",
+    "read_lock",
+    "scan_installed",
+]

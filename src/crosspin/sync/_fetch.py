@@ -1,0 +1,173 @@
+"""Choosing, downloading and checking the files a sync installs.
+
+Every file is downloaded and verified before anything in the target
+changes: a failure here leaves the environment exactly as it was.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import posixpath
+import urllib.parse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional, Protocol
+
+import attrs
+from packaging import tags as _tags
+
+from crosspin.distributions import DistFile, parse_filename
+from crosspin.errors import HashMismatchError, NotInstallableError, SyncError
+from crosspin.lock import LockedPackage
+
+__all__ = ["Fetched", "FileSource", "choose_file", "fetch_all", "file_hashes"]
+
+
+class FileSource(Protocol):
+    """The part of :class:`~crosspin.index.IndexClient` sync uses."""
+
+    def project_files(self, name: str) -> tuple[DistFile, ...]:
+        """Every file of a project on the configured indexes."""
+
+    def download(self, file: DistFile, dest_dir: Path) -> Path:
+        """Fetch a file, checking the hashes it carries."""
+
+
+@attrs.frozen(kw_only=True)
+class Fetched:
+    """One verified file on disk for one pin; ``direct_url`` for URL pins."""
+
+    package: LockedPackage
+    file: DistFile
+    path: Path
+    direct_url: Optional[str] = None
+
+
+def file_hashes(file: DistFile) -> set[str]:
+    """``algo:digest`` strings the index gives for a file."""
+    return {f"{a}:{d}" for a, d in file.hashes}
+
+
+def choose_file(
+    package: LockedPackage,
+    files: Sequence[DistFile],
+    tags: Sequence[_tags.Tag],
+    *,
+    allow_build: bool,
+) -> DistFile:
+    """The best file of ``package`` for these tags: a wheel, else the sdist.
+
+    When the lock has hashes, a file whose index hash is not among them is
+    never chosen (a file with no index hash is checked after download).
+    """
+    recorded = set(package.recorded_hashes)
+    priority = {t: i for i, t in enumerate(tags)}
+    # A yanked file stays installable for an exact pin (PEP 592).
+    same = [f for f in files if f.version == package.version]
+    refused: list[DistFile] = []
+
+    def allowed(f: DistFile) -> bool:
+        known = file_hashes(f)
+        if recorded and known and not (known & recorded):
+            refused.append(f)
+            return False
+        return True
+
+    wheels = sorted(
+        (f for f in same if f.is_wheel and any(t in priority for t in f.tags)),
+        key=lambda f: min(priority[t] for t in f.tags if t in priority),
+    )
+    for wheel in wheels:
+        if allowed(wheel):
+            return wheel
+    if allow_build:
+        for sdist in (f for f in same if not f.is_wheel):
+            if allowed(sdist):
+                return sdist
+    if refused:
+        bad = refused[0]
+        raise HashMismatchError(bad.url, " or ".join(sorted(recorded)),
+                                ", ".join(sorted(file_hashes(bad))))
+    reason = "no compatible wheel" + ("" if allow_build else " (builds are disabled)")
+    raise NotInstallableError(f"{package.name}=={package.version}", ["this interpreter"],
+                              reason=reason)
+
+
+def _url_file(package: LockedPackage) -> DistFile:
+    assert package.url is not None
+    url = package.url.split("#", 1)[0]
+    filename = urllib.parse.unquote(posixpath.basename(urllib.parse.urlsplit(url).path))
+    hashes = dict(h.split(":", 1) for h in package.recorded_hashes[:1])
+    if url.startswith("file:") or "://" in url:
+        file = DistFile.from_link(filename=filename, url=url, hashes=hashes)
+    else:
+        file = DistFile.from_link(filename=filename, url=Path(url).resolve().as_uri(),
+                                  hashes=hashes)
+    if package.editable or file is None or package.url.startswith(("git+", "hg+", "svn+", "bzr+")):
+        raise SyncError(f"cannot sync {package.name} from {package.url}: only wheel and sdist "
+                        "archives are supported as URL pins",
+                        hint="install editables and VCS pins with pip")
+    return file
+
+
+def _verify(package: LockedPackage, file: DistFile, path: Path) -> None:
+    """Check size and the lock's hashes (the index's were checked by the client)."""
+    if file.size is not None and path.stat().st_size != file.size:
+        raise HashMismatchError(file.url, f"{file.size} bytes", f"{path.stat().st_size} bytes")
+    recorded = set(package.recorded_hashes)
+    if not recorded:
+        return
+    algorithms = sorted({h.split(":", 1)[0] for h in recorded} & hashlib.algorithms_available)
+    digests = {a: hashlib.new(a) for a in algorithms}
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            for h in digests.values():
+                h.update(block)
+    actual = {f"{a}:{h.hexdigest()}" for a, h in digests.items()}
+    if not actual & recorded:
+        sha = [d for d in sorted(actual) if d.startswith("sha256:")]
+        shown = sha[0] if sha else min(actual, default="")
+        raise HashMismatchError(file.url, " or ".join(sorted(recorded)), shown)
+
+
+def fetch_all(
+    packages: Sequence[LockedPackage],
+    source: FileSource,
+    tags: Sequence[_tags.Tag],
+    dest: Path,
+    *,
+    allow_build: bool,
+    max_workers: int = 8,
+) -> list[Fetched]:
+    """Choose, download and verify a file for every pin, concurrently.
+
+    The first failure (in ``packages`` order) is raised after every worker
+    stopped, so nothing keeps running behind the error.
+    """
+
+    def one(package: LockedPackage) -> Fetched:
+        if package.url:
+            file = _url_file(package)
+            direct: Optional[str] = package.url
+        else:
+            file = choose_file(package, source.project_files(package.name), tags,
+                               allow_build=allow_build)
+            direct = None
+        folder = dest / package.name
+        path = source.download(file, folder)
+        _verify(package, file, path)
+        return Fetched(package=package, file=file, path=path, direct_url=direct)
+
+    if not packages:
+        return []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = [pool.submit(one, p) for p in packages]
+        concurrent.futures.wait(futures)
+    return [f.result() for f in futures]
+
+
+def is_sdist(path: Path) -> bool:
+    """Whether a downloaded file is an sdist (to be built into a wheel)."""
+    parsed = parse_filename(path.name)
+    return parsed is not None and parsed[2] == "sdist"

@@ -1,0 +1,84 @@
+"""Installing verified wheels into the target with ``installer``.
+
+Only this module (with ``_uninstall``) writes into the target environment.
+Each wheel is checked for paths escaping the install scheme before a byte
+of it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import zipfile
+from pathlib import Path
+from typing import Optional
+
+from crosspin.errors import SyncError
+
+__all__ = ["check_wheel_paths", "install_wheel"]
+
+
+def _unsafe(path: str) -> bool:
+    norm = path.replace("\\", "/")
+    if norm.startswith("/") or (len(norm) > 1 and norm[1] == ":"):
+        return True
+    return ".." in norm.split("/") or posixpath.normpath(norm).startswith("..")
+
+
+def check_wheel_paths(wheel: Path) -> None:
+    """Refuse a wheel whose zip members or RECORD name absolute or ``..`` paths."""
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            names = zf.namelist()
+            bad = next((n for n in names if _unsafe(n)), None)
+            if bad is None:
+                records = [n for n in names if n.count("/") == 1
+                           and n.split("/")[0].endswith(".dist-info")
+                           and n.endswith("/RECORD")]
+                for record in records:
+                    text = zf.read(record).decode("utf-8", "replace")
+                    for line in text.splitlines():
+                        entry = line.split(",", 1)[0].strip().strip('"')
+                        if entry and _unsafe(entry):
+                            bad = entry
+                            break
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SyncError(f"{wheel.name} is not a valid wheel: {exc}") from None
+    if bad is not None:
+        raise SyncError(f"refusing {wheel.name}: it names a path outside the environment ({bad})",
+                        hint="the wheel is malformed or malicious; nothing was installed from it")
+
+
+def install_wheel(
+    wheel: Path,
+    *,
+    scheme: dict[str, str],
+    interpreter: str,
+    script_kind: str,
+    direct_url: Optional[str] = None,
+    archive_hash: Optional[str] = None,
+) -> None:
+    """Install one wheel; ``direct_url`` writes PEP 610 ``direct_url.json``."""
+    import installer
+    from installer.destinations import SchemeDictionaryDestination
+    from installer.exceptions import InstallerError
+    from installer.sources import WheelFile
+
+    check_wheel_paths(wheel)
+    metadata = {"INSTALLER": b"crosspin\n"}
+    if direct_url is not None:
+        info: dict[str, object] = {"url": direct_url, "archive_info": {}}
+        if archive_hash:
+            algo, digest = archive_hash.split(":", 1)
+            info["archive_info"] = {"hash": f"{algo}={digest}", "hashes": {algo: digest}}
+        metadata["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
+    destination = SchemeDictionaryDestination(
+        dict(scheme), interpreter=interpreter, script_kind=script_kind,  # type: ignore[arg-type]
+        bytecode_optimization_levels=(),  # the target compiles its own bytecode
+    )
+    try:
+        with WheelFile.open(wheel) as source:
+            installer.install(source, destination, metadata)
+    except (InstallerError, ValueError, OSError, KeyError) as exc:
+        raise SyncError(f"cannot install {wheel.name}: {exc}",
+                        hint="run sync again: it resumes from what is installed") from None

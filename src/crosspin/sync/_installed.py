@@ -1,0 +1,61 @@
+"""What is installed in the target: dist-info folders in its site dirs."""
+
+from __future__ import annotations
+
+import email.parser
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Optional
+
+import attrs
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+__all__ = ["InstalledDist", "scan_installed"]
+
+
+@attrs.frozen(kw_only=True)
+class InstalledDist:
+    """One installed distribution: name, version, its dist-info and PEP 610 URL."""
+
+    name: NormalizedName
+    version: Optional[Version]
+    raw_version: str
+    dist_info: Path
+    direct_url: Optional[str] = None
+
+
+def scan_installed(site_dirs: Iterable[Path]) -> dict[NormalizedName, list[InstalledDist]]:
+    """Every ``*.dist-info`` in ``site_dirs``, by canonical name."""
+    found: dict[NormalizedName, list[InstalledDist]] = {}
+    for site in site_dirs:
+        if not site.is_dir():
+            continue
+        for info in sorted(site.glob("*.dist-info")):
+            dist = _read(info)
+            if dist is not None:
+                found.setdefault(dist.name, []).append(dist)
+    return found
+
+
+def _read(info: Path) -> Optional[InstalledDist]:
+    try:
+        raw = (info / "METADATA").read_bytes()
+    except OSError:
+        return None
+    msg = email.parser.BytesParser().parsebytes(raw, headersonly=True)
+    name, version_text = msg.get("Name"), msg.get("Version")
+    if not name or not version_text:
+        return None
+    try:
+        version: Optional[Version] = Version(str(version_text))
+    except InvalidVersion:
+        version = None
+    url = None
+    try:
+        url = json.loads((info / "direct_url.json").read_text(encoding="utf-8")).get("url")
+    except (OSError, ValueError, AttributeError):
+        url = None
+    return InstalledDist(name=canonicalize_name(str(name)), version=version,
+                         raw_version=str(version_text), dist_info=info, direct_url=url)

@@ -1,0 +1,90 @@
+"""The sync run: inspect, plan, fetch everything, then change the target."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import attrs
+
+from crosspin.sync._build import build_wheel
+from crosspin.sync._fetch import FileSource, fetch_all, is_sdist
+from crosspin.sync._install import check_wheel_paths, install_wheel
+from crosspin.sync._installed import scan_installed
+from crosspin.sync._lockfile import LockData
+from crosspin.sync._plan import SyncPlan, make_plan
+from crosspin.sync._target import Target
+from crosspin.sync._uninstall import uninstall
+
+__all__ = ["SyncResult", "apply_plan", "plan_for"]
+
+
+@attrs.frozen(kw_only=True)
+class SyncResult:
+    """What a sync changed, and how long it took."""
+
+    installed: int
+    uninstalled: int
+    seconds: float
+
+    def summary(self) -> str:
+        """``Installed 3, uninstalled 1 package in 0.4s``."""
+        noun = "package" if self.uninstalled == 1 else "packages"
+        return (f"Installed {self.installed}, uninstalled {self.uninstalled} {noun} "
+                f"in {self.seconds:.1f}s")
+
+
+def plan_for(lock: LockData, target: Target) -> SyncPlan:
+    """Refuse a target outside the lock's matrix; else diff lock subset and target."""
+    micro = target.version_info[2]
+    lock.environment_for(target.python, micro, target.markers["sys_platform"],
+                         target.markers["platform_machine"], target.description)
+    wanted = lock.select(target.markers)
+    return make_plan(wanted, scan_installed(target.site_dirs))
+
+
+def apply_plan(
+    plan: SyncPlan,
+    target: Target,
+    source: FileSource,
+    *,
+    allow_build: bool = True,
+    on_step: Optional[Callable[[str], None]] = None,
+) -> SyncResult:
+    """Download and verify every file, then uninstall, then install.
+
+    Nothing in the target changes before every file is on disk, verified
+    and (for sdists) built and checked; an interrupted run converges when
+    repeated, since the next plan starts from what is installed.
+    """
+    start = time.monotonic()
+    say = on_step or (lambda _m: None)
+    with tempfile.TemporaryDirectory(prefix="crosspin-sync-") as tmp:
+        work = Path(tmp)
+        fetched = fetch_all(plan.install, source, target.tags, work / "dl",
+                            allow_build=allow_build)
+        wheels: list[tuple[Path, Optional[str], Optional[str]]] = []
+        for item in fetched:
+            path = item.path
+            if is_sdist(path):
+                say(f"Building {item.package.name}=={item.package.version}")
+                out = work / "built" / item.package.name
+                out.mkdir(parents=True)
+                path = build_wheel(path, target.executable, out, name=item.package.name)
+            check_wheel_paths(path)
+            digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
+            if digest and ":" not in digest:
+                digest = f"sha256:{digest}"
+            wheels.append((path, item.direct_url, digest if item.direct_url else None))
+        roots = [Path(target.prefix)]
+        keep = [Path(p) for p in target.scheme.values()]
+        for dist in plan.remove:
+            uninstall(dist, roots=roots, keep=keep)
+        for path, direct_url, digest in wheels:
+            install_wheel(path, scheme=target.scheme, interpreter=target.executable,
+                          script_kind=target.script_kind, direct_url=direct_url,
+                          archive_hash=digest)
+    return SyncResult(installed=len(wheels), uninstalled=len(plan.remove),
+                      seconds=time.monotonic() - start)
