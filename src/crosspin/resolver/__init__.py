@@ -32,6 +32,7 @@ from crosspin.resolver._model import (
     Resolution,
     ResolveOptions,
     Root,
+    evaluate_marker,
 )
 from crosspin.resolver._provider import Finder, Metadata, Provider, requirement_chain
 
@@ -92,8 +93,12 @@ def resolve_matrix(
         if existing is not None:
             for name, version in existing(env).items():
                 prefs[name].append(version)
+        direct = _direct_names(env, roots)
         for name, versions in chosen.items():
-            prefs[name].extend(sorted(versions, reverse=True))
+            # A package this fork resolves lowest takes its own lowest: an
+            # earlier fork's pick is a "newest" to share, not a lower bound.
+            if not _lowest(options, name, direct):
+                prefs[name].extend(sorted(versions, reverse=True))
         try:
             view, result = resolve_environment(
                 env, roots, finder=finder, metadata=metadata, options=options,
@@ -107,12 +112,32 @@ def resolve_matrix(
         if on_fork:
             on_fork(env, False)
         for name, pin in result.pins.items():
+            # A lowest pick is not shared: later forks that resolve the
+            # package highest take their own newest (uv does the same).
+            if _lowest(options, name, direct):
+                continue
             if pin.version not in chosen[name]:
                 chosen[name].append(pin.version)
         solved.append(_Solved(view=view, result=result))
     if failures:
         raise _combine(failures)
     return [s.result for s in solved]
+
+
+def _direct_names(env: Environment, roots: Sequence[Root]) -> frozenset[str]:
+    """Names of the roots whose markers are true in ``env``."""
+    return frozenset(
+        canonicalize_name(r.requirement.name) for r in roots
+        if r.requirement.marker is None
+        or evaluate_marker(r.requirement.marker, env, frozenset())
+    )
+
+
+def _lowest(options: ResolveOptions, name: str, direct: frozenset[str]) -> bool:
+    """Whether ``name`` is resolved to its lowest version in a fork with these roots."""
+    return options.resolution == "lowest" or (
+        options.resolution == "lowest-direct" and name in direct
+    )
 
 
 def _combine(failures: list[tuple[Environment, ResolutionError]]) -> ResolutionError:

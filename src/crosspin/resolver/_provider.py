@@ -161,18 +161,14 @@ class Provider(AbstractProvider):  # type: ignore[misc]
         )
         matching.sort(reverse=not lowest)
         if not self.options.pre:
-            # Stable releases first. Prereleases come after them only when a
-            # specifier names one explicitly, or when no stable release of the
-            # project fits at all (pip's and uv's rule).
-            finals = [v for v in matching if not v.is_prerelease]
-            pres = [v for v in matching if v.is_prerelease]
-            explicit = bool(spec.prereleases)
-            any_final = any(
-                not v.is_prerelease and spec.contains(v, prereleases=True) for v in versions
-            )
-            matching = finals + pres if (explicit or not any_final) else finals
-            if not matching:
-                return []
+            # Stable releases first, prereleases after them. A prerelease is
+            # only reached when every stable release in range has been
+            # rejected (or a specifier names one explicitly, which the
+            # ordering leaves unchanged): the resolver falls back to it
+            # instead of reporting a false conflict.
+            matching = [v for v in matching if not v.is_prerelease] + [
+                v for v in matching if v.is_prerelease
+            ]
         preferred = [v for v in self.preferences.get(name, ()) if v in set(matching)]
         order = list(dict.fromkeys([*preferred, *matching]))
         candidates = [
