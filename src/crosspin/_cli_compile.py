@@ -155,6 +155,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.command("compile")
 @click.argument("src_files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("-o", "--output-file", help="Where to write the lock ('-' for stdout).")
+@click.option("--format", "output_format", type=click.Choice(["requirements", "pylock"]),
+              default=None, help="Lock format; default: pylock for pylock[.NAME].toml outputs.")
 @click.option("--python", "python", help="Python versions: 3.12, 3.10,3.12 or '>=3.9,<3.15'.")
 @click.option("--platform", "platforms", multiple=True,
               help="Target platform (repeatable): linux-x86_64, linux-aarch64, macos-arm64, "
@@ -204,7 +206,10 @@ def compile_command(ctx: click.Context, **kw: Any) -> None:
     from crosspin._compile_run import run_compile
 
     sources = list(kw["src_files"]) or _default_sources()
-    output = kw["output_file"] or _default_output(sources)
+    output = kw["output_file"] or (
+        "pylock.toml" if kw["output_format"] == "pylock" else _default_output(sources)
+    )
+    output_format = kw["output_format"] or _format_of(output)
     command = _normalised_command(ctx, output, sources)
     started = time.perf_counter()
     text, summary = run_compile(
@@ -244,6 +249,7 @@ def compile_command(ctx: click.Context, **kw: Any) -> None:
         exclude_newer=_parse_exclude_newer(kw["exclude_newer"]),
         isolated=kw["isolated"],
         verbose=kw["verbose"],
+        output_format=output_format,
     )
     if output == "-" or kw["dry_run"]:
         click.echo(text, nl=False)
@@ -256,15 +262,26 @@ def compile_command(ctx: click.Context, **kw: Any) -> None:
             click.echo("Dry-run, so nothing updated.", err=True)
 
 
-def read_existing(output: str) -> Any:
+def _format_of(output: str) -> str:
+    """``pylock`` for PEP 751 names (``pylock.toml``, ``pylock.NAME.toml``)."""
+    from crosspin.writers.pylock import is_pylock_path
+
+    return "pylock" if output != "-" and is_pylock_path(output) else "requirements"
+
+
+def read_existing(output: str, output_format: Optional[str] = None) -> Any:
     """Pins of an existing output file, or ``None`` (``-`` or missing)."""
     if output == "-" or not Path(output).is_file():
         return None
-    from crosspin.writers.requirements import read
-
     path = Path(output)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise LockFileError(output, f"cannot read: {exc.strerror}") from None
+    if (output_format or _format_of(output)) == "pylock":
+        from crosspin.writers import pylock
+
+        return pylock.read(text, output)
+    from crosspin.writers.requirements import read
+
     return read(text, output)

@@ -10,11 +10,15 @@ import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from packaging.requirements import Requirement
 
 from crosspin.environments import Environment, Matrix
+
+if TYPE_CHECKING:
+    from crosspin.inputs import InputSet
+    from crosspin.lock import Lock
 
 __all__ = ["run_compile"]
 
@@ -56,6 +60,7 @@ def run_compile(
     exclude_newer: Optional[datetime.datetime],
     isolated: bool,
     verbose: int,
+    output_format: str = "requirements",
 ) -> tuple[str, str]:
     """Compile and render; return the lock text and a one-line summary."""
     from crosspin._cli_compile import read_existing
@@ -107,7 +112,7 @@ def run_compile(
         platforms=platforms or tool.platforms,
         requires_python=inputs.requires_python,
     )
-    existing = None if upgrade else read_existing(output)
+    existing = None if upgrade else read_existing(output, output_format)
     no_build = only_binary | opts.only_binary
     request = CompileRequest(
         roots=tuple(
@@ -158,7 +163,10 @@ def run_compile(
         allow_unsafe=bool(allow_unsafe if allow_unsafe is not None else tool.allow_unsafe),
         command=command,
     )
-    text = render(lock, render_options)
+    if output_format == "pylock":
+        text = _render_pylock(lock, inputs, groups, render_options.allow_unsafe, output)
+    else:
+        text = render(lock, render_options)
     names = {p.name for p in lock.packages}
     summary = (
         f"Locked {len(names)} packages for {len(matrix)} environment"
@@ -166,6 +174,24 @@ def run_compile(
         f"{'s' if resolutions != 1 else ''})"
     )
     return text, summary
+
+
+def _render_pylock(
+    lock: Lock, inputs: InputSet, groups: Sequence[str], allow_unsafe: bool, output: str
+) -> str:
+    """The lock as PEP 751 ``pylock.toml``; groups named with --group install by default."""
+    from crosspin.writers.pylock import PylockOptions
+    from crosspin.writers.pylock import render as render_pylock
+
+    roots: dict[str, list[Requirement]] = {}
+    for r in inputs.requirements:
+        roots.setdefault(r.origin, []).append(r.requirement)
+    return render_pylock(lock, PylockOptions(
+        default_groups=tuple(groups),
+        allow_unsafe=allow_unsafe,
+        root_requirements=roots,
+        path=output,
+    ))
 
 
 def _unique(items: Sequence[str]) -> list[str]:
