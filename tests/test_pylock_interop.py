@@ -20,7 +20,7 @@ from crosspin.environments import Matrix
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 #: base -> a (-> c on Windows only); extra "test" -> t (-> f); group "dev" -> d (-> e);
 #: group "lint" -> e; extra "docs" -> s on Linux only. Versions never conflict,

@@ -21,7 +21,7 @@ from crosspin.writers.pylock import PylockOptions, is_pylock_path, read, render
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DEFAULT = Matrix.from_options()
 WHEN = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
@@ -206,7 +206,7 @@ def test_read_back_pins_matrix_and_hashes() -> None:
     assert parsed.matrix == DEFAULT
     assert parsed.extras == ("test",)
     assert parsed.dependency_groups == ("dev",)
-    by_name = {p.name: p for p in parsed.packages}
+    by_name: dict[str, LockedPackage] = {p.name: p for p in parsed.packages}
     assert by_name["a"].recorded_hashes == (f"sha256:{'1' * 64}", f"sha256:{'2' * 64}")
     assert by_name["c"].marker == Marker('sys_platform == "win32"')
     assert len(by_name["c"].environments) == 6
