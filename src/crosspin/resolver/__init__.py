@@ -207,7 +207,9 @@ def resolve_environment(
     return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots))
 
 
-def _explain(exc: ResolutionImpossible, provider: Provider, env: Environment) -> ResolutionError:
+def _explain(
+    exc: ResolutionImpossible[Any, Any], provider: Provider, env: Environment
+) -> ResolutionError:
     causes = list(exc.causes)
     names = []
     for cause in causes:
@@ -277,28 +279,28 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
                 deps[pname].add(cand.name)
     markers: dict[str, set[str]] = defaultdict(set)
     unconditional: set[str] = set()
-    for name, reqs in provider.introduced.items():
-        for r in reqs:
-            if r.parent is not None and r.parent not in base:
+    for child, edges in provider.introduced.items():
+        for edge in edges:
+            if edge.parent is not None and edge.parent not in base:
                 continue
-            if r.marker is None:
-                unconditional.add(name)
-            elif "extra" not in str(r.marker):
-                markers[name].add(str(r.marker))
+            if edge.marker is None:
+                unconditional.add(child)
+            elif "extra" not in str(edge.marker):
+                markers[child].add(str(edge.marker))
     pins: dict[NormalizedName, Pin] = {}
-    for name, cand in base.items():
+    for base_name, cand in base.items():
         meta = provider.candidate_metadata(cand) if not cand.link else None
         pins[cand.name] = Pin(
             name=cand.name,
             version=cand.version,
-            extras=frozenset(root_extras.get(name, ())),
+            extras=frozenset(root_extras.get(base_name, ())),
             files=cand.files,
             link=cand.link,
             editable=cand.editable,
-            via=frozenset(via[name] | root_origins.get(name, set())),
-            dependencies=frozenset(canonicalize_name(d) for d in deps[name]),
+            via=frozenset(via[base_name] | root_origins.get(base_name, set())),
+            dependencies=frozenset(canonicalize_name(d) for d in deps[base_name]),
             requires_python=meta.requires_python if meta else None,
-            edge_markers=frozenset(markers.get(name, ())),
-            unconditional=name in unconditional,
+            edge_markers=frozenset(markers.get(base_name, ())),
+            unconditional=base_name in unconditional,
         )
     return pins

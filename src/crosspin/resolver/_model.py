@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, Optional, Union
+from typing import Literal, Optional, Union, cast
 
 import attrs
 from packaging.markers import Marker
@@ -231,7 +231,7 @@ class EnvironmentView:
         """Whether ``other`` answers every recorded question identically."""
         for (kind, key), answer in self.answers.items():
             if kind == "marker":
-                text, extras = key  # type: ignore[misc]
+                text, extras = cast("tuple[str, frozenset[str]]", key)
                 got = evaluate_marker(Marker(text), other, extras)
             elif kind == "python":
                 got = other.admits_python(SpecifierSet(key))  # type: ignore[arg-type]

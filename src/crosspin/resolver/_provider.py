@@ -54,7 +54,7 @@ class Metadata(Protocol):
         """Metadata of ``name==version``."""
 
 
-class Provider(AbstractProvider):  # type: ignore[misc]
+class Provider(AbstractProvider[Any, Any, str]):
     """Resolve direct requirements for one environment."""
 
     def __init__(
