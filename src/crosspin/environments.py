@@ -29,6 +29,7 @@ __all__ = [
     "Environment",
     "Matrix",
     "Platform",
+    "describe_environments",
 ]
 
 #: The highest patch number probed when deciding whether a Requires-Python
@@ -393,6 +394,31 @@ class Matrix:
             for p in plats
         ]
         return cls(environments=tuple(sorted(envs, key=lambda e: e.sort_key)))
+
+
+def describe_environments(names: Sequence[str], matrix: Matrix) -> list[str]:
+    """Readable groups for a set of environments: ``windows-x86_64 (3.9, 3.10)``.
+
+    A platform whose every matrix Python is in the set reads ``(every Python)``,
+    so a message names 24 environments in one short line.
+    """
+    wanted = set(names)
+    by_platform: dict[str, list[str]] = {}
+    for env in matrix.environments:
+        by_platform.setdefault(env.platform.name, [])
+        if env.name in wanted:
+            by_platform[env.platform.name].append(env.python_label)
+    all_pythons = sorted(matrix.pythons, key=_label_key)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for platform in sorted(by_platform):
+        labels = tuple(sorted(by_platform[platform], key=_label_key))
+        if labels:
+            groups.setdefault(labels, []).append(platform)
+    out = []
+    for labels, platforms in groups.items():
+        pythons = "every Python" if list(labels) == all_pythons else ", ".join(labels)
+        out.append(f"{', '.join(platforms)} ({pythons})")
+    return out
 
 
 def _min_ceiling(a: Optional[int], b: Optional[int]) -> Optional[int]:

@@ -248,6 +248,6 @@ class SyncError(CrosspinError):
 
 
 def _summarise(environments: Sequence[str]) -> str:
-    if len(environments) <= 4:
+    if len(environments) <= 4 or any(")" in e for e in environments):
         return ", ".join(environments)
     return f"{', '.join(environments[:3])} and {len(environments) - 3} more environments"

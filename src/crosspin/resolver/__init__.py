@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
-from crosspin.environments import Environment, Matrix
+from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.errors import NotInstallableError, ResolutionError
 from crosspin.resolver._model import (
     PYTHON,
@@ -120,7 +120,7 @@ def resolve_matrix(
                 chosen[name].append(pin.version)
         solved.append(_Solved(view=view, result=result))
     if failures:
-        raise _combine(failures)
+        raise _combine(failures, matrix)
     return [s.result for s in solved]
 
 
@@ -140,13 +140,17 @@ def _lowest(options: ResolveOptions, name: str, direct: frozenset[str]) -> bool:
     )
 
 
-def _combine(failures: list[tuple[Environment, ResolutionError]]) -> ResolutionError:
+def _combine(
+    failures: list[tuple[Environment, ResolutionError]], matrix: Matrix
+) -> ResolutionError:
     first = failures[0][1]
-    envs = [e.name for e, _ in failures]
+    envs = describe_environments([e.name for e, _ in failures], matrix)
     if isinstance(first, NotInstallableError):
         same = [e.name for e, f in failures
                 if isinstance(f, NotInstallableError) and f.package == first.package]
-        return NotInstallableError(first.package, same, reason=first.detail)
+        return NotInstallableError(
+            first.package, describe_environments(same, matrix), reason=first.detail
+        )
     return ResolutionError(first.reason, environments=envs, chains=first.chains)
 
 
