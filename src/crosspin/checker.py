@@ -67,13 +67,16 @@ def check_lock(
     metadata: _Metadata,
     expected: Optional[Mapping[str, Iterable[str]]] = None,
     allow_build: bool = True,
+    assume_present: Iterable[str] = (),
 ) -> list[CheckProblem]:
     """Every contract violation of ``lock`` (empty when it is correct).
 
     ``expected`` maps environment names to the ``name==version`` set that
     environment's fork resolved; when given, the marker-selected set must
-    equal it exactly.
+    equal it exactly. ``assume_present`` names packages the lock leaves to
+    the installer on purpose (pip-compile's unsafe section: ``# setuptools``).
     """
+    unpinned = frozenset(canonicalize_name(n) for n in assume_present)
     problems: list[CheckProblem] = []
     selected = selected_sets(lock)
     for env in lock.matrix.environments:
@@ -112,7 +115,7 @@ def check_lock(
             if not files:
                 continue
             meta = metadata.get(pkg.name, pkg.version, files)
-            found, more = _closed(pkg, meta, env, by_name, extras, first_visit)
+            found, more = _closed(pkg, meta, env, by_name, extras, first_visit, unpinned)
             problems.extend(found)
             todo.extend(more)
     return problems
@@ -147,6 +150,7 @@ def _closed(
     by_name: Mapping[str, Sequence[LockedPackage]],
     extras: frozenset[str],
     check_python: bool,
+    unpinned: frozenset[str],
 ) -> tuple[list[CheckProblem], list[tuple[LockedPackage, frozenset[str]]]]:
     problems = []
     more: list[tuple[LockedPackage, frozenset[str]]] = []
@@ -165,6 +169,8 @@ def _closed(
             continue
         dep = canonicalize_name(req.name)
         pins = by_name.get(dep)
+        if not pins and dep in unpinned:
+            continue
         if not pins:
             problems.append(CheckProblem(
                 environment=env.name, package=f"{pkg.name}=={pkg.version}",

@@ -1,0 +1,118 @@
+"""Against the live index (opt in with ``pytest -m network``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crosspin.checker import check_lock
+from crosspin.environments import Matrix
+from crosspin.lock import Lock
+from crosspin.metadata import MetadataProvider
+from crosspin.writers.requirements import read
+from tests.helpers import REPO, parse_pins, run_cli
+
+pytestmark = pytest.mark.network
+
+ISSUE_SET = """\
+sphinx>=4,<6.2
+jinja2
+attrs>=19.2
+sortedcontainers
+idna
+outcome
+sniffio
+cffi; os_name == "nt"
+pyOpenSSL
+"""
+
+
+def _tool(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    scratch = Path(os.environ.get("CROSSPIN_TOOLS", "/tmp/tools")) / "bin" / name
+    return str(scratch) if scratch.exists() else None
+
+
+def _pins(text: str) -> set[str]:
+    return {f"{n}=={v}" for n, v, _ in parse_pins(text)}
+
+
+def test_linux_311_pins_equal_pip_compile(tmp_path: Path) -> None:
+    """For Linux/3.11 the live pins equal pip-compile's, made the same minute."""
+    pip_compile = _tool("pip-compile")
+    if pip_compile is None or sys.version_info[:2] != (3, 11) or sys.platform != "linux":
+        pytest.skip("needs pip-compile and a Linux CPython 3.11 host (pip install pip-tools)")
+    (tmp_path / "requirements.in").write_text(ISSUE_SET, encoding="utf-8")
+    result = run_cli(["compile", "requirements.in", "-o", "ours.txt", "--python", "3.11",
+                      "--platform", "linux-x86_64"], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    subprocess.run([pip_compile, "-q", "requirements.in", "-o", "theirs.txt"], cwd=tmp_path,
+                   check=True)
+    ours = _pins((tmp_path / "ours.txt").read_text())
+    theirs = _pins((tmp_path / "theirs.txt").read_text())
+    assert ours == theirs
+
+
+def test_jupyter_universal_lock_passes_the_checker(tmp_path: Path) -> None:
+    """jupyter over 6 Pythons x 5 platforms: 0 checker problems, no more versions than uv."""
+    (tmp_path / "requirements.in").write_text("jupyter\n", encoding="utf-8")
+    result = run_cli(["compile", "requirements.in"], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    lockfile = read(text)
+    assert lockfile.matrix == Matrix.from_options()
+    assert len(lockfile.matrix) == 30
+    lock = Lock.build(matrix=lockfile.matrix, packages=lockfile.packages)
+    from crosspin.index import IndexClient, IndexSettings
+
+    with IndexClient(IndexSettings()) as client:
+        problems = check_lock(lock, finder=client, metadata=MetadataProvider(client),
+                              assume_present=lockfile.unpinned_unsafe)
+    assert problems == []
+    uv = _tool("uv")
+    if uv is not None:
+        env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        subprocess.run([uv, "pip", "compile", "--universal", "--python-version", "3.9",
+                        "--python", sys.executable, "-q", "requirements.in", "-o", "uv.txt"],
+                       cwd=tmp_path, check=True, env=env)
+        theirs = _pins((tmp_path / "uv.txt").read_text())
+        assert len(_pins(text)) <= len(theirs)
+
+
+def test_rerun_keeps_the_live_lock(tmp_path: Path) -> None:
+    """A second compile with the output present is byte-identical."""
+    (tmp_path / "requirements.in").write_text(ISSUE_SET, encoding="utf-8")
+    first = run_cli(["compile", "requirements.in", "--generate-hashes"], cwd=tmp_path)
+    assert first.code == 0, first.stderr
+    text = (tmp_path / "requirements.txt").read_text()
+    second = run_cli(["compile", "requirements.in", "--generate-hashes"], cwd=tmp_path)
+    assert second.code == 0, second.stderr
+    assert (tmp_path / "requirements.txt").read_text() == text
+
+
+@pytest.mark.parametrize("minor", ["3.9.18", "3.13.0"])
+def test_output_is_the_same_under_other_pythons(minor: str, tmp_path: Path) -> None:
+    """crosspin under Python 3.9 and 3.13 writes the same bytes as under this Python."""
+    python = Path(f"/root/.pyenv/versions/{minor}/bin/python3")
+    if not python.exists():
+        pytest.skip(f"no CPython {minor} here")
+    venv = tmp_path / "venv"
+    subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(REPO)], check=True)
+    (tmp_path / "requirements.in").write_text(ISSUE_SET, encoding="utf-8")
+    args = ["compile", "requirements.in", "--python", "3.12", "--platform", "linux-x86_64",
+            "--generate-hashes", "--exclude-newer", "2026-10-01", "-o"]
+    subprocess.run([str(venv / "bin" / "crosspin"), *args, "theirs.txt"], cwd=tmp_path,
+                   check=True)
+    ours = run_cli([*args, "ours.txt"], cwd=tmp_path)
+    assert ours.code == 0, ours.stderr
+    theirs_text = (tmp_path / "theirs.txt").read_text().replace("theirs.txt", "X")
+    ours_text = (tmp_path / "ours.txt").read_text().replace("ours.txt", "X")
+    assert theirs_text == ours_text
