@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures.catalog import IndexFactory
 
+from fixtures.catalog import IndexFactory
 from helpers import run_cli
 
 PIP_ENV = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}

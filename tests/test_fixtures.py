@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.metadata import Metadata
+
 from fixtures.builder import BuiltIndex, build_index, render_metadata, upload_time
 from fixtures.catalog import ScenarioIndexes
 from fixtures.scenarios import (
@@ -21,7 +23,6 @@ from fixtures.scenarios import (
     load_scenarios,
     packages_from_dict,
 )
-from packaging.metadata import Metadata
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from fixtures.builder import BuiltIndex, build_index
-from fixtures.catalog import IndexFactory
-from fixtures.scenarios import Scenario
 from packaging.metadata import Metadata
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from pyproject_hooks import BuildBackendHookCaller
+
+from fixtures.builder import BuiltIndex, build_index
+from fixtures.catalog import IndexFactory
+from fixtures.scenarios import Scenario
 
 PYENV = Path("/root/.pyenv/versions")
 INTERPRETERS = [sys.executable] + [

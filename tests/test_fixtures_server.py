@@ -10,6 +10,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 import pytest
+
 from fixtures._http import negotiate
 from fixtures.builder import build_index
 from fixtures.catalog import IndexFactory

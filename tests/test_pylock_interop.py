@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from packaging.pylock import Pylock
-from tests.helpers import run_cli, selected
 
 from crosspin.environments import Matrix
+from tests.helpers import run_cli, selected
 
 if sys.version_info >= (3, 11):
     import tomllib

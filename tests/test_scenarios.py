@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 from packaging.markers import Marker
-from tests.helpers import run_cli, scenarios_root, selected_by_env
 
 from crosspin.environments import Matrix
+from tests.helpers import run_cli, scenarios_root, selected_by_env
 
 ROOT = scenarios_root()
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures.catalog import IndexFactory
-from fixtures.server import IndexServer, Request, Response
 
 from crosspin.errors import SyncError
 from crosspin.sync import check_wheel_paths, inspect_target, read_lock
+from fixtures.catalog import IndexFactory
+from fixtures.server import IndexServer, Request, Response
 from helpers import run_cli
 
 PYTHONS = ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]

@@ -201,7 +201,7 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("-v", "--verbose", count=True)
 @click.option("-q", "--quiet", is_flag=True)
 @click.pass_context
-def compile_command(ctx: click.Context, **kw: Any) -> None:
+def compile_command(ctx: click.Context, /, **kw: Any) -> None:
     """Resolve requirements for every environment of the matrix into one lock."""
     from crosspin._compile_run import run_compile
 

@@ -100,7 +100,9 @@ def check_lock(
                                              reason=f"several versions selected: {versions}"))
         # (package, extras) pairs still to check: extras requested by any
         # requirement add their own dependencies to the closure.
-        todo = [(pkg, frozenset(canonicalize_name(e) for e in pkg.extras)) for pkg in picked]
+        todo: list[tuple[LockedPackage, frozenset[str]]] = [
+            (pkg, frozenset(canonicalize_name(e) for e in pkg.extras)) for pkg in picked
+        ]
         done: set[tuple[str, str, frozenset[str]]] = set()
         while todo:
             pkg, extras = todo.pop()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from typing import Optional
+from typing import Any, Optional
 
 import attrs
 from packaging import tags as _tags
@@ -122,9 +122,9 @@ def _manylinux_platforms(glibc: tuple[int, int], arch: str) -> Iterable[str]:
     yield f"linux_{arch}"
 
 
-_LINUX = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
-_MACOS = {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"}
-_WINDOWS = {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"}
+_LINUX: dict[str, Any] = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
+_MACOS: dict[str, Any] = {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"}
+_WINDOWS: dict[str, Any] = {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"}
 
 #: Every platform crosspin knows by name.
 PLATFORMS: dict[str, Platform] = {
@@ -453,8 +453,8 @@ def _python_ranges(python: Optional[str]) -> list[tuple[tuple[int, int], int, Op
     if python is None or not python.strip():
         return [(minor, 0, None) for minor in DEFAULT_PYTHONS]
     text = python.strip()
+    out: list[tuple[tuple[int, int], int, Optional[int]]] = []
     if re.fullmatch(r"[\d.,\s]+", text):
-        out = []
         for part in (p.strip() for p in text.split(",") if p.strip()):
             try:
                 v = Version(part)
@@ -478,7 +478,6 @@ def _python_ranges(python: Optional[str]) -> list[tuple[tuple[int, int], int, Op
     candidates = _KNOWN_PYTHONS if has_upper else tuple(
         m for m in _KNOWN_PYTHONS if m <= DEFAULT_PYTHONS[-1]
     )
-    out = []
     for minor in candidates:
         for lo, hi in _patch_ranges(spec, minor):
             out.append((minor, lo, hi))

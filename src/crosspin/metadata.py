@@ -111,8 +111,8 @@ def project_metadata(source_dir: Path, *, isolated: bool = True) -> DistMetadata
 def _unpack_sdist(archive: Path, dest: Path) -> Path:
     if archive.name.endswith(".zip"):
         with zipfile.ZipFile(archive) as zf:
-            for member in zf.namelist():
-                _check_member(member, archive)
+            for name in zf.namelist():
+                _check_member(name, archive)
             zf.extractall(dest)
     else:
         with tarfile.open(archive) as tf:
