@@ -403,6 +403,8 @@ def describe_environments(names: Sequence[str], matrix: Matrix) -> list[str]:
     so a message names 24 environments in one short line.
     """
     wanted = set(names)
+    if len(wanted) <= 3:
+        return [e.name for e in matrix.environments if e.name in wanted]
     by_platform: dict[str, list[str]] = {}
     for env in matrix.environments:
         by_platform.setdefault(env.platform.name, [])

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 
 from crosspin.distributions import DistFile
@@ -124,8 +124,11 @@ class Provider(AbstractProvider[Any, Any, str]):
         """Candidates for ``identifier`` in preference order."""
         reqs = list(requirements[identifier])
         if identifier == PYTHON:
+            # The target Python is the only candidate; once backtracking has
+            # ruled it out it must stay out, or resolvelib would re-pin it forever.
+            python = PythonCandidate(environment=self.view.environment)
             ok = all(self.view.python(r.specifier) for r in reqs)
-            return [PythonCandidate(environment=self.view.environment)] if ok else []
+            return [python] if ok and python not in list(incompatibilities[identifier]) else []
         bad = {c.version for c in incompatibilities[identifier]}
         first = reqs[0]
         assert isinstance(first, Req)
@@ -254,10 +257,12 @@ class Provider(AbstractProvider[Any, Any, str]):
         user_reqs = [r for r in reqs if isinstance(r, Req) and r.origin is not None]
         user_reqs += list(self.constraints.get(name, ()))
         pinned = {
-            Version(s.version)
+            v
             for r in user_reqs
             for s in r.specifier
             if s.operator in ("==", "===") and "*" not in s.version
+            for v in [_version_or_none(s.version)]
+            if v is not None
         }
         wheels_ok = self.options.may_use_wheels(name)
         build_ok = self.options.may_build(name)
@@ -282,6 +287,14 @@ class Provider(AbstractProvider[Any, Any, str]):
                 # (all wheels of a version share metadata) unless forbidden.
                 usable[version] = [f for f in live if build_ok or f.is_wheel]
         return usable
+
+
+def _version_or_none(text: str) -> Version | None:
+    # ``===`` takes arbitrary strings; those never name a yanked release.
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def requirement_chain(introduced: Mapping[str, Sequence[Req]], name: str, limit: int = 12) -> str:
