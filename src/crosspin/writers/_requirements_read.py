@@ -27,10 +27,12 @@ from crosspin.errors import CrosspinError, LockFileError
 from crosspin.lock import LockedPackage, Sources
 from crosspin.markers import environments_of
 
-__all__ = ["MATRIX_PREFIX", "Parsed", "parse"]
+__all__ = ["INPUTS_PREFIX", "MATRIX_PREFIX", "Parsed", "parse"]
 
 #: The header comment that records the matrix: ``# crosspin-matrix: <spec>``.
 MATRIX_PREFIX = "crosspin-matrix:"
+#: The header comment that records the inputs' digest: ``# crosspin-inputs: sha256:<hex>``.
+INPUTS_PREFIX = "crosspin-inputs:"
 
 #: First lines of the trailing section's heading, current and older pip-tools.
 _UNSAFE_HEADINGS = (
@@ -59,6 +61,7 @@ class Parsed:
     packages: tuple[LockedPackage, ...]
     sources: Sources
     unpinned_unsafe: tuple[NormalizedName, ...]
+    input_digest: Optional[str] = None
 
 
 def _fail(path: str, lineno: int, reason: str) -> NoReturn:
@@ -88,6 +91,7 @@ class _Comments:
     def __init__(self, path: str) -> None:
         self.path = path
         self.matrix: Optional[Matrix] = None
+        self.input_digest: Optional[str] = None
         self.via: dict[int, list[str]] = {}
         self.unpinned: list[NormalizedName] = []
         self.current: Optional[int] = None  # line of the pin that via comments attach to
@@ -132,6 +136,9 @@ class _Comments:
             return
         elif body.startswith(MATRIX_PREFIX) and self.matrix is None:
             self._matrix(body[len(MATRIX_PREFIX):].strip(), lineno)
+        elif body.startswith(INPUTS_PREFIX) and self.input_digest is None:
+            value = body[len(INPUTS_PREFIX):].strip()
+            self.input_digest = value.split(":", 1)[1] if ":" in value else value
         elif f"# {body}".startswith(_UNSAFE_HEADINGS):
             self.in_unsafe = True
             self.other()
@@ -204,6 +211,7 @@ def parse(text: str, path: str) -> Parsed:
             trusted_hosts=tuple(hosts),
         ),
         unpinned_unsafe=tuple(dict.fromkeys(comments.unpinned)),
+        input_digest=comments.input_digest,
     )
 
 
