@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ import attrs
 
 from crosspin import __version__
 from crosspin.errors import IndexFetchError
-from crosspin.index._urls import Credentials, redact
+from crosspin.index._urls import Credentials, host_key, redact
 
 if TYPE_CHECKING:
     import httpx
@@ -32,6 +33,12 @@ _T = TypeVar("_T")
 _sleep: Callable[[float], None] = time.sleep
 
 _CHUNK = 1 << 16
+
+#: Environment overrides of the retry policy (documented in docs/reliability.md),
+#: so tests and impatient CI jobs can shorten back-off without new CLI options.
+_ENV_BACKOFF = "CROSSPIN_RETRY_BACKOFF"
+_ENV_RETRIES = "CROSSPIN_RETRIES"
+_ENV_MAX_RETRY_AFTER = "CROSSPIN_MAX_RETRY_AFTER"
 
 
 class Stats:
@@ -59,6 +66,26 @@ class RetryPolicy:
     tries: int = 3
     backoff: float = 0.25
     max_retry_after: float = 10.0
+
+    def from_env(self, environ: Mapping[str, str]) -> RetryPolicy:
+        """This policy with ``CROSSPIN_RETRIES`` / ``CROSSPIN_RETRY_BACKOFF`` /
+        ``CROSSPIN_MAX_RETRY_AFTER`` applied; unusable values are ignored."""
+        changes: dict[str, Any] = {}
+        for key, field, kind in (
+            (_ENV_RETRIES, "tries", int),
+            (_ENV_BACKOFF, "backoff", float),
+            (_ENV_MAX_RETRY_AFTER, "max_retry_after", float),
+        ):
+            raw = environ.get(key, "").strip()
+            if not raw:
+                continue
+            try:
+                value = kind(raw)
+            except ValueError:
+                continue
+            if value >= 0:
+                changes[field] = value
+        return attrs.evolve(self, **changes) if changes else self
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before attempt ``attempt + 1``, honouring Retry-After up to a bound."""
@@ -121,8 +148,9 @@ class Http:
         self._transport = transport
         self._credentials = credentials
         self._stats = stats
-        self._retry = retry
+        self._retry = retry.from_env(os.environ)
         self._lock = threading.Lock()
+        self._stored_auth: dict[str, tuple[str, str] | None] = {}
         self._client: httpx.Client | None = None
 
     def _get_client(self, url: str) -> httpx.Client:
@@ -234,8 +262,24 @@ class Http:
     def _auth(self, url: str) -> Any:
         import httpx
 
-        auth = self._credentials.for_url(url)
+        auth = self._credentials.for_url(url) or self._stored_credentials(url)
         return httpx.USE_CLIENT_DEFAULT if auth is None else auth
+
+    def _stored_credentials(self, url: str) -> tuple[str, str] | None:
+        """Credentials for a host from netrc, else keyring (if importable); memoised.
+
+        Credentials in the index URL win (see :meth:`_auth`). Whatever is
+        found here is only ever put in request headers, never in a URL, so
+        it cannot reach a message, the cache or a lockfile.
+        """
+        key = host_key(url)
+        with self._lock:
+            if key in self._stored_auth:
+                return self._stored_auth[key]
+        found = _netrc_credentials(url) or _keyring_credentials(url)
+        with self._lock:
+            self._stored_auth[key] = found
+        return found
 
     def _send(self, url: str, headers: Mapping[str, str] | None) -> httpx.Response:
         import httpx
@@ -279,3 +323,45 @@ class Http:
                 self._stats.add("retries")
                 _sleep(self._retry.delay(number, retry.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _netrc_credentials(url: str) -> tuple[str, str] | None:
+    """``(login, password)`` for the URL's host from ``$NETRC`` or ``~/.netrc``."""
+    import netrc
+    import urllib.parse
+
+    host = urllib.parse.urlsplit(url).hostname
+    path = Path(os.environ.get("NETRC") or Path("~/.netrc").expanduser())
+    if not host or not path.is_file():
+        return None
+    try:
+        found = netrc.netrc(path).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None  # an unreadable netrc is ignored, as pip and curl do
+    if not found:
+        return None
+    login, _, password = found
+    return (login or "", password or "")
+
+
+def _keyring_credentials(url: str) -> tuple[str, str] | None:
+    """Credentials from the optional ``keyring`` package, when it is importable.
+
+    ``keyring`` is not a dependency: users who keep index tokens there have
+    it installed already. Any backend failure means "no credentials".
+    """
+    try:
+        import keyring  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    import urllib.parse
+
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        for service in (url, host):
+            credential = keyring.get_credential(service, None)
+            if credential is not None and credential.password:
+                return (str(credential.username or ""), str(credential.password))
+    except Exception:  # keyring backends raise anything
+        return None
+    return None
