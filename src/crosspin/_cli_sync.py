@@ -57,23 +57,29 @@ def _venv_python(venv: Path) -> Path:
               help="Print the plan; exit 1 when changes are pending, 0 when in sync.")
 @click.option("-a", "--ask", is_flag=True, help="Show the plan and ask before changing anything.")
 @click.option("--no-build", is_flag=True, help="Never build sdists; wheels only.")
+@click.option("--extras", "extras", multiple=True,
+              help="pylock.toml: extras to install (repeatable, or comma-separated).")
+@click.option("--group", "groups", multiple=True,
+              help="pylock.toml: dependency groups to install instead of its default-groups "
+                   "(repeatable, or comma-separated).")
 @_with_index_options
 def sync_command(
     locks: Sequence[str], python: Optional[str], venv: Optional[str], dry_run: bool,
-    ask: bool, no_build: bool, index_url: Optional[str], extra_index_urls: Sequence[str],
+    ask: bool, no_build: bool, extras: Sequence[str], groups: Sequence[str],
+    index_url: Optional[str], extra_index_urls: Sequence[str],
     find_links: Sequence[str], isolated: bool, cache_dir: Optional[str], no_cache: bool,
     offline: bool,
 ) -> None:
     """Make an environment match the lock: install what it lacks, remove the rest.
 
     Every file is downloaded and its hash checked before anything is
-    removed or installed.
+    removed or installed. Several locks are merged (conflicting pins are an
+    error); from a pylock.toml, --extras and --group select what to install.
     """
     from crosspin._settings import index_settings
     from crosspin.cli import echo
     from crosspin.index import IndexClient
-    from crosspin.sync import apply_plan, inspect_target, plan_for, read_lock
-    from crosspin.sync._lockfile import LockData
+    from crosspin.sync import apply_plan, inspect_target, merge_locks, plan_for, read_lock
 
     if python and venv:
         raise UsageError("give --python or --venv, not both")
@@ -83,15 +89,12 @@ def sync_command(
         raise UsageError(f"no interpreter at {interpreter}",
                          hint="pass --python PATH or --venv DIR, or activate a virtualenv")
     paths = [Path(p) for p in (locks or ("requirements.txt",))]
-    datas = [read_lock(p) for p in paths]
-    lock = datas[0] if len(datas) == 1 else LockData(
-        path=", ".join(d.path for d in datas),
-        matrix=datas[0].matrix,
-        packages=tuple(p for d in datas for p in d.packages),
-        sources=datas[0].sources,
-    )
+    lock = merge_locks([read_lock(p) for p in paths])
     target = inspect_target(interpreter)
-    plan = plan_for(lock, target)
+    plan = plan_for(lock, target, extras=_names(extras),
+                    groups=_names(groups) if groups else None)
+    for warning in plan.warnings():
+        echo(f"warning: {warning}")
     if plan.is_empty:
         echo("Everything up to date")
         return
@@ -106,9 +109,18 @@ def sync_command(
                               extra_index_urls=extra_index_urls, find_links=find_links,
                               isolated=isolated, offline=offline, cache_dir=cache_dir,
                               no_cache=no_cache)
+    pip_args = [*(["--index-url", index_url] if index_url else []),
+                *(a for u in extra_index_urls for a in ("--extra-index-url", u)),
+                *(a for f in find_links for a in ("--find-links", f)),
+                *(["--isolated"] if isolated else [])]
     with IndexClient(settings) as client:
-        result = apply_plan(plan, target, client, allow_build=not no_build, on_step=echo)
+        result = apply_plan(plan, target, client, allow_build=not no_build, on_step=echo,
+                            pip_args=pip_args)
     echo(result.summary())
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
 
 
 @click.command("export")

@@ -17,7 +17,7 @@ from crosspin.sync._export import export_requirements
 from crosspin.sync._fetch import FileSource, choose_file
 from crosspin.sync._install import check_wheel_paths
 from crosspin.sync._installed import InstalledDist, scan_installed
-from crosspin.sync._lockfile import LockData, read_lock
+from crosspin.sync._lockfile import LockData, merge_locks, read_lock
 from crosspin.sync._plan import PROTECTED, SyncPlan, make_plan
 from crosspin.sync._run import SyncResult, apply_plan, plan_for
 from crosspin.sync._target import Target, inspect_target
@@ -36,6 +36,7 @@ __all__ = [
     "export_requirements",
     "inspect_target",
     "make_plan",
+    "merge_locks",
     "plan_for",
     "read_lock",
     "scan_installed",

@@ -10,6 +10,7 @@ import concurrent.futures
 import hashlib
 import posixpath
 import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Protocol
@@ -36,10 +37,13 @@ class FileSource(Protocol):
 
 @attrs.frozen(kw_only=True)
 class Fetched:
-    """One verified file on disk for one pin; ``direct_url`` for URL pins."""
+    """One verified file on disk for one pin; ``direct_url`` for URL pins.
+
+    A local folder pin has no ``file``: ``path`` is the folder, to be built.
+    """
 
     package: LockedPackage
-    file: DistFile
+    file: Optional[DistFile]
     path: Path
     direct_url: Optional[str] = None
 
@@ -94,6 +98,23 @@ def choose_file(
                               reason=reason)
 
 
+def _local_folder(package: LockedPackage) -> Optional[Path]:
+    """The folder of a local directory pin (``file:`` URL or path), else ``None``."""
+    assert package.url is not None
+    url = package.url.split("#", 1)[0]
+    if url.startswith("file:"):
+        path = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    elif "://" in url or url.startswith(("git+", "hg+", "svn+", "bzr+")):
+        return None
+    else:
+        path = Path(url)
+    if path.is_dir():
+        return path.resolve()
+    if package.editable:
+        raise SyncError(f"cannot sync {package.name}: the editable folder {path} does not exist")
+    return None
+
+
 def _url_file(package: LockedPackage) -> DistFile:
     assert package.url is not None
     url = package.url.split("#", 1)[0]
@@ -107,7 +128,7 @@ def _url_file(package: LockedPackage) -> DistFile:
     if package.editable or file is None or package.url.startswith(("git+", "hg+", "svn+", "bzr+")):
         raise SyncError(f"cannot sync {package.name} from {package.url}: only wheel and sdist "
                         "archives are supported as URL pins",
-                        hint="install editables and VCS pins with pip")
+                        hint="install VCS pins with pip")
     return file
 
 
@@ -148,11 +169,20 @@ def fetch_all(
 
     def one(package: LockedPackage) -> Fetched:
         if package.url:
+            folder_pin = _local_folder(package)
+            if folder_pin is not None:
+                if not allow_build:
+                    raise NotInstallableError(package.url, ["this interpreter"],
+                                              reason="a local folder needs a build "
+                                              "(builds are disabled)")
+                return Fetched(package=package, file=None, path=folder_pin,
+                               direct_url=folder_pin.as_uri())
             file = _url_file(package)
             direct: Optional[str] = package.url
         else:
-            file = choose_file(package, source.project_files(package.name), tags,
-                               allow_build=allow_build)
+            # A PEP 751 lock lists its files (URL + hashes): no index search.
+            files = package.files or source.project_files(package.name)
+            file = choose_file(package, files, tags, allow_build=allow_build)
             direct = None
         folder = dest / package.name
         path = source.download(file, folder)

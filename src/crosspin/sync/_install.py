@@ -57,8 +57,13 @@ def install_wheel(
     script_kind: str,
     direct_url: Optional[str] = None,
     archive_hash: Optional[str] = None,
+    editable: Optional[bool] = None,
 ) -> None:
-    """Install one wheel; ``direct_url`` writes PEP 610 ``direct_url.json``."""
+    """Install one wheel; ``direct_url`` writes PEP 610 ``direct_url.json``.
+
+    ``editable`` is ``None`` for an archive, else the ``dir_info`` of a
+    local folder (built into this wheel, editable or not).
+    """
     import installer
     from installer.destinations import SchemeDictionaryDestination
     from installer.exceptions import InstallerError
@@ -68,7 +73,9 @@ def install_wheel(
     metadata = {"INSTALLER": b"crosspin\n"}
     if direct_url is not None:
         info: dict[str, object] = {"url": direct_url, "archive_info": {}}
-        if archive_hash:
+        if editable is not None:
+            info = {"url": direct_url, "dir_info": {"editable": True} if editable else {}}
+        elif archive_hash:
             algo, digest = archive_hash.split(":", 1)
             info["archive_info"] = {"hash": f"{algo}={digest}", "hashes": {algo: digest}}
         metadata["direct_url.json"] = json.dumps(info, sort_keys=True).encode()

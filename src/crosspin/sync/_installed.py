@@ -1,4 +1,8 @@
-"""What is installed in the target: dist-info folders in its site dirs."""
+"""What is installed in the target: dist-info and egg-info metadata in its site dirs.
+
+``.egg-info`` installs (``setup.py install``, old pips) have no RECORD, so
+sync cannot uninstall them safely: they are reported, never removed.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +28,12 @@ class InstalledDist:
     raw_version: str
     dist_info: Path
     direct_url: Optional[str] = None
+    #: An ``.egg-info`` install: sync reports it instead of removing it.
+    legacy: bool = False
 
 
 def scan_installed(site_dirs: Iterable[Path]) -> dict[NormalizedName, list[InstalledDist]]:
-    """Every ``*.dist-info`` in ``site_dirs``, by canonical name."""
+    """Every ``*.dist-info`` and ``*.egg-info`` in ``site_dirs``, by canonical name."""
     found: dict[NormalizedName, list[InstalledDist]] = {}
     for site in site_dirs:
         if not site.is_dir():
@@ -36,12 +42,19 @@ def scan_installed(site_dirs: Iterable[Path]) -> dict[NormalizedName, list[Insta
             dist = _read(info)
             if dist is not None:
                 found.setdefault(dist.name, []).append(dist)
+        for info in sorted(site.glob("*.egg-info")):
+            dist = _read(info)
+            if dist is not None:
+                found.setdefault(dist.name, []).append(attrs.evolve(dist, legacy=True))
     return found
 
 
 def _read(info: Path) -> Optional[InstalledDist]:
+    # An egg-info is a folder with PKG-INFO, or a single PKG-INFO file.
+    meta = info if info.is_file() else info / (
+        "PKG-INFO" if info.name.endswith(".egg-info") else "METADATA")
     try:
-        raw = (info / "METADATA").read_bytes()
+        raw = meta.read_bytes()
     except OSError:
         return None
     msg = email.parser.BytesParser().parsebytes(raw, headersonly=True)

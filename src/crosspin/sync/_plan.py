@@ -27,10 +27,13 @@ class SyncPlan:
 
     install: tuple[LockedPackage, ...]
     remove: tuple[InstalledDist, ...]
+    #: ``.egg-info`` installs the plan would remove or replace: sync cannot
+    #: uninstall them (no RECORD), so they are only reported.
+    legacy: tuple[InstalledDist, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        """Whether nothing needs to change."""
+        """Whether nothing needs to change (``.egg-info`` leftovers aside)."""
         return not self.install and not self.remove
 
     def describe(self) -> list[str]:
@@ -42,6 +45,11 @@ class SyncPlan:
             lines.append("Would uninstall: " + ", ".join(
                 f"{d.name}=={d.raw_version}" for d in self.remove))
         return lines
+
+    def warnings(self) -> list[str]:
+        """One line per ``.egg-info`` install that must be removed by hand."""
+        return [f"cannot uninstall {d.name}=={d.raw_version}: it is an .egg-info install "
+                f"({d.dist_info}); remove it by hand" for d in self.legacy]
 
 
 def _pin(p: LockedPackage) -> str:
@@ -62,14 +70,25 @@ def make_plan(
             if name not in PROTECTED:
                 remove.extend(dists)
             continue
-        if len(dists) == 1 and _matches(pin, dists[0]):
-            continue
-        remove.extend(dists)
+        current = _current(dists)
+        if not (len(current) == 1 and _matches(pin, current[0])):
+            remove.extend(dists)
+        else:
+            remove.extend(d for d in dists if d not in current)
     for name, pin in sorted(by_name.items()):
-        dists = installed.get(name, [])
-        if not (len(dists) == 1 and _matches(pin, dists[0])):
+        current = _current(installed.get(name, []))
+        if not (len(current) == 1 and _matches(pin, current[0])):
             install.append(pin)
-    return SyncPlan(install=tuple(install), remove=tuple(remove))
+    legacy = tuple(d for d in remove if d.legacy)
+    remove = [d for d in remove if not d.legacy]
+    return SyncPlan(install=tuple(install), remove=tuple(remove), legacy=legacy)
+
+
+def _current(dists: list[InstalledDist]) -> list[InstalledDist]:
+    # A dist-info install wins over an .egg-info leftover of the same name,
+    # so a reported leftover does not make every run reinstall the pin.
+    modern = [d for d in dists if not d.legacy]
+    return modern or dists
 
 
 def _matches(pin: LockedPackage, dist: InstalledDist) -> bool:

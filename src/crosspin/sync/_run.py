@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -36,12 +37,22 @@ class SyncResult:
                 f"in {self.seconds:.1f}s")
 
 
-def plan_for(lock: LockData, target: Target) -> SyncPlan:
-    """Refuse a target outside the lock's matrix; else diff lock subset and target."""
+def plan_for(
+    lock: LockData,
+    target: Target,
+    *,
+    extras: Collection[str] = (),
+    groups: Optional[Collection[str]] = None,
+) -> SyncPlan:
+    """Refuse a target outside the lock's matrix; else diff lock subset and target.
+
+    ``extras`` and ``groups`` select from a PEP 751 lock (``groups=None``:
+    its ``default-groups``).
+    """
     micro = target.version_info[2]
     lock.environment_for(target.python, micro, target.markers["sys_platform"],
                          target.markers["platform_machine"], target.description)
-    wanted = lock.select(target.markers)
+    wanted = lock.select(target.markers, extras=extras, groups=groups)
     return make_plan(wanted, scan_installed(target.site_dirs))
 
 
@@ -52,12 +63,15 @@ def apply_plan(
     *,
     allow_build: bool = True,
     on_step: Optional[Callable[[str], None]] = None,
+    pip_args: Sequence[str] = (),
 ) -> SyncResult:
     """Download and verify every file, then uninstall, then install.
 
     Nothing in the target changes before every file is on disk, verified
-    and (for sdists) built and checked; an interrupted run converges when
-    repeated, since the next plan starts from what is installed.
+    and (for sdists and local folders) built and checked; an interrupted
+    run converges when repeated, since the next plan starts from what is
+    installed. ``pip_args`` (index options) are given to the pip that
+    installs build requirements into an isolated build environment.
     """
     start = time.monotonic()
     say = on_step or (lambda _m: None)
@@ -65,26 +79,34 @@ def apply_plan(
         work = Path(tmp)
         fetched = fetch_all(plan.install, source, target.tags, work / "dl",
                             allow_build=allow_build)
-        wheels: list[tuple[Path, Optional[str], Optional[str]]] = []
+        wheels: list[tuple[Path, Optional[str], Optional[str], Optional[bool]]] = []
         for item in fetched:
             path = item.path
-            if is_sdist(path):
-                say(f"Building {item.package.name}=={item.package.version}")
+            editable: Optional[bool] = None
+            if path.is_dir() or is_sdist(path):
+                what = (item.package.url if path.is_dir()
+                        else f"{item.package.name}=={item.package.version}")
+                say(f"Building {what}")
                 out = work / "built" / item.package.name
                 out.mkdir(parents=True)
-                path = build_wheel(path, target.executable, out, name=item.package.name)
+                if path.is_dir():
+                    editable = item.package.editable
+                path = build_wheel(path, target.executable, out, name=item.package.name,
+                                   editable=bool(editable), pip_args=pip_args)
             check_wheel_paths(path)
-            digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
+            digest = None
+            if item.file is not None and editable is None:
+                digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
             if digest and ":" not in digest:
                 digest = f"sha256:{digest}"
-            wheels.append((path, item.direct_url, digest if item.direct_url else None))
+            wheels.append((path, item.direct_url, digest if item.direct_url else None, editable))
         roots = [Path(target.prefix)]
         keep = [Path(p) for p in target.scheme.values()]
         for dist in plan.remove:
             uninstall(dist, roots=roots, keep=keep)
-        for path, direct_url, digest in wheels:
+        for path, direct_url, digest, editable in wheels:
             install_wheel(path, scheme=target.scheme, interpreter=target.executable,
                           script_kind=target.script_kind, direct_url=direct_url,
-                          archive_hash=digest)
+                          archive_hash=digest, editable=editable)
     return SyncResult(installed=len(wheels), uninstalled=len(plan.remove),
                       seconds=time.monotonic() - start)

@@ -9,13 +9,17 @@ marker holds for *some* selection of extras and groups.
 
 from __future__ import annotations
 
+import posixpath
 import sys
+import urllib.parse
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Optional
 
 import attrs
 from packaging.markers import Marker
 
+from crosspin.distributions import DistFile
 from crosspin.environments import Matrix
 from crosspin.errors import LockFileError
 from crosspin.lock import LockedPackage, Sources
@@ -43,6 +47,12 @@ class PylockFile:
     extras: tuple[str, ...] = ()
     dependency_groups: tuple[str, ...] = ()
     default_groups: tuple[str, ...] = ()
+    #: Parallel to ``packages``: the PEP 751 marker as written (it may ask
+    #: ``'x' in extras`` / ``'g' in dependency_groups``), for installers.
+    lock_markers: tuple[Optional[Marker], ...] = ()
+    #: Parallel to ``packages``: the wheels and sdist the file lists (URLs
+    #: and hashes), so an installer needs no index.
+    lock_files: tuple[tuple[DistFile, ...], ...] = ()
 
 
 def _load(text: str, path: str) -> Mapping[str, Any]:
@@ -69,6 +79,7 @@ def parse(text: str, path: str) -> PylockFile:
     extras = frozenset(lock.extras or ())
     groups = frozenset(lock.dependency_groups or ())
     packages = []
+    raw: list[tuple[Optional[Marker], tuple[DistFile, ...]]] = []
     indexes: list[str] = []
     for i, p in enumerate(lock.packages):
         if p.version is None and not p.is_direct:
@@ -102,15 +113,40 @@ def parse(text: str, path: str) -> PylockFile:
                 recorded_hashes=tuple(sorted(set(hashes))),
             )
         )
+        raw.append((p.marker, _files(p, path)))
+    order = sorted(range(len(packages)), key=lambda k: packages[k].sort_key)
     return PylockFile(
         matrix=matrix,
-        packages=tuple(sorted(packages, key=lambda x: x.sort_key)),
+        packages=tuple(packages[k] for k in order),
+        lock_markers=tuple(raw[k][0] for k in order),
+        lock_files=tuple(raw[k][1] for k in order),
         sources=Sources(index_url=indexes[0] if indexes else None,
                         extra_index_urls=tuple(indexes[1:])),
         extras=tuple(sorted(extras)),
         dependency_groups=tuple(sorted(groups)),
         default_groups=tuple(lock.default_groups or ()),
     )
+
+
+def _files(p: Any, path: str) -> tuple[DistFile, ...]:
+    """The listed wheels and sdist as :class:`DistFile` records (URL or absolute path)."""
+    out: list[DistFile] = []
+    entries = list(p.wheels or ()) + ([p.sdist] if p.sdist is not None else [])
+    for entry in entries:
+        location = entry.url or entry.path
+        if location is None:
+            continue
+        filename = entry.name or posixpath.basename(
+            urllib.parse.unquote(urllib.parse.urlsplit(str(location)).path))
+        if entry.url is None:
+            # PEP 751: a relative path is relative to the lock file's folder.
+            location = (Path(path).parent / str(entry.path)).resolve().as_uri()
+        file = DistFile.from_link(filename=filename, url=str(location), hashes=entry.hashes,
+                                  size=entry.size, upload_time=entry.upload_time,
+                                  index=p.index or "")
+        if file is not None:
+            out.append(file)
+    return tuple(out)
 
 
 def _no_version() -> Any:
