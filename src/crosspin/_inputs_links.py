@@ -46,6 +46,8 @@ class Direct:
     requirement: Requirement
     link: Optional[str] = None
     files: tuple[Path, ...] = ()
+    #: The link is a local path the user wrote relative (kept relative in locks).
+    relative: bool = False
 
 
 def interpret(text: str, *, folder: Path, editable: bool = False) -> Direct | str:
@@ -170,13 +172,19 @@ def _from_path(path: Path, written: str, spec: _Spec) -> Direct | str:
         name = spec.name or found
         if name is None:
             return f"cannot determine the name of {written}; write it as 'name @ {written}'"
-        return _direct(name, spec, link, files)
+        return _relative(_direct(name, spec, link, files), path)
     if spec.editable:
         return f"an editable requirement must be a local directory or a VCS URL, not {written!r}"
     parsed = parse_filename(full.name)
     if parsed is None:
         return f"{written} is neither a wheel nor an sdist"
-    return _direct(parsed[0], spec, link, ())
+    return _relative(_direct(parsed[0], spec, link, ()), path)
+
+
+def _relative(result: Direct | str, path: Path) -> Direct | str:
+    if isinstance(result, Direct) and not path.is_absolute():
+        return attrs.evolve(result, relative=True)
+    return result
 
 
 def _from_url(url: str, spec: _Spec) -> Direct | str:

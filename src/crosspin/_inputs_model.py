@@ -42,6 +42,9 @@ class RootRequirement:
     editable: bool = False
     link: Optional[str] = None
     hashes: tuple[str, ...] = ()
+    #: ``link`` is a local path the user wrote relative: locks write it
+    #: relative to the output file, so they do not depend on the host.
+    relative: bool = False
 
     @property
     def name(self) -> NormalizedName:

@@ -151,6 +151,7 @@ def _add_requirement(state: State, line: ReqLine, display: str, kind: Kind, fold
             editable=line.editable,
             link=result.link,
             hashes=tuple(dict.fromkeys(line.values("--hash"))),
+            relative=result.relative,
         ),
     )
 

@@ -24,11 +24,12 @@ from crosspin.environments import Environment, Matrix
 from crosspin.errors import UsageError
 from crosspin.lock import Lock, LockedPackage, Sources
 from crosspin.markers import disjoin, marker_for
-from crosspin.metadata import MetadataSource
+from crosspin.metadata import DistMetadata, MetadataSource
 from crosspin.resolver import (
     Candidate,
     Finder,
     ForkResult,
+    Metadata,
     Pin,
     ResolveOptions,
     Root,
@@ -54,6 +55,9 @@ class CompileRequest:
     upgrade_packages: tuple[Requirement, ...] = ()
     sources: Sources = Sources()
     meta: Mapping[str, str] = attrs.field(factory=dict)
+    #: How to write a link in the lock (a relative local path as written,
+    #: relative to the output); links not listed are written as resolved.
+    link_text: Mapping[str, str] = attrs.field(factory=dict)
 
 
 class Client(Finder, MetadataSource, Protocol):
@@ -82,48 +86,90 @@ def compile_lock(
     def existing_for(env: Environment) -> Mapping[str, Version]:
         return {p.name: p.version for p in existing if p.applies_to(env)}
 
+    links, link_meta, pinned = _link_candidates(request.roots, client)
     forks = resolve_matrix(
         request.matrix,
         request.roots,
         finder=client,
-        metadata=metadata,
+        metadata=_LinkMetadata(metadata, link_meta),
         options=request.options,
         constraints=constraints,
         overrides=request.overrides,
         existing=existing_for if existing else None,
-        links=_link_candidates(request.roots, client),
+        links=links,
         on_fork=on_fork,
     )
-    return merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
+    lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
+    rewrite = {**pinned, **request.link_text}
+    if not rewrite:
+        return lock
+    return attrs.evolve(lock, packages=tuple(
+        attrs.evolve(p, url=rewrite.get(p.url, p.url)) if p.url else p for p in lock.packages
+    ))
 
 
-def _link_candidates(roots: Iterable[Root], client: Client) -> dict[str, Candidate]:
-    """Candidates for direct references: a wheel or sdist URL, or a local tree."""
-    from crosspin.metadata import DistMetadata, project_metadata
+class _LinkMetadata:
+    """Metadata of direct references (read from their trees) before the index's."""
+
+    def __init__(self, inner: Metadata, known: Mapping[str, DistMetadata]) -> None:
+        self._inner = inner
+        self._known = known
+
+    def get(self, name: str, version: Version, files: Sequence[DistFile]) -> DistMetadata:
+        """The tree's metadata for a direct reference without files, else the index's."""
+        meta = self._known.get(canonicalize_name(name))
+        if meta is not None and not files and meta.version == version:
+            return meta
+        return self._inner.get(name, version, files)
+
+
+def _link_candidates(
+    roots: Iterable[Root], client: Client
+) -> tuple[dict[str, Candidate], dict[str, DistMetadata], dict[str, str]]:
+    """Candidates for direct references, their metadata, and VCS links pinned to commits.
+
+    A wheel or sdist URL is read through the index client; a local tree or a
+    git checkout through its PEP 517 hooks.
+    """
+    import tempfile
+
+    from crosspin._vcs import checkout, is_vcs
+    from crosspin.metadata import project_metadata
 
     out: dict[str, Candidate] = {}
+    metas: dict[str, DistMetadata] = {}
+    pinned: dict[str, str] = {}
     for root in roots:
         link = root.link or root.requirement.url
         if not link:
             continue
         name = canonicalize_name(root.requirement.name)
         filename = link.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-        file = DistFile.from_link(filename=filename, url=link)
+        file = None if is_vcs(link) else DistFile.from_link(filename=filename, url=link)
         if file is not None:
             files: tuple[DistFile, ...] = (file,)
             version = file.version
+        elif is_vcs(link):
+            with tempfile.TemporaryDirectory(prefix="crosspin-vcs-") as tmp:
+                done = checkout(link, Path(tmp) / "repo")
+                meta = project_metadata(done.tree)
+            pinned[link] = done.pinned_url
+            files, version = (), meta.version
+            metas[name] = meta
         else:
             path = _local_path(link)
             if path is None:
                 raise UsageError(
-                    f"cannot lock {link}: only wheel/sdist URLs and local paths are supported",
-                    hint="give a wheel or sdist URL, or a local directory",
+                    f"cannot lock {link}: only wheel/sdist URLs, git URLs and local paths "
+                    "are supported",
+                    hint="give a wheel or sdist URL, a git+ URL, or a local directory",
                 )
-            meta: DistMetadata = project_metadata(path)
+            meta = project_metadata(path)
             files, version = (), meta.version
+            metas[name] = meta
         out[name] = Candidate(name=name, version=version, files=files, link=link,
                               editable=root.editable)
-    return out
+    return out, metas, pinned
 
 
 def _local_path(link: str) -> Optional[Path]:

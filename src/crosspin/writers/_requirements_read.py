@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn, Optional
 
 import attrs
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -223,6 +224,8 @@ def _package(line: _reqfile.ReqLine, via: tuple[str, ...], path: str) -> LockedP
     hashes = tuple(sorted(set(line.values("--hash"))))
     if line.editable:
         return _editable(line.requirement, line.lineno, path, via)
+    if line.requirement.startswith(("./", "../")):
+        return _local_path(line.requirement, line.lineno, path, via)
     try:
         req = Requirement(line.requirement)
     except InvalidRequirement as exc:
@@ -260,6 +263,31 @@ def _editable(url: str, lineno: int, path: str, via: tuple[str, ...]) -> LockedP
         via=via,
         url=url,
         editable=True,
+    )
+
+
+def _local_path(text: str, lineno: int, path: str, via: tuple[str, ...]) -> LockedPackage:
+    """A bare relative path (crosspin writes local projects so): ``./libs/x[e] ; marker``."""
+    body, _, marker_text = text.partition(";")
+    body = body.strip()
+    extras = ""
+    if body.endswith("]") and "[" in body:
+        body, _, extras = body.partition("[")
+    try:
+        marker = Marker(marker_text.strip()) if marker_text.strip() else None
+    except InvalidMarker as exc:
+        _fail(path, lineno, f"invalid marker in {text!r}: {exc}")
+    parsed = parse_filename(posixpath.basename(body))
+    name = parsed[0] if parsed is not None else _editable_name(body)
+    if name is None:
+        _fail(path, lineno, f"cannot tell the project name of {body!r}")
+    return LockedPackage(
+        name=canonicalize_name(name),
+        version=_version_from_url(body),
+        marker=marker,
+        extras=tuple(sorted(e.strip() for e in extras.rstrip("]").split(",") if e.strip())),
+        via=via,
+        url=body,
     )
 
 

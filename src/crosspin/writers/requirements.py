@@ -134,6 +134,11 @@ def _dedup(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _is_local_path(url: str) -> bool:
+    """A path written relative to the lock (``./libs/x``, ``../x.whl``), not a URL."""
+    return url.startswith(("./", "../"))
+
+
 def _format_package(package: LockedPackage, options: RenderOptions) -> str:
     """One pin: requirement, ``; marker``, hash lines, then its ``# via`` comment."""
     extras = f"[{','.join(sorted(package.extras))}]" if package.extras else ""
@@ -142,7 +147,10 @@ def _format_package(package: LockedPackage, options: RenderOptions) -> str:
         # pip's, refuses one), so an editable is written for every environment.
         line = f"-e {package.url}"
     else:
-        if package.url:
+        if package.url and _is_local_path(package.url):
+            # pip reads "name @ ./path" as a file name; a bare path is what it takes.
+            line = f"{package.url}{extras}"
+        elif package.url:
             line = f"{package.name}{extras} @ {package.url}"
         else:
             line = f"{package.name}{extras}=={package.version}"

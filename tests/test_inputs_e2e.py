@@ -1,0 +1,126 @@
+"""Every input form of a Python project, end to end through ``crosspin compile``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import REPO, run_cli
+
+ANY = ">=3.8"
+PACKAGES: dict[str, Any] = {
+    "web": {"1.0.0": {"requires_python": ANY, "requires": ["util>=1"]},
+            "2.0.0": {"requires_python": ANY, "requires": ["util>=2"]}},
+    "util": {"1.0.0": {"requires_python": ANY}, "2.0.0": {"requires_python": ANY},
+             "2.1.0": {"requires_python": ANY}},
+    "tool": {"1.0.0": {"requires_python": ANY, "requires": ["util>=2"]}},
+    "docs": {"1.0.0": {"requires_python": ANY}},
+    "lint": {"1.0.0": {"requires_python": ANY}},
+    "pytest": {"1.0.0": {"requires_python": ANY}},
+}
+ONE_ENV = ["--python", "3.12", "--platform", "linux-x86_64"]
+
+
+@pytest.fixture
+def index(make_index: Any) -> Any:
+    return make_index(PACKAGES)
+
+
+def compile_in(index: Any, cwd: Path, *args: str) -> Any:
+    """Run ``crosspin compile`` against the fixture index for one environment."""
+    return run_cli(["compile", "--isolated", "--index-url", index.index_url, "--cache-dir",
+                    str(cwd / ".cache"), *ONE_ENV, *args], cwd=cwd)
+
+
+def make_project(folder: Path, name: str, version: str, requires: list[str] = (),  # type: ignore[assignment]
+                 extras: dict[str, list[str]] | None = None) -> Path:
+    """A local source tree with a stdlib-only PEP 517 backend (no network to build)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "fixtures" / "_backend_template.py", folder / "_fixture_backend.py")
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    for extra, reqs in (extras or {}).items():
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f"Requires-Dist: {r} ; extra == \"{extra}\"" for r in reqs]
+    (folder / "PKG-INFO").write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    (folder / "pyproject.toml").write_text(
+        "[build-system]\nrequires = []\nbuild-backend = \"_fixture_backend\"\n"
+        "backend-path = [\".\"]\n\n[project]\n"
+        f"name = \"{name}\"\ndynamic = [\"version\", \"dependencies\"]\n",
+        encoding="utf-8",
+    )
+    pkg = folder / name.replace("-", "_")
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    return folder
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def make_git_repo(folder: Path, name: str, version: str, requires: list[str]) -> str:
+    """A local git repository holding one project; returns the commit id."""
+    make_project(folder, name, version, requires)
+    _git(folder, "init", "-q", "-b", "main")
+    _git(folder, "add", ".")
+    _git(folder, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    _git(folder, "tag", "v1")
+    return _git(folder, "rev-parse", "HEAD")
+
+
+def test_local_directory_written_relative_to_the_output(index: Any, tmp_path: Path) -> None:
+    """./libs/mylib is resolved through PEP 517 and written relative to the output file."""
+    make_project(tmp_path / "libs" / "mylib", "mylib", "0.3", ["web"])
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "main.in").write_text("../libs/mylib\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements/main.in", "-o", "out/lock.txt")
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "out" / "lock.txt").read_text(encoding="utf-8")
+    assert "\n../libs/mylib\n    # via -r requirements/main.in\n" in text
+    assert "web==2.0.0\n    # via mylib\n" in text
+    assert str(tmp_path) not in text
+    again = compile_in(index, tmp_path, "requirements/main.in", "-o", "out/lock.txt")
+    assert again.code == 0, again.stderr
+    assert (tmp_path / "out" / "lock.txt").read_text(encoding="utf-8") == text
+
+
+def test_editable_comes_first_as_written(index: Any, tmp_path: Path) -> None:
+    """-e ./libs/zlib stays '-e ./libs/zlib', before every other pin."""
+    make_project(tmp_path / "libs" / "zlib", "zlib", "1.0", ["util<2"])
+    (tmp_path / "requirements.in").write_text("web<2\n-e ./libs/zlib\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-o", "-", "--no-header",
+                        "--no-emit-index-url")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("-e ./libs/zlib\n    # via -r requirements.in\n"
+                                    "util==1.0.0\n")
+
+
+def test_git_requirement_is_locked_to_the_commit(index: Any, tmp_path: Path) -> None:
+    """git+file://...@v1 is cloned, read through PEP 517 and pinned to its 40-hex commit."""
+    repo = tmp_path / "repo"
+    commit = make_git_repo(repo, "gitlib", "2.5", ["util==1.0.0"])
+    url = f"git+{repo.as_uri()}"
+    (tmp_path / "requirements.in").write_text(f"gitlib @ {url}@v1\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-o", "-", "--no-header",
+                        "--no-emit-index-url")
+    assert result.code == 0, result.stderr
+    assert result.stdout == (f"gitlib @ {url}@{commit}\n    # via -r requirements.in\n"
+                             "util==1.0.0\n    # via gitlib\n")
+
+
+def test_git_ref_that_does_not_exist(index: Any, tmp_path: Path) -> None:
+    """An unknown ref is one clear line naming the URL, not a traceback; nothing written."""
+    repo = tmp_path / "repo"
+    make_git_repo(repo, "gitlib", "2.5", [])
+    (tmp_path / "requirements.in").write_text(f"gitlib @ git+{repo.as_uri()}@nope\n",
+                                              encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in")
+    assert result.code == 2
+    assert "cannot lock git+" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "requirements.txt").exists()
