@@ -93,8 +93,11 @@ def run_compile(
     extra = _unique([*extra_index_urls, *opts.extra_index_urls, *tool.extra_index_urls,
                      *pip.extra_index_urls])
     links = _unique([*find_links, *opts.find_links, *tool.find_links, *pip.find_links])
+    if opts.no_index:
+        # "--no-index" in an input file: only find-links (and direct references).
+        chosen_index, extra = "", []
     settings = IndexSettings(
-        index_url=chosen_index or DEFAULT_INDEX_URL,
+        index_url=DEFAULT_INDEX_URL if chosen_index is None else chosen_index,
         extra_index_urls=tuple(extra),
         find_links=tuple(links),
         index_strategy=index_strategy,  # type: ignore[arg-type]
@@ -142,6 +145,7 @@ def run_compile(
             find_links=tuple(links),
             trusted_hosts=settings.trusted_hosts,
         ),
+        link_text=_link_text(inputs, output),
         meta={"command": command},
     )
     resolutions = 0
@@ -192,6 +196,26 @@ def _render_pylock(
         root_requirements=roots,
         path=output,
     ))
+
+
+def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
+    """Local paths the user wrote relative, as paths relative to the output's folder.
+
+    Written with ``/`` and a leading ``./`` or ``../`` so pip reads them as
+    paths and the lock is the same on every host.
+    """
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    folder = (Path.cwd() if output == "-" else Path(output).absolute().parent)
+    out: dict[str, str] = {}
+    for r in inputs.requirements:
+        if not (r.relative and r.link and r.link.startswith("file:")):
+            continue
+        target = Path(url2pathname(unquote(urlsplit(r.link).path)))
+        text = Path(os.path.relpath(target, folder)).as_posix()
+        out[r.link] = text if text.startswith("../") else f"./{text}"
+    return out
 
 
 def _unique(items: Sequence[str]) -> list[str]:
