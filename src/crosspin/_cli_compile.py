@@ -25,7 +25,7 @@ _RESOLUTIONS = ("highest", "lowest", "lowest-direct")
 #: Options that never appear in the header's command line (pip-compile too).
 _NOT_IN_HEADER = {
     "upgrade", "upgrade_packages", "dry_run", "cache_dir", "offline", "refresh",
-    "verbose", "quiet", "output_file", "src_files", "no_cache", "isolated",
+    "verbose", "quiet", "output_file", "src_files", "no_cache", "isolated", "check_only",
 }
 
 
@@ -173,6 +173,9 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--allow-unsafe", is_flag=True, default=None,
               help="Pin pip, setuptools and distribute too.")
 @click.option("--dry-run", is_flag=True, help="Print the lock; write nothing.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Resolve nothing, write nothing: exit 1 if the lock is stale (its inputs "
+                   "changed) or inconsistent (see 'crosspin check').")
 @click.option("-i", "--index-url", help="Base URL of the package index.")
 @click.option("--extra-index-url", "extra_index_urls", multiple=True)
 @click.option("-f", "--find-links", "find_links", multiple=True)
@@ -209,10 +212,35 @@ def compile_command(ctx: click.Context, /, **kw: Any) -> None:
     output = kw["output_file"] or (
         "pylock.toml" if kw["output_format"] == "pylock" else _default_output(sources)
     )
-    output_format = kw["output_format"] or _format_of(output)
+    if kw["check_only"]:
+        from crosspin._cli_check import check_compile_inputs
+
+        check_compile_inputs(output, sources, kw)
+        return
     command = _normalised_command(ctx, output, sources)
     started = time.perf_counter()
-    text, summary = run_compile(
+    from crosspin._progress import reporter
+
+    with reporter(quiet=kw["quiet"], verbose=kw["verbose"]) as progress:
+        text, summary = _run(run_compile, progress, sources, output, command, kw)
+    if output == "-" or kw["dry_run"]:
+        click.echo(text, nl=False)
+    else:
+        write_atomically(Path(output), text)
+    if not kw["quiet"]:
+        elapsed = time.perf_counter() - started
+        # "Locked 152 packages for 30 environments in 0.41 s (12 resolutions)"
+        head, _, tail = summary.partition(" (")
+        click.echo(f"{head} in {elapsed:.2f} s" + (f" ({tail}" if tail else ""), err=True)
+        if kw["dry_run"]:
+            click.echo("Dry-run, so nothing updated.", err=True)
+
+
+def _run(run_compile: Any, progress: Any, sources: list[str], output: str, command: str,
+         kw: dict[str, Any]) -> tuple[str, str]:
+    output_format = kw["output_format"] or _format_of(output)
+    return run_compile(  # type: ignore[no-any-return]
+        reporter=progress,
         sources=sources,
         output=output,
         command=command,
@@ -251,15 +279,6 @@ def compile_command(ctx: click.Context, /, **kw: Any) -> None:
         verbose=kw["verbose"],
         output_format=output_format,
     )
-    if output == "-" or kw["dry_run"]:
-        click.echo(text, nl=False)
-    else:
-        write_atomically(Path(output), text)
-    if not kw["quiet"]:
-        elapsed = time.perf_counter() - started
-        click.echo(f"{summary} in {elapsed:.2f}s", err=True)
-        if kw["dry_run"]:
-            click.echo("Dry-run, so nothing updated.", err=True)
 
 
 def _format_of(output: str) -> str:

@@ -17,6 +17,7 @@ from packaging.requirements import Requirement
 from crosspin.environments import Environment, Matrix
 
 if TYPE_CHECKING:
+    from crosspin._progress import Reporter
     from crosspin.inputs import InputSet
     from crosspin.lock import Lock
 
@@ -61,13 +62,14 @@ def run_compile(
     isolated: bool,
     verbose: int,
     output_format: str = "requirements",
+    reporter: Optional[Reporter] = None,
 ) -> tuple[str, str]:
     """Compile and render; return the lock text and a one-line summary."""
     from crosspin._cli_compile import read_existing
     from crosspin.compile import CompileRequest, compile_lock
     from crosspin.config import PipConfig, load_pip_config, load_tool_config
     from crosspin.index import DEFAULT_INDEX_URL, IndexClient, IndexSettings
-    from crosspin.inputs import read_inputs
+    from crosspin.inputs import input_digest, read_inputs
     from crosspin.lock import Sources
     from crosspin.resolver import ResolveOptions, Root
     from crosspin.writers.requirements import RenderOptions, render
@@ -146,14 +148,19 @@ def run_compile(
             trusted_hosts=settings.trusted_hosts,
         ),
         link_text=_link_text(inputs, output),
-        meta={"command": command},
+        meta={"command": command, "input_digest": input_digest(inputs)},
     )
     resolutions = 0
+    if reporter is not None:
+        reporter.start("Resolving", len(matrix))
 
     def on_fork(env: Environment, reused: bool) -> None:
         nonlocal resolutions
         if not reused:
             resolutions += 1
+        if reporter is not None:
+            reporter.advance(env.name, detail="same answers as an earlier one" if reused
+                             else "resolved")
 
     with IndexClient(settings) as client:
         lock = compile_lock(request, client=client, on_fork=on_fork)

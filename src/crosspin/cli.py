@@ -28,12 +28,18 @@ def cli() -> None:
 def _register() -> None:
     # Commands live in their own modules; importing them here keeps
     # `crosspin --version` from paying for them... they are light anyway.
+    from crosspin._cli_check import check_command
     from crosspin._cli_compile import compile_command
+    from crosspin._cli_envs import envs_command
     from crosspin._cli_sync import export_command, sync_command
+    from crosspin._cli_why import why_command
 
     cli.add_command(compile_command)
     cli.add_command(sync_command)
     cli.add_command(export_command)
+    cli.add_command(check_command)
+    cli.add_command(why_command)
+    cli.add_command(envs_command)
 
 
 _register()
@@ -62,10 +68,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 def report_error(exc: CrosspinError) -> None:
-    """Print ``error: ...`` and ``hint: ...`` to stderr."""
-    click.echo(f"error: {exc.message}", err=True)
+    """Print ``error: ...`` and ``hint: ...`` to stderr (coloured on a TTY, not with NO_COLOR)."""
+    from crosspin._progress import use_color
+
+    color = use_color(sys.stderr)
+    error = click.style("error:", fg="red", bold=True) if color else "error:"
+    hint = click.style("hint:", fg="cyan", bold=True) if color else "hint:"
+    click.echo(f"{error} {exc.message}", err=True, color=color)
     if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+        click.echo(f"{hint} {exc.hint}", err=True, color=color)
 
 
 def echo(message: Any = "", *, err: bool = True) -> None:

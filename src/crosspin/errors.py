@@ -11,6 +11,8 @@ Exception tree::
     ├── UsageError                 bad command-line options (exit 2)
     ├── InputError                 bad requirement/config lines, collected (exit 2)
     ├── LockFileError              an unreadable or invalid lockfile (exit 2)
+    ├── StaleLockError             the lock's inputs changed since it was compiled
+    ├── InconsistentLockError      some environment of a lock is not closed/installable
     ├── IndexFetchError            an index or file could not be fetched (exit 1)
     │   └── OfflineCacheMiss       --offline and the cache lacks an answer
     ├── MetadataError              a distribution's metadata is unusable
@@ -32,6 +34,7 @@ __all__ = [
     "BuildError",
     "CrosspinError",
     "HashMismatchError",
+    "InconsistentLockError",
     "IndexFetchError",
     "InputError",
     "LockFileError",
@@ -41,6 +44,7 @@ __all__ = [
     "OfflineCacheMiss",
     "Problem",
     "ResolutionError",
+    "StaleLockError",
     "SyncError",
     "UsageError",
 ]
@@ -114,6 +118,43 @@ class LockFileError(CrosspinError):
         super().__init__(
             f"{where}: {reason}",
             hint=hint or "regenerate the lock with 'crosspin compile' or fix it by hand",
+        )
+
+
+class StaleLockError(CrosspinError):
+    """A lock's recorded input digest no longer matches its inputs (exit 1).
+
+    Its own class, not a :class:`LockFileError`: the lock is valid, just
+    out of date, and ``check`` exits 1 for it like for any failed check.
+    """
+
+    def __init__(self, path: str, inputs: str, *, reason: str = "") -> None:
+        self.path = path
+        self.inputs = inputs
+        why = reason or f"{inputs} changed since it was compiled"
+        super().__init__(
+            f"{path} is stale: {why}",
+            hint=f"run 'crosspin compile' to update {path}, then commit both",
+        )
+
+
+class InconsistentLockError(CrosspinError):
+    """Some environment of a lock is not closed or has no installable file (exit 1)."""
+
+    #: Problems listed in the message; the rest are counted.
+    shown = 12
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        lines = [f"  {p}" for p in self.problems[: self.shown]]
+        if len(self.problems) > self.shown:
+            lines.append(f"  ... and {len(self.problems) - self.shown} more")
+        count = len(self.problems)
+        super().__init__(
+            f"{path} is inconsistent ({count} problem{'s' if count != 1 else ''}):\n"
+            + "\n".join(lines),
+            hint=f"was it edited by hand? run 'crosspin compile' to regenerate {path}",
         )
 
 

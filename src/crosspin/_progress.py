@@ -1,0 +1,109 @@
+"""Progress for people: a live bar on a terminal, nothing (or plain lines) elsewhere.
+
+A live display only helps someone watching a terminal; in CI logs and pipes
+it is noise, so it is shown only when stderr is a TTY, ``CI`` is unset,
+``TERM`` is not ``dumb`` and ``-q`` was not given. ``rich`` is imported only
+when a live display is actually shown, which keeps ``crosspin --version``
+and piped runs light. ``NO_COLOR`` (https://no-color.org) turns colour off,
+and ``-v`` adds one plain line per finished step in every mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Optional, TextIO
+
+import attrs
+
+__all__ = ["Reporter", "interactive", "reporter", "use_color"]
+
+
+def use_color(stream: Optional[TextIO] = None) -> bool:
+    """Whether to colour output on ``stream``: a TTY and no ``NO_COLOR``."""
+    stream = stream or sys.stderr
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return _isatty(stream) and os.environ.get("TERM") != "dumb"
+
+
+def interactive(stream: Optional[TextIO] = None, *, quiet: bool = False) -> bool:
+    """Whether a live display suits ``stream``: a TTY outside CI, not ``-q``."""
+    stream = stream or sys.stderr
+    if quiet or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
+@attrs.define(kw_only=True)
+class Reporter:
+    """Reports the steps of one long operation (resolving, downloading).
+
+    ``start`` opens a task of ``total`` steps; ``advance`` marks one done
+    and, with ``-v``, prints a plain line naming it; ``note`` prints a plain
+    line when verbose. Without a live display every method but the verbose
+    lines is a no-op, so callers never branch on the mode.
+    """
+
+    verbose: int = 0
+    stream: TextIO = attrs.field(factory=lambda: sys.stderr)
+    _progress: Any = None
+    _task: Any = None
+
+    def start(self, description: str, total: int) -> None:
+        """Begin a task of ``total`` steps (replaces the previous task)."""
+        if self._progress is None:
+            return
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(description, total=total, item="")
+
+    def advance(self, item: str = "", *, detail: str = "") -> None:
+        """One step done: ``item`` is what finished (shown live, and with -v)."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1, item=item)
+        if self.verbose and item:
+            self.note(f"{item}{f' ({detail})' if detail else ''}")
+
+    def note(self, message: str) -> None:
+        """A plain line when ``-v`` was given (above the live display, if any)."""
+        if not self.verbose:
+            return
+        if self._progress is not None:
+            self._progress.console.print(message, markup=False, highlight=False)
+        else:
+            print(message, file=self.stream, flush=True)
+
+
+@contextmanager
+def reporter(*, quiet: bool = False, verbose: int = 0,
+             stream: Optional[TextIO] = None) -> Iterator[Reporter]:
+    """A :class:`Reporter` with a live display when :func:`interactive` says so."""
+    out = stream or sys.stderr
+    if not interactive(out, quiet=quiet):
+        yield Reporter(verbose=0 if quiet else verbose, stream=out)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=out, no_color=not use_color(out), highlight=False)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[item]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield Reporter(verbose=verbose, stream=out, progress=progress)
