@@ -1,0 +1,104 @@
+"""Progress for people: live only on a terminal, plain in CI and pipes, NO_COLOR honoured."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crosspin._progress import interactive, reporter, use_color
+from tests.helpers import run_cli
+from tests.test_cli_check import project
+
+__all__ = ["project"]
+
+
+class _Tty(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def terminal_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear CI/NO_COLOR/TERM so each test sets only what it pins."""
+    for name in ("CI", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+def test_live_only_on_a_terminal(terminal_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A TTY gets a live display; a pipe, CI, TERM=dumb and -q do not."""
+    assert interactive(_Tty())
+    assert not interactive(io.StringIO())
+    assert not interactive(_Tty(), quiet=True)
+    monkeypatch.setenv("CI", "true")
+    assert not interactive(_Tty())
+    monkeypatch.delenv("CI")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not interactive(_Tty())
+
+
+def test_no_color(terminal_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR turns colour off even on a terminal."""
+    assert use_color(_Tty())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(_Tty())
+
+
+def test_live_display_draws_resolving(terminal_env: None) -> None:
+    """On a terminal the bar shows 'Resolving', counts and the last environment."""
+    stream = _Tty()
+    with reporter(stream=stream) as progress:
+        progress.start("Resolving", 2)
+        progress.advance("3.12-linux-x86_64")
+        progress.advance("3.13-linux-x86_64")
+    text = stream.getvalue()
+    assert "Resolving" in text and "2/2" in text
+
+
+def test_plain_verbose_lines_when_piped(terminal_env: None) -> None:
+    """Piped with -v: one plain line per step, no escape codes."""
+    stream = io.StringIO()
+    with reporter(stream=stream, verbose=1) as progress:
+        progress.start("Resolving", 1)
+        progress.advance("3.12-linux-x86_64", detail="resolved")
+    assert stream.getvalue() == "3.12-linux-x86_64 (resolved)\n"
+
+
+def test_quiet_prints_nothing(terminal_env: None) -> None:
+    """-q wins over -v: nothing at all."""
+    stream = _Tty()
+    with reporter(stream=stream, quiet=True, verbose=2) as progress:
+        progress.start("Resolving", 1)
+        progress.advance("x")
+    assert stream.getvalue() == ""
+
+
+def test_compile_summary_line(project: tuple[Any, Path]) -> None:
+    """compile ends with 'Locked N packages for M environments in T s (K resolutions)'."""
+    server, cwd = project
+    result = run_cli(["compile", "--isolated", "--index-url", server.index_url,
+                      "--cache-dir", str(cwd / "cache")], cwd=cwd)
+    assert result.code == 0, result.stderr
+    import re
+
+    assert re.fullmatch(
+        r"Locked 5 packages for 30 environments in \d+\.\d\d s \(\d+ resolutions?\)\n",
+        result.stderr,
+    ), result.stderr
+
+
+def test_version_imports_no_rich_or_httpx() -> None:
+    """'crosspin --version' stays fast: neither rich nor httpx is imported."""
+    code = ("import sys\nfrom crosspin.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('rich', 'httpx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().endswith("[]")
