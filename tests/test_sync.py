@@ -265,7 +265,9 @@ def test_live_jupyter_lock(tmp_path: Path) -> None:
 
 
 def test_pylock_is_dispatched_by_name(tmp_path: Path) -> None:
-    """A pylock.toml goes to its own reader (not supported yet: one clear error)."""
+    """A pylock.toml goes to the PEP 751 reader: an empty one is one key-path error."""
     (tmp_path / "pylock.toml").write_text("")
     result = run_cli(["sync", "--python", sys.executable, "pylock.toml"], cwd=tmp_path)
-    assert result.code == 2 and "pylock.toml is not supported by sync yet" in result.stderr
+    assert result.code == 2 and "error: pylock.toml: lock-version" in result.stderr, \
+        result.stderr
+    assert "Traceback" not in result.stderr

@@ -61,7 +61,10 @@ def make_plan(
     installed: Mapping[NormalizedName, list[InstalledDist]],
 ) -> SyncPlan:
     """Install missing or changed pins; remove what the lock does not name."""
-    by_name = {p.name: p for p in wanted}
+    # A folder pin may be named from its path (``-e ./src/pkg``): what its
+    # URL installed says the real name.
+    by_url = {d.direct_url: d.name for ds in installed.values() for d in ds if d.direct_url}
+    by_name = {by_url.get(p.url, p.name) if p.url else p.name: p for p in wanted}
     install: list[LockedPackage] = []
     remove: list[InstalledDist] = []
     for name, dists in sorted(installed.items()):
