@@ -1,0 +1,39 @@
+"""Layered locks: main.in -> main.txt, then dev.in with ``-c main.txt`` -> dev.txt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import parse_pins
+from tests.test_inputs_e2e import compile_in, index  # noqa: F401  (fixture)
+
+
+def _pins(path: Path) -> dict[str, str]:
+    return {n: v for n, v, _ in parse_pins(path.read_text(encoding="utf-8"))}
+
+
+def test_shared_pins_stay_identical(index: Any, tmp_path: Path) -> None:  # noqa: F811
+    """dev.txt pins what main.txt pins for every shared package, and says why."""
+    (tmp_path / "main.in").write_text("web<2\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-c main.txt\ntool\nweb\n", encoding="utf-8")
+    assert compile_in(index, tmp_path, "main.in").code == 0
+    main = _pins(tmp_path / "main.txt")
+    assert main == {"web": "1.0.0", "util": "2.1.0"}
+    result = compile_in(index, tmp_path, "dev.in")
+    assert result.code == 0, result.stderr
+    dev = _pins(tmp_path / "dev.txt")
+    assert {n: dev[n] for n in main} == main
+    assert dev["tool"] == "1.0.0"
+
+
+def test_conflict_between_layers_names_both_chains(index: Any, tmp_path: Path) -> None:  # noqa: F811
+    """A pin in main.txt that dev.in cannot live with: both chains, exit 1, nothing written."""
+    (tmp_path / "main.in").write_text("util<2\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-c main.txt\ntool\n", encoding="utf-8")
+    assert compile_in(index, tmp_path, "main.in").code == 0
+    result = compile_in(index, tmp_path, "dev.in")
+    assert result.code == 1
+    assert "-c main.txt -> util==1.0.0" in result.stderr
+    assert "-r dev.in -> tool" in result.stderr and "tool==1.0.0 -> util>=2" in result.stderr
+    assert not (tmp_path / "dev.txt").exists()
