@@ -234,6 +234,12 @@ def _explain(
         chain = _chain_for(provider, req, cause.parent)
         if chain not in chains:
             chains.append(chain)
+    for name in names:
+        # A constraint (e.g. "-c main.txt" in a layered lock) is half of the conflict.
+        for constraint in provider.constraints.get(name, ()):
+            chain = f"{constraint.origin or 'constraint'} -> {constraint}"
+            if chain not in chains:
+                chains.append(chain)
     if python_reqs and not chains:
         return ResolutionError(
             f"every candidate needs a newer Python: {'; '.join(sorted(set(python_reqs)))}",
