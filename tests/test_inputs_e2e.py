@@ -124,3 +124,56 @@ def test_git_ref_that_does_not_exist(index: Any, tmp_path: Path) -> None:
     assert result.code == 2
     assert "cannot lock git+" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "requirements.txt").exists()
+
+
+PYPROJECT = """\
+[project]
+name = "myproj"
+version = "1.0"
+requires-python = ">=3.10"
+dependencies = ["web<2"]
+
+[project.optional-dependencies]
+docs = ["docs"]
+test = ["pytest"]
+all = ["myproj[test,docs]"]
+
+[dependency-groups]
+lint = ["lint"]
+dev = [{include-group = "lint"}, "tool"]
+"""
+
+
+def test_pyproject_extras_groups_and_self_reference(index: Any, tmp_path: Path) -> None:
+    """--extra all pulls myproj[test,docs] in place; --group dev includes lint; origins say so."""
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    result = compile_in(index, tmp_path, "pyproject.toml", "--extra", "all", "--group", "dev",
+                        "-o", "-", "--no-header", "--no-emit-index-url")
+    assert result.code == 0, result.stderr
+    out = result.stdout
+    assert "web==1.0.0\n    # via pyproject.toml\n" in out
+    assert "docs==1.0.0\n    # via pyproject.toml::optional-dependencies.all\n" in out \
+        or "docs==1.0.0\n    # via pyproject.toml::optional-dependencies.docs\n" in out
+    assert "pytest==1.0.0" in out
+    assert "lint==1.0.0\n    # via pyproject.toml::dependency-groups.dev\n" in out \
+        or "lint==1.0.0\n    # via pyproject.toml::dependency-groups.lint\n" in out
+    assert "tool==1.0.0\n    # via pyproject.toml::dependency-groups.dev\n" in out
+    assert "myproj" not in out
+
+
+def test_every_bad_line_at_once(index: Any, tmp_path: Path) -> None:
+    """Problems in two files are all reported with file:line; exit 2; nothing written."""
+    (tmp_path / "requirements.in").write_text("web\n-r more.in\nfoo >=< 1\n", encoding="utf-8")
+    (tmp_path / "more.in").write_text("ok\n./missing/dir\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in")
+    assert result.code == 2
+    assert "requirements.in:3" in result.stderr and "more.in:2" in result.stderr
+    assert not (tmp_path / "requirements.txt").exists()
+
+
+def test_no_index_in_a_file_uses_only_find_links(index: Any, tmp_path: Path) -> None:
+    """--no-index inside requirements.in: the index is not asked; find-links still are."""
+    (tmp_path / "requirements.in").write_text("--no-index\nweb\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in")
+    assert result.code != 0
+    assert "web" in result.stderr
