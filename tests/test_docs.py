@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 from tests.helpers import REPO
 
@@ -31,3 +32,26 @@ def test_docs_links_resolve() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\((docs/[^)]+)\)", text):
         assert (REPO / target).is_file(), target
+
+
+def test_docs_build_without_warnings(tmp_path: Path) -> None:
+    """'mkdocs build --strict' succeeds: no broken links, no page left out of the nav."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    pytest.importorskip("mkdocs")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_integration_files_exist() -> None:
+    """The pre-commit hook runs compile --check; the examples are there to copy."""
+    hooks = (REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "entry: crosspin compile --check" in hooks
+    for name in ("tox.ini", "Dockerfile", "github-actions.yml"):
+        assert (REPO / "examples" / name).is_file(), name
