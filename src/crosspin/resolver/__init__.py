@@ -24,7 +24,6 @@ from crosspin.errors import NotInstallableError, ResolutionError
 from crosspin.resolver._model import (
     PYTHON,
     Candidate,
-    EnvironmentView,
     ForkResult,
     Pin,
     PythonReq,
@@ -34,6 +33,7 @@ from crosspin.resolver._model import (
     Root,
     evaluate_marker,
 )
+from crosspin.resolver._oracle import EnvironmentView, Oracle
 from crosspin.resolver._provider import Finder, Metadata, Provider, requirement_chain
 
 __all__ = [
@@ -78,6 +78,7 @@ def resolve_matrix(
     naming every environment that has no solution, after trying them all.
     """
     solved: list[_Solved] = []
+    oracle = Oracle(finder.project_files, options)
     chosen: dict[str, list[Version]] = defaultdict(list)
     failures: list[tuple[Environment, ResolutionError]] = []
     for env in matrix.environments:
@@ -103,6 +104,7 @@ def resolve_matrix(
             view, result = resolve_environment(
                 env, roots, finder=finder, metadata=metadata, options=options,
                 constraints=constraints, overrides=overrides, preferences=prefs, links=links,
+                oracle=oracle,
             )
         except ResolutionError as exc:
             failures.append((env, exc))
@@ -165,9 +167,14 @@ def resolve_environment(
     overrides: Sequence[Root] = (),
     preferences: Mapping[str, Sequence[Version]] | None = None,
     links: Mapping[str, Candidate] | None = None,
+    oracle: Optional[Oracle] = None,
 ) -> tuple[EnvironmentView, ForkResult]:
-    """Resolve ``roots`` for one environment."""
-    view = EnvironmentView(env)
+    """Resolve ``roots`` for one environment.
+
+    ``oracle`` shares facts and answers with other environments of the same
+    run (:func:`resolve_matrix` passes one); a fresh one is made otherwise.
+    """
+    view = EnvironmentView(env, oracle or Oracle(finder.project_files, options))
     active_roots = [
         r for r in roots
         if r.requirement.marker is None or view.marker(r.requirement.marker)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, Optional, Union, cast
+from typing import Literal, Optional, Union
 
 import attrs
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -183,63 +182,6 @@ class ForkResult:
 
     environments: tuple[Environment, ...]
     pins: Mapping[NormalizedName, Pin]
-
-
-Question = tuple[str, object]
-
-
-class EnvironmentView:
-    """An environment that remembers every question a resolution asked it.
-
-    Two environments that answer every recorded question the same way get
-    the same resolution (DESIGN.md "Speed"), so the scheduler replays the
-    questions instead of resolving again.
-    """
-
-    def __init__(self, environment: Environment) -> None:
-        self.environment = environment
-        self.answers: dict[Question, bool] = {}
-
-    def marker(self, marker: Marker, extras: frozenset[str] = frozenset()) -> bool:
-        """Evaluate a marker (with the given extras active)."""
-        key: Question = ("marker", (str(marker), extras))
-        got = self.answers.get(key)
-        if got is None:
-            got = evaluate_marker(marker, self.environment, extras)
-            self.answers[key] = got
-        return got
-
-    def python(self, spec: SpecifierSet) -> bool:
-        """Whether every covered patch release satisfies a Requires-Python."""
-        key: Question = ("python", str(spec))
-        got = self.answers.get(key)
-        if got is None:
-            got = self.environment.admits_python(spec)
-            self.answers[key] = got
-        return got
-
-    def wheel(self, tags: frozenset[Tag]) -> bool:
-        """Whether a wheel with these tags installs here."""
-        key: Question = ("tags", tags)
-        got = self.answers.get(key)
-        if got is None:
-            got = self.environment.supports_wheel(tags)
-            self.answers[key] = got
-        return got
-
-    def same_answers(self, other: Environment) -> bool:
-        """Whether ``other`` answers every recorded question identically."""
-        for (kind, key), answer in self.answers.items():
-            if kind == "marker":
-                text, extras = cast("tuple[str, frozenset[str]]", key)
-                got = evaluate_marker(Marker(text), other, extras)
-            elif kind == "python":
-                got = other.admits_python(SpecifierSet(key))  # type: ignore[arg-type]
-            else:
-                got = other.supports_wheel(key)  # type: ignore[arg-type]
-            if got != answer:
-                return False
-        return True
 
 
 def evaluate_marker(marker: Marker, environment: Environment, extras: frozenset[str]) -> bool:

@@ -24,12 +24,12 @@ from crosspin.resolver._model import (
     PYTHON,
     AnyReq,
     Candidate,
-    EnvironmentView,
     PythonCandidate,
     PythonReq,
     Req,
     ResolveOptions,
 )
+from crosspin.resolver._oracle import EnvironmentView
 
 AnyCandidate = Any  # Candidate | PythonCandidate
 
@@ -71,6 +71,7 @@ class Provider(AbstractProvider[Any, Any, str]):
         links: Mapping[str, Candidate],
     ) -> None:
         self.view = view
+        self.oracle = view.oracle
         self.finder = finder
         self.metadata = metadata
         self.options = options
@@ -83,7 +84,7 @@ class Provider(AbstractProvider[Any, Any, str]):
         self.rejections: dict[str, set[str]] = defaultdict(set)
         #: child name -> requirements that introduced it (for chains and via).
         self.introduced: dict[str, list[Req]] = defaultdict(list)
-        self._versions: dict[str, dict[Version, list[DistFile]]] = {}
+        self._candidates: dict[tuple[str, Version, frozenset[str]], Candidate] = {}
         self._deps: dict[tuple[str, str, frozenset[str]], list[AnyReq]] = {}
 
     # -- resolvelib interface ------------------------------------------------
@@ -120,7 +121,7 @@ class Provider(AbstractProvider[Any, Any, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[AnyReq]],
         incompatibilities: Mapping[str, Iterator[AnyCandidate]],
-    ) -> list[AnyCandidate]:
+    ) -> Any:
         """Candidates for ``identifier`` in preference order."""
         reqs = list(requirements[identifier])
         if identifier == PYTHON:
@@ -147,22 +148,50 @@ class Provider(AbstractProvider[Any, Any, str]):
             if all(s.contains(cand.version, prereleases=True) for s in specs):
                 return [cand]
             return []
-        versions = self._usable_versions(name, reqs)
-        spec = SpecifierSet()
-        for r in reqs:
-            assert isinstance(r, Req)
-            spec &= r.specifier
-        for c in self.constraints.get(name, ()):
-            spec &= c.specifier
-        matching = [v for v in versions if v not in bad and spec.contains(v, prereleases=True)]
-        if not matching:
-            if not versions and self._versions.get(name):
+        order = self._ordered_versions(name, extras, reqs, bad)
+        yanked_ok = self._exact_user_pins(name, reqs)
+        cache = self._candidates
+        if order:
+            self.finder.prefetch_metadata(
+                self.oracle.usable_files(name, order[0], order[0] in yanked_ok)[:1]
+            )
+
+        def candidates() -> Iterator[Candidate]:
+            # Lazy: installability is only asked about versions the resolver
+            # actually reaches, so environments split on what is looked at.
+            found = False
+            for v in order:
+                if not self.view.installable(name, v, v in yanked_ok):
+                    continue
+                key = (name, v, extras)
+                cand = cache.get(key)
+                if cand is None:
+                    files = self.oracle.usable_files(name, v, v in yanked_ok)
+                    cand = cache[key] = Candidate(name=name, version=v, extras=extras, files=files)
+                found = True
+                yield cand
+            if not found and self.oracle.versions(name) and not any(
+                self.view.installable(name, v, False) for v in self.oracle.newest_first(name)
+            ):
                 self.rejections[name].add("no file is installable here")
-            return []
-        lowest = self.options.resolution == "lowest" or (
+
+        return candidates
+
+    def _ordered_versions(
+        self, name: str, extras: frozenset[str], reqs: Sequence[AnyReq], bad: set[Version]
+    ) -> list[Version]:
+        """Versions admitted by every requirement and constraint, in preference order."""
+        specs = [r.specifier for r in reqs if isinstance(r, Req)]
+        specs += [c.specifier for c in self.constraints.get(name, ())]
+        admits = self.oracle.admits
+        matching = [
+            v for v in self.oracle.newest_first(name)
+            if v not in bad and all(admits(s, v) for s in specs)
+        ]
+        if self.options.resolution == "lowest" or (
             self.options.resolution == "lowest-direct" and name in self.direct_names
-        )
-        matching.sort(reverse=not lowest)
+        ):
+            matching.reverse()
         if not self.options.pre:
             # Stable releases first, prereleases after them. A prerelease is
             # only reached when every stable release in range has been
@@ -172,15 +201,25 @@ class Provider(AbstractProvider[Any, Any, str]):
             matching = [v for v in matching if not v.is_prerelease] + [
                 v for v in matching if v.is_prerelease
             ]
-        preferred = [v for v in self.preferences.get(name, ()) if v in set(matching)]
-        order = list(dict.fromkeys([*preferred, *matching]))
-        candidates = [
-            Candidate(name=name, version=v, extras=extras, files=tuple(versions[v]))
-            for v in order
-        ]
-        if candidates:
-            self.finder.prefetch_metadata(candidates[0].files[:1])
-        return candidates
+        allowed = set(matching)
+        preferred = [v for v in self.preferences.get(name, ()) if v in allowed]
+        return list(dict.fromkeys([*preferred, *matching]))
+
+    def _exact_user_pins(self, name: str, reqs: Sequence[AnyReq]) -> frozenset[Version]:
+        """Versions pinned exactly by the user: only these may be yanked (PEP 592).
+
+        A root requirement or a constraint counts, a dependency does not.
+        """
+        user_reqs = [r for r in reqs if isinstance(r, Req) and r.origin is not None]
+        user_reqs += list(self.constraints.get(name, ()))
+        return frozenset(
+            v
+            for r in user_reqs
+            for s in r.specifier
+            if s.operator in ("==", "===") and "*" not in s.version
+            for v in [_version_or_none(s.version)]
+            if v is not None
+        )
 
     def is_satisfied_by(self, requirement: AnyReq, candidate: AnyCandidate) -> bool:
         """Whether a candidate meets a requirement."""
@@ -188,7 +227,7 @@ class Provider(AbstractProvider[Any, Any, str]):
             return self.view.python(requirement.specifier)
         if requirement.link and candidate.link and requirement.link != candidate.link:
             return False
-        return bool(requirement.specifier.contains(candidate.version, prereleases=True))
+        return self.oracle.admits(requirement.specifier, candidate.version)
 
     def get_dependencies(self, candidate: AnyCandidate) -> list[AnyReq]:
         """Requirements of a candidate that apply in this environment."""
@@ -244,49 +283,6 @@ class Provider(AbstractProvider[Any, Any, str]):
                 continue
             out.append(Req.from_requirement(req, parent=parent))
         return out
-
-    def _usable_versions(self, name: str, reqs: Sequence[AnyReq]) -> dict[Version, list[DistFile]]:
-        """Versions with at least one file this environment can use."""
-        if name not in self._versions:
-            by_version: dict[Version, list[DistFile]] = defaultdict(list)
-            for f in self.finder.project_files(name):
-                by_version[f.version].append(f)
-            self._versions[name] = dict(by_version)
-        # A yanked version is usable only when the user pins it exactly
-        # (PEP 592): a root requirement or a constraint, not a dependency.
-        user_reqs = [r for r in reqs if isinstance(r, Req) and r.origin is not None]
-        user_reqs += list(self.constraints.get(name, ()))
-        pinned = {
-            v
-            for r in user_reqs
-            for s in r.specifier
-            if s.operator in ("==", "===") and "*" not in s.version
-            for v in [_version_or_none(s.version)]
-            if v is not None
-        }
-        wheels_ok = self.options.may_use_wheels(name)
-        build_ok = self.options.may_build(name)
-        usable: dict[Version, list[DistFile]] = {}
-        for version, files in self._versions[name].items():
-            live = [f for f in files if not f.is_yanked or version in pinned]
-            if not live:
-                continue
-            installable = False
-            for f in live:
-                if f.requires_python is not None and not self.view.python(f.requires_python):
-                    continue
-                if f.is_wheel:
-                    if wheels_ok and self.view.wheel(f.tags):
-                        installable = True
-                        break
-                elif build_ok:
-                    installable = True
-                    break
-            if installable:
-                # Wheels are kept for metadata even when no wheel installs here
-                # (all wheels of a version share metadata) unless forbidden.
-                usable[version] = [f for f in live if build_ok or f.is_wheel]
-        return usable
 
 
 def _version_or_none(text: str) -> Version | None:

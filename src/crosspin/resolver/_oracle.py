@@ -1,0 +1,206 @@
+"""Questions a resolution asks of its environment, memoised across the matrix.
+
+A resolution only depends on its environment through the answers to a few
+kinds of questions: is this marker true, does this Python satisfy this
+Requires-Python, and is this version of this project installable here. An
+:class:`EnvironmentView` records each question and its answer; another
+environment that gives the same answers to all of them gets the same
+resolution without resolving again (DESIGN.md "Speed").
+
+The questions are deliberately coarse: installability is asked per
+``(name, version)`` and only for versions the resolver actually looks at,
+never per file nor for every version on the page. Per-file questions would
+split the matrix on files nobody picks (an old version with a Linux-only
+wheel), so environment classes would be far finer than they need to be.
+:class:`Oracle` holds the answers for every environment of a run, so a
+question asked again by a later fork (or while checking whether a fork can
+be reused) is a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Optional, cast
+
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from crosspin.distributions import DistFile
+from crosspin.environments import Environment
+from crosspin.resolver._model import ResolveOptions, evaluate_marker
+
+#: A recorded question: its kind and a hashable key.
+Question = tuple[str, object]
+
+
+class Oracle:
+    """Environment-independent facts and per-environment answers for one run.
+
+    Facts (a project's versions and files, which versions a specifier
+    admits) are computed once; answers are memoised per environment name.
+    Objects are keyed by identity where their text would be costly to build
+    (specifiers, markers); the oracle keeps them alive so ids stay unique.
+    """
+
+    def __init__(self, files: Callable[[str], Sequence[DistFile]], options: ResolveOptions) -> None:
+        self._project_files = files
+        self.options = options
+        self._versions: dict[str, dict[Version, tuple[DistFile, ...]]] = {}
+        self._ordered: dict[str, list[Version]] = {}
+        self._spec_text: dict[int, tuple[object, str]] = {}
+        self._admitted: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
+        self._answers: dict[tuple[str, str, object], bool] = {}
+        self._parsed_markers: dict[str, Marker] = {}
+        self._usable_files: dict[tuple[str, Version, bool], tuple[DistFile, ...]] = {}
+        #: How many questions were computed rather than looked up (for tests).
+        self.computed = 0
+
+    # -- facts -------------------------------------------------------------
+
+    def versions(self, name: str) -> dict[Version, tuple[DistFile, ...]]:
+        """Every version of a project with its files (any environment)."""
+        got = self._versions.get(name)
+        if got is None:
+            grouped: dict[Version, list[DistFile]] = defaultdict(list)
+            for f in self._project_files(name):
+                grouped[f.version].append(f)
+            got = {v: tuple(fs) for v, fs in grouped.items()}
+            self._versions[name] = got
+            self._ordered[name] = sorted(got, reverse=True)
+        return got
+
+    def newest_first(self, name: str) -> list[Version]:
+        """The project's versions, newest first."""
+        self.versions(name)
+        return self._ordered[name]
+
+    def text(self, thing: SpecifierSet | Marker) -> str:
+        """``str(thing)``, built once per object."""
+        got = self._spec_text.get(id(thing))
+        if got is None:
+            got = (thing, str(thing))
+            self._spec_text[id(thing)] = got
+        return got[1]
+
+    def admits(self, spec: SpecifierSet, version: Version) -> bool:
+        """``spec.contains(version, prereleases=True)``, memoised per specifier object."""
+        entry = self._admitted.get(id(spec))
+        if entry is None:
+            entry = (spec, {})
+            self._admitted[id(spec)] = entry
+        memo = entry[1]
+        got = memo.get(version)
+        if got is None:
+            got = memo[version] = bool(spec.contains(version, prereleases=True))
+        return got
+
+    def usable_files(self, name: str, version: Version, yanked_ok: bool) -> tuple[DistFile, ...]:
+        """The files a candidate keeps: live ones, minus sdists that may not be built.
+
+        Wheels are kept for metadata even where none installs (all wheels
+        of a version share metadata) unless wheels are forbidden.
+        """
+        key = (name, version, yanked_ok)
+        got = self._usable_files.get(key)
+        if got is None:
+            build_ok = self.options.may_build(name)
+            got = tuple(
+                f for f in self.versions(name).get(version, ())
+                if (not f.is_yanked or yanked_ok) and (build_ok or f.is_wheel)
+            )
+            self._usable_files[key] = got
+        return got
+
+    # -- per-environment answers -------------------------------------------
+
+    def answer(self, env: Environment, env_key: str, question: Question) -> bool:
+        """The answer ``env`` gives to ``question`` (memoised)."""
+        key = (env_key, question[0], question[1])
+        got = self._answers.get(key)
+        if got is None:
+            self.computed += 1
+            got = self._compute(env, question)
+            self._answers[key] = got
+        return got
+
+    def _compute(self, env: Environment, question: Question) -> bool:
+        kind, key = question
+        if kind == "marker":
+            text, extras = cast("tuple[str, frozenset[str]]", key)
+            return evaluate_marker(self._marker(text), env, extras)
+        if kind == "python":
+            return env.admits_python(SpecifierSet(cast(str, key)))
+        if kind == "installable":
+            name, version, yanked_ok = cast("tuple[str, Version, bool]", key)
+            return self._installable(env, name, version, yanked_ok)
+        raise ValueError(f"unknown question kind {kind!r}")
+
+    def _marker(self, text: str) -> Marker:
+        got = self._parsed_markers.get(text)
+        if got is None:
+            got = self._parsed_markers[text] = Marker(text)
+        return got
+
+    def _installable(self, env: Environment, name: str, version: Version, yanked_ok: bool) -> bool:
+        """Whether some live file of ``name==version`` installs in ``env``."""
+        wheels_ok = self.options.may_use_wheels(name)
+        build_ok = self.options.may_build(name)
+        for f in self.versions(name).get(version, ()):
+            if f.is_yanked and not yanked_ok:
+                continue
+            if f.requires_python is not None and not env.admits_python(f.requires_python):
+                continue
+            if f.is_wheel:
+                if wheels_ok and env.supports_wheel(f.tags):
+                    return True
+            elif build_ok:
+                return True
+        return False
+
+
+class EnvironmentView:
+    """An environment that remembers every question a resolution asked it.
+
+    Two environments that answer every recorded question the same way get
+    the same resolution, so the scheduler replays the questions instead of
+    resolving again.
+    """
+
+    def __init__(self, environment: Environment, oracle: Optional[Oracle] = None) -> None:
+        self.environment = environment
+        self.oracle = oracle if oracle is not None else Oracle(lambda _name: (), ResolveOptions())
+        self._key = environment.name
+        self.answers: dict[Question, bool] = {}
+
+    def _ask(self, question: Question) -> bool:
+        got = self.answers.get(question)
+        if got is None:
+            got = self.oracle.answer(self.environment, self._key, question)
+            self.answers[question] = got
+        return got
+
+    def marker(self, marker: Marker, extras: frozenset[str] = frozenset()) -> bool:
+        """Evaluate a marker (with the given extras active)."""
+        return self._ask(("marker", (self.oracle.text(marker), extras)))
+
+    def python(self, spec: SpecifierSet) -> bool:
+        """Whether every covered patch release satisfies a Requires-Python."""
+        return self._ask(("python", self.oracle.text(spec)))
+
+    def installable(self, name: str, version: Version, yanked_ok: bool) -> bool:
+        """Whether some live file of ``name==version`` installs here."""
+        return self._ask(("installable", (name, version, yanked_ok)))
+
+    def same_answers(self, other: Environment) -> bool:
+        """Whether ``other`` answers every recorded question identically."""
+        key = other.name
+        answer = self.oracle.answer
+        return all(answer(other, key, q) == a for q, a in self.answers.items())
+
+
+def any_installable(view: EnvironmentView, name: str, versions: Iterable[Version]) -> bool:
+    """Whether any of ``versions`` installs in the view (asks about each)."""
+    return any(view.installable(name, v, False) for v in versions)
+
