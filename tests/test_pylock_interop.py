@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -173,9 +174,15 @@ def _venv(where: Path) -> Path:
 
 
 def _pip_supports_pylock(python: Path) -> bool:
-    out = subprocess.run([str(python), "-m", "pip", "install", "--help"],
-                         capture_output=True, text=True, check=False).stdout
-    return "pylock" in out
+    # ``-r pylock.toml`` is pip >= 26.1 (experimental); older pips mention
+    # pylock in their help (``pip lock``) but read it as requirements lines.
+    out = subprocess.run([str(python), "-m", "pip", "--version"],
+                         capture_output=True, text=True, check=False).stdout.split()
+    try:
+        major, minor = (int(x) for x in out[1].split(".")[:2])
+    except (IndexError, ValueError):
+        return False
+    return (major, minor) >= (26, 1)
 
 
 def _host_lock(path: Path, url: str) -> None:
@@ -218,3 +225,51 @@ def test_uv_installs_from_pylock(project: tuple[Path, str], tmp_path_factory: An
     listed = subprocess.run([uv, "pip", "freeze", "--python", str(python)],
                             capture_output=True, text=True, check=True).stdout.lower()
     assert "a==1.0.0" in listed
+
+
+def _uv() -> str | None:
+    found = shutil.which("uv")
+    return found or (str(Path("/tmp/tools/bin/uv")) if Path("/tmp/tools/bin/uv").exists()
+                     else None)
+
+
+@pytest.mark.network
+def test_live_jupyter_pylock_selects_like_requirements_and_installs(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """Live jupyter: select() == requirements.txt in all 30 envs; pip and uv install it."""
+    (tmp_path / "requirements.in").write_text("jupyter\n", encoding="utf-8")
+    for out in ("pylock.toml", "requirements.txt"):
+        result = run_cli(["compile", "requirements.in", "-q", "-o", out], cwd=tmp_path)
+        assert result.code == 0, result.stderr
+    lock = Pylock.from_dict(tomllib.loads((tmp_path / "pylock.toml").read_text("utf-8")))
+    req_text = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    matrix = Matrix.from_options()
+    equal = 0
+    for env in matrix.environments:
+        got = {f"{p.name}=={p.version}" for p, _ in lock.select(
+            environment=env.marker_environment, tags=env.tags)}  # type: ignore[arg-type]
+        assert got == set(selected(req_text, env)), env.name
+        equal += 1
+    assert equal == len(matrix) == 30
+    with capsys.disabled():
+        print(f"\npylock select() == requirements.txt in {equal}/{len(matrix)} environments")
+    python = _venv(tmp_path / "pipvenv")
+    if not _pip_supports_pylock(python):
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-U", "pip>=26.1"],
+                       check=True)
+    assert _pip_supports_pylock(python)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", "pylock.toml"],
+                   check=True, cwd=tmp_path)
+    subprocess.run([str(python), "-c", "import jupyter_server, notebook"], check=True)
+    uv = _uv()
+    if uv is None:
+        return
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    target = tmp_path / "uvvenv"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(target)], check=True,
+                   env=env)
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(target / "bin" / "python"),
+                    "-r", "pylock.toml"], check=True, cwd=tmp_path, env=env)
+    subprocess.run([str(target / "bin" / "python"), "-c", "import jupyter_server, notebook"],
+                   check=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from packaging.pylock import Pylock
+from packaging.utils import canonicalize_name
 
 from crosspin.sync import inspect_target
 from fixtures.catalog import IndexFactory
@@ -59,7 +60,8 @@ def _venv(base: Path, version: str = "3.12.1") -> Path:
 
 def _dists(python: Path) -> set[str]:
     target = inspect_target(python)
-    return {p.name.split("-")[0].lower() for d in target.site_dirs for p in d.glob("*.dist-info")}
+    return {canonicalize_name(p.name.split("-")[0]) for d in target.site_dirs
+            for p in d.glob("*.dist-info")}
 
 
 def _sync(python: Path, *args: str, cwd: Path) -> tuple[int, str]:
@@ -232,3 +234,16 @@ def test_egg_info_is_reported_not_removed(tmp_path: Path) -> None:
     assert code == 0, out
     assert "warning: cannot uninstall legacy-pkg==0.1: it is an .egg-info install" in out
     assert egg.is_dir()
+
+
+@pytest.mark.network
+def test_live_jupyter_pylock_syncs_into_312(tmp_path: Path) -> None:
+    """The live 30-environment jupyter pylock.toml syncs into a fresh 3.12 venv that imports."""
+    (tmp_path / "requirements.in").write_text("jupyter\n", encoding="utf-8")
+    result = run_cli(["compile", "requirements.in", "-q", "-o", "pylock.toml"], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    python = _venv(tmp_path / "venv")
+    code, out = _sync(python, "pylock.toml", cwd=tmp_path)
+    assert code == 0, out
+    subprocess.run([str(python), "-c", "import jupyter_server, jupyter"], check=True)
+    assert _dists(python) == _expected(tmp_path / "pylock.toml", python)
