@@ -1,16 +1,27 @@
-"""Time crosspin against pip-compile and uv on the same inputs, in one run.
+"""Time crosspin against uv, nab and pip-compile on the same inputs, in one run.
 
-    python benchmarks/compare.py [--inputs jupyter] [--runs 3] [--tools /tmp/tools/bin]
+    python benchmarks/compare.py [--inputs trio-docs jupyter boto3]
+        [--cases cold warm offline] [--runs 3] [--tools /tmp/tools/bin]
+        [--json benchmarks/results.json]
 
-Tools that are not installed are skipped (install them into a scratch venv:
-``python -m venv /tmp/tools && /tmp/tools/bin/pip install uv pip-tools``).
-Prints medians and ratios; needs the live index.
+Every command is a whole process: wall time (median, min, max over
+``--runs``) and peak RSS of the child are recorded. Cases: ``cold`` (a
+fresh, empty cache per run), ``warm`` (a cache filled by one untimed run;
+pages revalidated as each tool does by default), ``offline`` (cache only).
+All tools target Python ``>=3.9``; crosspin and nab over the five default
+platforms, uv ``--universal`` (``--python-version 3.9``,
+``UV_PYTHON_DOWNLOADS=never``), pip-compile one environment (this Python).
+Tools that are not installed are skipped with the command that installs
+them. Needs the live index. Ratios are against crosspin's universal lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -20,53 +31,179 @@ import time
 from pathlib import Path
 
 INPUTS = {
-    "issue2": "sphinx>=4,<6.2\njinja2\nattrs>=19.2\nsortedcontainers\nidna\noutcome\nsniffio\n"
-              "cffi; os_name == \"nt\"\npyOpenSSL\n",
-    "jupyter": "jupyter\n",
-    "boto3": "boto3\n",
+    # The shape of trio's docs requirements (~50 pins).
+    "trio-docs": [
+        "sphinx>=6.0", "jinja2", "sphinx_rtd_theme", "sphinxcontrib-jquery",
+        "sphinxcontrib-trio", "towncrier", "sphinx-codeautolink", "attrs>=23.2",
+        "sortedcontainers", "idna", "outcome", "sniffio", "cffi; os_name == 'nt'",
+        "pyOpenSSL", "exceptiongroup; python_version < '3.11'",
+    ],
+    "jupyter": ["jupyter"],  # ~150 pins
+    "boto3": ["boto3"],  # deep version history
 }
 
+INSTALL = "python -m venv /tmp/tools && /tmp/tools/bin/pip install uv pip-tools nab"
 
-def _time(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) and exit status of one command."""
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        if status:
+            print(f"  ! {' '.join(cmd[:3])}... failed: {err.strip()[-300:]}", file=sys.stderr)
+    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def _tools(tools: Path) -> dict[str, Path]:
+    found = {}
+    crosspin = shutil.which("crosspin") or str(Path(sys.executable).parent / "crosspin")
+    found["crosspin"] = Path(crosspin)
+    for name in ("uv", "nab", "pip-compile"):
+        if (tools / name).exists():
+            found[name] = tools / name
+        else:
+            print(f"skipping {name}: not installed ({INSTALL})", file=sys.stderr)
+    return found
+
+
+def _commands(tool: str, exe: Path, case: str, cache: Path) -> dict[str, list[str]]:
+    """label -> command line for one tool and case (empty: not applicable)."""
+    offline = case == "offline"
+    if tool == "crosspin":
+        base = [str(exe), "compile", "-q", "--cache-dir", str(cache)]
+        if offline:
+            base.append("--offline")
+        return {
+            "crosspin universal (30 envs)": [*base, "-o", "cp.txt", "requirements.in"],
+            "crosspin one env (3.11 linux)": [*base, "-o", "cp1.txt", "--python", "3.11",
+                                              "--platform", "linux-x86_64", "requirements.in"],
+        }
+    if tool == "uv":
+        cmd = [str(exe), "pip", "compile", "-q", "--universal", "--python-version", "3.9",
+               "--python", "/root/.pyenv/versions/3.11.7/bin/python3",
+               "--cache-dir", str(cache), "-o", "uv.txt", "requirements.in"]
+        if offline:
+            cmd.append("--offline")
+        return {"uv pip compile --universal": cmd}
+    if tool == "nab":
+        cmd = [str(exe), "-q", "--no-progress", "lock", "--project-mode", "universal",
+               "--project-matrix-python", ">=3.9", "--cache-dir", str(cache),
+               "--format", "requirements-without-hashes", "--output", "nab.txt"]
+        if offline:
+            cmd.append("--offline")
+        return {"nab lock (universal)": [*cmd, "pyproject.toml"]}
+    if tool == "pip-compile":
+        if offline:
+            return {}  # pip-compile has no cache-only mode
+        return {"pip-compile (one env)": [str(exe), "-q", "--cache-dir", str(cache),
+                                          "-o", "pc.txt", "requirements.in"]}
+    return {}
+
+
+def _write_inputs(work: Path, reqs: list[str]) -> None:
+    (work / "requirements.in").write_text("\n".join(reqs) + "\n", encoding="utf-8")
+    deps = ", ".join(json.dumps(r) for r in reqs)
+    (work / "pyproject.toml").write_text(
+        f'[project]\nname = "bench"\nversion = "0"\nrequires-python = ">=3.9"\n'
+        f"dependencies = [{deps}]\n",
+        encoding="utf-8",
+    )
+
+
+def bench(inputs: str, case: str, runs: int, tools: dict[str, Path]) -> list[dict[str, object]]:
+    """Time every tool on one input set and case; one row per command."""
+    rows: list[dict[str, object]] = []
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    for tool, exe in tools.items():
+        work = Path(tempfile.mkdtemp(prefix=f"crosspin-bench-{tool}-"))
+        _write_inputs(work, INPUTS[inputs])
+        shared = work / "cache"
+        for label, cmd in _commands(tool, exe, case, shared).items():
+            if case != "cold":
+                # Fill the cache (online) once, untimed.
+                online = [c for c in cmd if c != "--offline"]
+                _run(online, work, env)
+            samples = []
+            for i in range(runs):
+                if case == "cold":
+                    cold = work / f"cold-{i}"
+                    cmd_i = [str(cold) if c == str(shared) else c for c in cmd]
+                    samples.append(_run(cmd_i, work, env))
+                    shutil.rmtree(cold, ignore_errors=True)
+                else:
+                    samples.append(_run(cmd, work, env))
+            walls = [s[0] for s in samples]
+            rows.append({
+                "inputs": inputs, "case": case, "command": label,
+                "median_s": round(statistics.median(walls), 3),
+                "min_s": round(min(walls), 3), "max_s": round(max(walls), 3),
+                "peak_rss_mb": round(max(s[1] for s in samples) / 1024, 1),
+                "failures": sum(1 for s in samples if s[2] != 0),
+                "runs": runs,
+            })
+            print(_line(rows[-1]), flush=True)
+        shutil.rmtree(work, ignore_errors=True)
+    base = next((r for r in rows if str(r["command"]).startswith("crosspin universal")), None)
+    for r in rows:
+        if base is not None and float(base["median_s"]) > 0:  # type: ignore[arg-type]
+            r["ratio_vs_crosspin"] = round(
+                float(r["median_s"]) / float(base["median_s"]), 2  # type: ignore[arg-type]
+            )
+    return rows
+
+
+def _line(r: dict[str, object]) -> str:
+    return (f"{r['inputs']:9} {r['case']:7} {r['command']:32} median {r['median_s']:7.2f}s "
+            f"min {r['min_s']:6.2f}s max {r['max_s']:6.2f}s rss {r['peak_rss_mb']:6.1f}MB "
+            f"fail {r['failures']}")
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    """A markdown table of the rows (for benchmarks/README.md)."""
+    out = ["| inputs | case | command | median | min | max | peak RSS | × crosspin |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = r.get("ratio_vs_crosspin", "")
+        fail = f" ({r['failures']} failed)" if r["failures"] else ""
+        out.append(f"| {r['inputs']} | {r['case']} | {r['command']}{fail} | {r['median_s']} s "
+                   f"| {r['min_s']} s | {r['max_s']} s | {r['peak_rss_mb']} MB | {ratio} |")
+    return "\n".join(out)
 
 
 def main() -> None:
-    """Run the comparison and print a table."""
+    """Run the comparison, print a table and write the JSON results."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--inputs", default="jupyter", choices=sorted(INPUTS))
+    parser.add_argument("--inputs", nargs="+", default=sorted(INPUTS), choices=sorted(INPUTS))
+    parser.add_argument("--cases", nargs="+", default=["cold", "warm", "offline"],
+                        choices=["cold", "warm", "offline"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tools", default="/tmp/tools/bin")
+    parser.add_argument("--only", nargs="*", help="tool names to run (default: all found)")
+    parser.add_argument("--json", default=str(Path(__file__).with_name("results.json")))
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="crosspin-bench-"))
-    (work / "requirements.in").write_text(INPUTS[args.inputs], encoding="utf-8")
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    crosspin = shutil.which("crosspin") or str(Path(sys.executable).parent / "crosspin")
-    tools = Path(args.tools)
-    cases = {
-        "crosspin universal (30 envs, warm)": [crosspin, "compile", "-q", "-o", "cp.txt"],
-        "crosspin one env (3.11 linux, warm)": [crosspin, "compile", "-q", "-o", "cp1.txt",
-                                                "--python", "3.11", "--platform", "linux-x86_64"],
+    tools = _tools(Path(args.tools))
+    if args.only:
+        tools = {k: v for k, v in tools.items() if k in args.only}
+    rows = []
+    for inputs in args.inputs:
+        for case in args.cases:
+            rows.extend(bench(inputs, case, args.runs, tools))
+    meta = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "python": platform.python_version(),
     }
-    if (tools / "uv").exists():
-        cases["uv pip compile --universal"] = [str(tools / "uv"), "pip", "compile", "-q",
-                                               "--universal", "--python-version", "3.9",
-                                               "--python", sys.executable, "-o", "uv.txt"]
-    if (tools / "pip-compile").exists():
-        cases["pip-compile (one env)"] = [str(tools / "pip-compile"), "-q", "-o", "pc.txt"]
-    results = {}
-    for label, cmd in cases.items():
-        cmd = [*cmd, "requirements.in"]
-        _time(cmd, work, env)  # warm the caches
-        results[label] = [_time(cmd, work, env) for _ in range(args.runs)]
-    base = statistics.median(results[next(iter(results))])
-    print(f"inputs: {args.inputs}; runs: {args.runs}; machine: {os.cpu_count()} cores")
-    for label, times in results.items():
-        med = statistics.median(times)
-        print(f"{label:40} median {med:6.2f}s  min {min(times):6.2f}s  "
-              f"ratio vs crosspin {med / base:5.2f}")
+    Path(args.json).write_text(json.dumps({**meta, "rows": rows}, indent=1) + "\n",
+                               encoding="utf-8")
+    print(f"\n{meta['date']} — {meta['machine']}\n")
+    print(table(rows))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -113,6 +114,16 @@ class Cache:
             return CachedPage.from_json(raw)
         except (ValueError, KeyError, TypeError, AttributeError):
             return None  # a corrupt or foreign entry is a miss, never an error
+
+    def page_age(self, url: str) -> float | None:
+        """Seconds since the page for a URL was stored; ``None`` if unknown (memory mode)."""
+        if self.root is None:
+            return None
+        try:
+            mtime = self._path("pages", _digest(url) + ".json").stat().st_mtime
+        except OSError:
+            return None
+        return max(0.0, time.time() - mtime)
 
     def store_page(self, url: str, page: CachedPage) -> None:
         """Remember a page for a URL."""

@@ -246,6 +246,9 @@ class IndexClient:
             return cached
         if self.settings.refresh:
             cached = None
+        elif cached is not None and self._fresh(url):
+            self._stats.add("cache_hits")
+            return cached
         headers = {"Accept": ACCEPT}
         if cached is not None and cached.found:
             if cached.etag:
@@ -271,6 +274,14 @@ class IndexClient:
             raise self._http.error(url, "unexpected response", status=fetched.status)
         self._cache.store_page(url, page)
         return page
+
+    def _fresh(self, url: str) -> bool:
+        """Whether the cached page is young enough to use without asking the index."""
+        max_age = self.settings.page_max_age
+        if max_age <= 0:
+            return False
+        age = self._cache.page_age(url)
+        return age is not None and age < max_age
 
     def _parse(self, fetched: Fetched) -> tuple[Link, ...]:
         content_type = fetched.headers.get("Content-Type", "")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import os
 from pathlib import Path
 from typing import Literal, Optional
 
 import attrs
 
-__all__ = ["DEFAULT_INDEX_URL", "IndexSettings", "IndexStrategy"]
+__all__ = ["DEFAULT_INDEX_URL", "DEFAULT_PAGE_MAX_AGE", "IndexSettings", "IndexStrategy"]
 
 #: The index used when nothing else is configured (pip's default).
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
+
+#: Seconds a cached project page is trusted without revalidation.
+DEFAULT_PAGE_MAX_AGE = 600.0
 
 IndexStrategy = Literal["first-index", "unsafe-best-match"]
 
@@ -31,7 +35,12 @@ class IndexSettings:
     touches the network; ``refresh`` ignores cached pages. ``retries``,
     ``retry_backoff`` (seconds, doubled per try) and ``max_retry_after``
     (the longest Retry-After honoured) bound the retries of transient
-    failures.
+    failures. ``page_max_age`` (seconds) is how long a cached project page
+    is used without asking the index again: indexes that send no validators
+    (ETag/Last-Modified) would otherwise be downloaded in full on every run;
+    the price is that a release younger than this window may be missed
+    until ``refresh`` or the window ends (docs/speed.md). ``0`` always
+    revalidates. The default comes from ``CROSSPIN_PAGE_MAX_AGE`` when set.
     """
 
     index_url: str = DEFAULT_INDEX_URL
@@ -50,3 +59,13 @@ class IndexSettings:
     retries: int = 3
     retry_backoff: float = 0.25
     max_retry_after: float = 10.0
+    page_max_age: float = attrs.field(factory=lambda: _env_max_age())
+
+
+def _env_max_age() -> float:
+    """``CROSSPIN_PAGE_MAX_AGE`` seconds, else :data:`DEFAULT_PAGE_MAX_AGE`."""
+    raw = os.environ.get("CROSSPIN_PAGE_MAX_AGE", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_PAGE_MAX_AGE
+    except ValueError:
+        return DEFAULT_PAGE_MAX_AGE

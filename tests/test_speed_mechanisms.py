@@ -1,0 +1,182 @@
+"""The mechanisms behind crosspin's speed (never timings): reuse, no repeats, cache use."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from packaging.requirements import Requirement
+from packaging.tags import parse_tag
+from packaging.version import Version
+
+from crosspin.distributions import DistFile
+from crosspin.environments import Matrix
+from crosspin.metadata import DistMetadata
+from crosspin.resolver import Root, resolve_matrix
+from tests.helpers import run_cli
+
+PLATFORMS = (
+    "manylinux_2_17_x86_64", "manylinux_2_17_aarch64", "macosx_11_0_arm64",
+    "macosx_10_9_x86_64", "win_amd64",
+)
+
+
+class _Finder:
+    """An in-memory index: project -> files; counts page reads."""
+
+    def __init__(self, files: dict[str, list[DistFile]]) -> None:
+        self.files = files
+        self.reads: Counter[str] = Counter()
+
+    def project_files(self, name: str) -> tuple[DistFile, ...]:
+        self.reads[name] += 1
+        return tuple(self.files.get(name, ()))
+
+    def prefetch_projects(self, names: Iterable[str]) -> None:
+        pass
+
+    def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
+        pass
+
+
+class _Metadata:
+    def __init__(self, deps: dict[tuple[str, str], list[str]]) -> None:
+        self.deps = deps
+
+    def get(self, name: str, version: Version, files: Sequence[DistFile]) -> DistMetadata:
+        lines = [f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"]
+        lines += [f"Requires-Dist: {d}\n" for d in self.deps.get((name, str(version)), [])]
+        return DistMetadata.from_bytes("".join(lines).encode(), source=name)
+
+
+def _file(filename: str, requires_python: Optional[str] = None) -> DistFile:
+    dist = DistFile.from_link(filename=filename, url=f"https://example.invalid/{filename}",
+                              requires_python=requires_python)
+    assert dist is not None
+    return dist
+
+
+def _wheel(name: str, version: str, tag: str = "py3-none-any") -> DistFile:
+    return _file(f"{name}-{version}-{tag}.whl")
+
+
+def _sdist(name: str, version: str) -> DistFile:
+    return _file(f"{name}-{version}.tar.gz")
+
+
+def _solve(files: dict[str, list[DistFile]], deps: dict[tuple[str, str], list[str]],
+           roots: list[str]) -> tuple[list[Any], _Finder]:
+    finder = _Finder(files)
+    results = resolve_matrix(
+        Matrix.from_options(), [Root(requirement=Requirement(r), origin="-r in") for r in roots],
+        finder=finder, metadata=_Metadata(deps),
+    )
+    return results, finder
+
+
+def test_pure_python_project_resolves_once_for_thirty_environments() -> None:
+    """A project whose answers never depend on the environment is resolved once, not 30 times."""
+    files = {"a": [_wheel("a", "1.0"), _wheel("a", "2.0")], "b": [_wheel("b", "1.0")]}
+    results, _ = _solve(files, {("a", "2.0"): ["b"]}, ["a"])
+    assert len(results) == 1
+    assert len(results[0].environments) == 30
+
+
+def test_platform_wheels_of_unpicked_versions_do_not_split_environments() -> None:
+    """Binary wheels everywhere plus an old Linux-only version still give one resolution."""
+    new = [_wheel("native", "2.0", f"cp3{m}-cp3{m}-{p}") for m in range(9, 15) for p in PLATFORMS]
+    old = [_wheel("native", "1.0", "cp39-cp39-manylinux_2_17_x86_64")]
+    results, _ = _solve({"native": new + old}, {}, ["native"])
+    assert len(results) == 1
+
+
+def test_platform_markers_split_only_by_what_they_ask() -> None:
+    """A Windows-only dependency splits the matrix in two classes, not per environment."""
+    files = {"a": [_wheel("a", "1.0")], "w": [_wheel("w", "1.0")]}
+    results, _ = _solve(files, {("a", "1.0"): ["w; sys_platform == 'win32'"]}, ["a"])
+    assert sorted(len(r.environments) for r in results) == [6, 24]
+
+
+def test_python_split_follows_requires_python_of_picked_versions() -> None:
+    """A Requires-Python on the newest version splits Pythons, not platforms."""
+    files = {"m": [
+        _file("m-2.0-py3-none-any.whl", requires_python=">=3.11"),
+        _sdist("m", "1.0"),
+    ]}
+    results, _ = _solve(files, {}, ["m"])
+    assert len(results) == 2
+    by_version = {str(r.pins["m"].version): len(r.environments) for r in results}
+    assert by_version == {"2.0": 20, "1.0": 10}
+
+
+def test_project_pages_are_read_once_per_run() -> None:
+    """Every project's file list is asked of the finder once for the whole matrix."""
+    files = {"a": [_wheel("a", "1.0")], "w": [_wheel("w", "1.0")], "b": [_wheel("b", "1.0")]}
+    deps = {("a", "1.0"): ["w; sys_platform == 'win32'", "b; python_version < '3.11'"]}
+    results, finder = _solve(files, deps, ["a"])
+    assert len(results) > 1
+    assert set(finder.reads.values()) == {1}
+
+
+def test_tag_is_understood() -> None:
+    """The wheel-tag fixture helper builds the tags the environments know."""
+    assert _wheel("x", "1", "cp39-cp39-win_amd64").tags == frozenset(
+        parse_tag("cp39-cp39-win_amd64")
+    )
+
+
+def _index(make_index: Any) -> Any:
+    built = make_index.build({
+        "app": {"1.0.0": {"requires_python": ">=3.8",
+                          "requires": ["lib", "winonly ; sys_platform == 'win32'"]}},
+        "lib": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.8"}},
+        "winonly": {"1.0.0": {"requires_python": ">=3.8"}},
+    })
+    return make_index.serve(built)
+
+
+def _compile(server: Any, cwd: Path, *extra: str) -> Any:
+    return run_cli(
+        ["compile", "requirements.in", "--isolated", "--index-url", server.index_url,
+         "--cache-dir", str(cwd / "cache"), "-q", *extra],
+        cwd=cwd,
+    )
+
+
+def test_universal_lock_requests_each_url_once(make_index: Any, tmp_path: Path) -> None:
+    """A 30-environment lock never asks the index for the same page or file twice."""
+    server = _index(make_index)
+    (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
+    result = _compile(server, tmp_path)
+    assert result.code == 0, result.stderr
+    paths = Counter(r.path for r in server.requests)
+    assert paths and max(paths.values()) == 1, paths
+
+
+def test_second_run_within_page_max_age_asks_the_index_nothing(
+    make_index: Any, tmp_path: Path
+) -> None:
+    """Fresh cached pages are used without revalidation; --refresh asks again."""
+    server = _index(make_index)
+    (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
+    assert _compile(server, tmp_path).code == 0
+    before = len(server.requests)
+    assert _compile(server, tmp_path).code == 0
+    assert len(server.requests) == before
+    assert _compile(server, tmp_path, "--refresh").code == 0
+    assert len(server.requests) > before
+
+
+def test_offline_lock_from_the_cache_alone(make_index: Any, tmp_path: Path) -> None:
+    """After one online run, --offline produces the same lock with the index gone."""
+    server = _index(make_index)
+    (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
+    assert _compile(server, tmp_path).code == 0
+    online = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    before = len(server.requests)
+    result = _compile(server, tmp_path, "--offline")
+    assert result.code == 0, result.stderr
+    assert len(server.requests) == before
+    assert (tmp_path / "requirements.txt").read_text(encoding="utf-8") == online
