@@ -13,9 +13,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fixtures.builder import build_index  # noqa: E402
-from fixtures.server import IndexServer  # noqa: E402
-from tests.test_universal import PACKAGES  # noqa: E402
+from fixtures.builder import build_index
+from fixtures.server import IndexServer
+from tests.test_universal import PACKAGES
 
 EXTRA: dict[str, Any] = {
     "web": {"1.0.0": {"requires_python": ">=3.8",
@@ -37,7 +37,7 @@ def main() -> None:
 
     def slow(request: Any, response: Any) -> None:
         time.sleep(delay)
-        return None
+        return
 
     server = IndexServer(built.root, before_response=slow).start()
     print(server.index_url, flush=True)
