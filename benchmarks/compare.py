@@ -167,7 +167,7 @@ def _line(r: dict[str, object]) -> str:
 
 def table(rows: list[dict[str, object]]) -> str:
     """A markdown table of the rows (for benchmarks/README.md)."""
-    out = ["| inputs | case | command | median | min | max | peak RSS | × crosspin |",
+    out = ["| inputs | case | command | median | min | max | peak RSS | vs crosspin |",
            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = r.get("ratio_vs_crosspin", "")

@@ -246,7 +246,9 @@ class IndexClient:
             return cached
         if self.settings.refresh:
             cached = None
-        elif cached is not None and self._fresh(url):
+        elif cached is not None and not (cached.etag or cached.last_modified) and self._fresh(url):
+            # Without validators revalidating means downloading the whole
+            # page again; within the freshness window the cached copy is used.
             self._stats.add("cache_hits")
             return cached
         headers = {"Accept": ACCEPT}

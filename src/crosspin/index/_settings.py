@@ -36,8 +36,9 @@ class IndexSettings:
     ``retry_backoff`` (seconds, doubled per try) and ``max_retry_after``
     (the longest Retry-After honoured) bound the retries of transient
     failures. ``page_max_age`` (seconds) is how long a cached project page
-    is used without asking the index again: indexes that send no validators
-    (ETag/Last-Modified) would otherwise be downloaded in full on every run;
+    that came without validators (ETag/Last-Modified) is used without asking
+    the index again: such pages would otherwise be downloaded in full on
+    every run (pages with validators are revalidated, a cheap 304);
     the price is that a release younger than this window may be missed
     until ``refresh`` or the window ends (docs/speed.md). ``0`` always
     revalidates. The default comes from ``CROSSPIN_PAGE_MAX_AGE`` when set.
