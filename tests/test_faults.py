@@ -249,9 +249,6 @@ def test_truncated_download_is_retried(make_index: Any, tmp_path: Path) -> None:
     assert_cache_consistent(tmp_path / "cache")
 
 
-@pytest.mark.xfail(strict=True, reason="index/_files.py _by_ranges: when the server ignores Range "
-                   "the whole wheel (200) is read for metadata without checking its hash "
-                   "(owner: index)")
 def test_corrupt_whole_wheel_metadata_fallback(make_index: Any, tmp_path: Path) -> None:
     """No metadata files, no ranges, a corrupt wheel: compile fails naming the wheel URL."""
     plan = FaultPlan().add(LIB_WHEEL + "$", faults.corrupt(10))

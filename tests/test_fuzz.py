@@ -206,8 +206,6 @@ def test_existing_pins_from_arbitrary_files(tmp_path: Path) -> None:
 NUL_INCLUDE = "-r \x00\n"  # found by test_read_inputs_raises_only_crosspin_errors (2000 examples)
 
 
-@pytest.mark.xfail(strict=True, reason="inputs (_inputs_reqfiles.read_requirements_file): "
-                   "Path.resolve() raises ValueError 'embedded null byte' for '-r \\x00'")
 def test_nul_in_include_path_is_an_input_error(tmp_path: Path) -> None:
     """'-r <NUL>' is reported as a bad line (InputError), not a ValueError."""
     path = tmp_path / "requirements.in"
@@ -216,8 +214,6 @@ def test_nul_in_include_path_is_an_input_error(tmp_path: Path) -> None:
         read_inputs([path])
 
 
-@pytest.mark.xfail(strict=True, reason="inputs: '-r \\x00' makes the CLI print a traceback "
-                   "(ValueError: embedded null byte)")
 def test_nul_in_include_path_cli(tmp_path: Path) -> None:
     """The CLI answers '-r <NUL>' with one error line, a hint and exit code 2."""
     (tmp_path / "requirements.in").write_text(NUL_INCLUDE, encoding="utf-8")

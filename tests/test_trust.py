@@ -107,9 +107,6 @@ def test_url_credentials_are_used_never_written(
     _assert_no_secret(tmp_path, result, lockfile=False)
 
 
-@pytest.mark.xfail(strict=True, reason="the lock's '--index-url' line keeps the URL's password "
-                   "(writers.requirements / _compile_run Sources): redact it as pip-compile does "
-                   "(user:****@) or drop the userinfo")
 def test_url_credentials_not_in_lockfile(make_index: Any, tmp_path: Path) -> None:
     """The lockfile's --index-url line never carries the password from the index URL."""
     srv = make_index(PRIVATE, before_response=_guard(_basic("me", SECRET), []))

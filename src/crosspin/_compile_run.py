@@ -10,7 +10,7 @@ import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, overload
 
 from packaging.requirements import Requirement
 
@@ -141,10 +141,12 @@ def run_compile(
         existing=tuple(existing.packages) if existing is not None else (),
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
+        # Credentials authenticate this run but never go into the lock: sync
+        # and pip get them again from pip.conf, netrc or a keyring.
         sources=Sources(
-            index_url=chosen_index,
-            extra_index_urls=tuple(extra),
-            find_links=tuple(links),
+            index_url=_without_credentials(chosen_index),
+            extra_index_urls=tuple(_without_credentials(u) for u in extra),
+            find_links=tuple(_without_credentials(u) for u in links),
             trusted_hosts=settings.trusted_hosts,
         ),
         link_text=_link_text(inputs, output),
@@ -243,3 +245,20 @@ def _tool_exclude_newer(value: Optional[str]) -> Optional[datetime.datetime]:
     from crosspin._cli_compile import _parse_exclude_newer
 
     return _parse_exclude_newer(value)
+
+
+@overload
+def _without_credentials(url: str) -> str: ...
+@overload
+def _without_credentials(url: None) -> None: ...
+def _without_credentials(url: Optional[str]) -> Optional[str]:
+    """``url`` with any ``user:password@`` removed."""
+    if not url or "@" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))

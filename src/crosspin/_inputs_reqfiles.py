@@ -63,8 +63,9 @@ def read_requirements_file(
     except FileNotFoundError:
         state.problem(where, f"no such file: {display}")
         return
-    except (OSError, UnicodeDecodeError) as exc:
-        state.problem(where, f"cannot read {display}: {exc}")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        # ValueError: a NUL byte or similar that no file system accepts.
+        state.problem(where, f"cannot read {display!r}: {exc}")
         return
     if any(resolved == path for path, _ in stack):
         chain = " -> ".join([name for _, name in stack] + [display])

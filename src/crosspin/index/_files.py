@@ -158,6 +158,11 @@ class Files:
             self._stats.add("range")
             fetched = self._http.get(url, headers={**headers, "Range": f"bytes=-{n}"})
             if fetched.status == 200:  # the server ignores Range: we have it all
+                # A whole file is checked like a download: metadata read from a
+                # corrupt or substituted wheel must not decide the lock.
+                algorithms = {a for a, _ in _known(file.hashes)}
+                _verify(url, file.hashes,
+                        {a: hashlib.new(a, fetched.content).hexdigest() for a in algorithms})
                 whole.append(fetched.content)
                 return fetched.content, len(fetched.content)
             if fetched.status != 206:
