@@ -15,7 +15,7 @@ from typing import Optional
 
 from crosspin.errors import SyncError
 
-__all__ = ["check_wheel_paths", "install_wheel"]
+__all__ = ["check_wheel_paths", "install_wheel", "make_parent_dirs"]
 
 
 def _unsafe(path: str) -> bool:
@@ -49,6 +49,36 @@ def check_wheel_paths(wheel: Path) -> None:
                         hint="the wheel is malformed or malicious; nothing was installed from it")
 
 
+def make_parent_dirs(wheel: Path, scheme: dict[str, str]) -> None:
+    """Create every folder the wheel's files go to, before parallel installs.
+
+    ``installer`` creates a missing parent without ``exist_ok``: two wheels
+    sharing a folder (``share/jupyter``, a namespace package) would race.
+    Paths were checked by :func:`check_wheel_paths`.
+    """
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        wheel_file = next((n for n in names if n.count("/") == 1
+                           and n.split("/")[0].endswith(".dist-info")
+                           and n.endswith("/WHEEL")), None)
+        text = zf.read(wheel_file).decode("utf-8", "replace") if wheel_file else ""
+    purelib = "root-is-purelib: true" in text.lower().replace("\r", "")
+    root = scheme["purelib" if purelib else "platlib"]
+    folders: set[str] = set()
+    for name in names:
+        if name.endswith("/"):
+            continue
+        head, _, rest = name.partition("/")
+        if head.endswith(".data") and rest:
+            key, _, inner = rest.partition("/")
+            if key in scheme and key != "scripts":
+                folders.add(posixpath.join(scheme[key], posixpath.dirname(inner)))
+            continue
+        folders.add(posixpath.join(root, posixpath.dirname(name)))
+    for folder in sorted(folders):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
 def install_wheel(
     wheel: Path,
     *,
@@ -58,18 +88,21 @@ def install_wheel(
     direct_url: Optional[str] = None,
     archive_hash: Optional[str] = None,
     editable: Optional[bool] = None,
+    checked: bool = False,
 ) -> None:
     """Install one wheel; ``direct_url`` writes PEP 610 ``direct_url.json``.
 
     ``editable`` is ``None`` for an archive, else the ``dir_info`` of a
-    local folder (built into this wheel, editable or not).
+    local folder (built into this wheel, editable or not). ``checked``
+    skips :func:`check_wheel_paths` when the caller already ran it.
     """
     import installer
     from installer.destinations import SchemeDictionaryDestination
     from installer.exceptions import InstallerError
     from installer.sources import WheelFile
 
-    check_wheel_paths(wheel)
+    if not checked:
+        check_wheel_paths(wheel)
     metadata = {"INSTALLER": b"crosspin\n"}
     if direct_url is not None:
         info: dict[str, object] = {"url": direct_url, "archive_info": {}}
