@@ -37,3 +37,31 @@ def test_conflict_between_layers_names_both_chains(index: Any, tmp_path: Path) -
     assert "-c main.txt -> util==1.0.0" in result.stderr
     assert "-r dev.in -> tool" in result.stderr and "tool==1.0.0 -> util>=2" in result.stderr
     assert not (tmp_path / "dev.txt").exists()
+
+
+def test_several_inputs_compile_in_dependency_order(index: Any, tmp_path: Path) -> None:  # noqa: F811
+    """`compile dev.in main.in`: main.txt first (dev.in names it), each to its sibling."""
+    (tmp_path / "main.in").write_text("web<2\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-c main.txt\ntool\nweb\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "dev.in", "main.in")
+    assert result.code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith(("main", "dev"))]
+    assert [line.split(":")[0] for line in lines] == ["main.txt", "dev.txt"]
+    main = _pins(tmp_path / "main.txt")
+    dev = _pins(tmp_path / "dev.txt")
+    assert {n: dev[n] for n in main} == main
+    assert "--output-file=dev.txt dev.in" in (tmp_path / "dev.txt").read_text()
+
+
+def test_compile_order_follows_constraint_files(tmp_path: Path) -> None:
+    """Order: inputs whose outputs are named by -c/-r come first; others keep their order."""
+    from crosspin._cli_compile import compile_order
+    from tests.helpers import chdir
+
+    (tmp_path / "main.in").write_text("a\n", encoding="utf-8")
+    (tmp_path / "docs.in").write_text("-c dev.txt\nb\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-r main.txt\nc\n", encoding="utf-8")
+    (tmp_path / "other.in").write_text("d\n", encoding="utf-8")
+    with chdir(tmp_path):
+        assert compile_order(["docs.in", "other.in", "dev.in", "main.in"]) == [
+            "main.in", "dev.in", "docs.in", "other.in"]

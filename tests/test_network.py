@@ -15,7 +15,7 @@ from crosspin.environments import Matrix
 from crosspin.lock import Lock
 from crosspin.metadata import MetadataProvider
 from crosspin.writers.requirements import read
-from tests.helpers import REPO, parse_pins, run_cli
+from tests.helpers import REPO, parse_pins, run_cli, selected_by_env
 
 pytestmark = pytest.mark.network
 
@@ -116,3 +116,26 @@ def test_output_is_the_same_under_other_pythons(minor: str, tmp_path: Path) -> N
     theirs_text = (tmp_path / "theirs.txt").read_text().replace("theirs.txt", "X")
     ours_text = (tmp_path / "ours.txt").read_text().replace("ours.txt", "X")
     assert theirs_text == ours_text
+
+
+def test_layered_locks_share_pins_on_a_real_project(tmp_path: Path) -> None:
+    """main.in -> main.txt, dev.in (-c main.txt) -> dev.txt: every shared pin identical."""
+    (tmp_path / "main.in").write_text("flask\nrequests\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-c main.txt\npytest\nrequests-mock\nflask\n",
+                                     encoding="utf-8")
+    result = run_cli(["compile", "dev.in", "main.in"], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    main_text = (tmp_path / "main.txt").read_text()
+    dev_text = (tmp_path / "dev.txt").read_text()
+    matrix = Matrix.from_options()
+    main_sets = selected_by_env(main_text, matrix)
+    dev_sets = selected_by_env(dev_text, matrix)
+    shared_seen: set[str] = set()
+    for env in matrix.environments:
+        main_v = dict(p.split("==") for p in main_sets[env.name])
+        dev_v = dict(p.split("==") for p in dev_sets[env.name])
+        # Everything main.txt installs here, dev.txt installs at the same version.
+        for name, version in main_v.items():
+            assert dev_v.get(name) == version, (env.name, name, version, dev_v.get(name))
+        shared_seen |= set(main_v) & set(dev_v)
+    assert len(shared_seen) >= 8

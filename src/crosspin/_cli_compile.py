@@ -206,10 +206,68 @@ def write_atomically(path: Path, text: str) -> None:
 @click.pass_context
 def compile_command(ctx: click.Context, /, **kw: Any) -> None:
     """Resolve requirements for every environment of the matrix into one lock."""
+    sources = list(kw["src_files"]) or _default_sources()
+    if len(sources) > 1 and not kw["output_file"] and all(s.endswith(".in") for s in sources):
+        # Several .in files without -o: each compiles to its sibling .txt, in
+        # dependency order (a file with '-c main.txt' after main.in), sharing
+        # one index session. With -o they merge into one lock, as pip-compile.
+        from crosspin._compile_run import ClientPool
+
+        pool = ClientPool()
+        try:
+            for source in compile_order(sources):
+                _compile_one(ctx, [source], None, kw, pool)
+        finally:
+            pool.close()
+        return
+    _compile_one(ctx, sources, kw["output_file"], kw, None)
+
+
+def compile_order(sources: Sequence[str]) -> list[str]:
+    """Inputs ordered so that a file comes after the inputs whose outputs it names.
+
+    ``dev.in`` saying ``-c main.txt`` (or ``-r main.txt``) compiles after
+    ``main.in``; otherwise the order given is kept. A cycle keeps the order
+    of the files in it as given.
+    """
+    import re
+
+    outputs = {Path(_default_output([s])).resolve(): s for s in sources}
+    needs: dict[str, list[str]] = {s: [] for s in sources}
+    pattern = re.compile(r"^\s*(?:-[rc]|--requirement|--constraint)[=\s]+(\S+)", re.M)
+    for source in sources:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # read_inputs reports it properly later
+        for target in pattern.findall(text):
+            dep = outputs.get((Path(source).parent / target).resolve())
+            if dep is not None and dep != source:
+                needs[source].append(dep)
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(source: str) -> None:
+        if source in ordered or source in visiting:
+            return
+        visiting.add(source)
+        for dep in needs[source]:
+            visit(dep)
+        visiting.discard(source)
+        ordered.append(source)
+
+    for source in sources:
+        visit(source)
+    return ordered
+
+
+def _compile_one(
+    ctx: click.Context, sources: list[str], output_file: Optional[str], kw: dict[str, Any],
+    pool: Any,
+) -> None:
     from crosspin._compile_run import run_compile
 
-    sources = list(kw["src_files"]) or _default_sources()
-    output = kw["output_file"] or (
+    output = output_file or (
         "pylock.toml" if kw["output_format"] == "pylock" else _default_output(sources)
     )
     if kw["check_only"]:
@@ -222,7 +280,7 @@ def compile_command(ctx: click.Context, /, **kw: Any) -> None:
     from crosspin._progress import reporter
 
     with reporter(quiet=kw["quiet"], verbose=kw["verbose"]) as progress:
-        text, summary = _run(run_compile, progress, sources, output, command, kw)
+        text, summary = _run(run_compile, progress, sources, output, command, kw, pool)
     if output == "-" or kw["dry_run"]:
         click.echo(text, nl=False)
     else:
@@ -231,16 +289,19 @@ def compile_command(ctx: click.Context, /, **kw: Any) -> None:
         elapsed = time.perf_counter() - started
         # "Locked 152 packages for 30 environments in 0.41 s (12 resolutions)"
         head, _, tail = summary.partition(" (")
+        if pool is not None:
+            head = f"{output}: {head}"
         click.echo(f"{head} in {elapsed:.2f} s" + (f" ({tail}" if tail else ""), err=True)
         if kw["dry_run"]:
             click.echo("Dry-run, so nothing updated.", err=True)
 
 
 def _run(run_compile: Any, progress: Any, sources: list[str], output: str, command: str,
-         kw: dict[str, Any]) -> tuple[str, str]:
+         kw: dict[str, Any], pool: Any = None) -> tuple[str, str]:
     output_format = kw["output_format"] or _format_of(output)
     return run_compile(  # type: ignore[no-any-return]
         reporter=progress,
+        clients=pool,
         sources=sources,
         output=output,
         command=command,

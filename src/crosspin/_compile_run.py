@@ -18,10 +18,33 @@ from crosspin.environments import Environment, Matrix
 
 if TYPE_CHECKING:
     from crosspin._progress import Reporter
+    from crosspin.index import IndexClient, IndexSettings
     from crosspin.inputs import InputSet
     from crosspin.lock import Lock
 
-__all__ = ["run_compile"]
+__all__ = ["ClientPool", "run_compile"]
+
+
+class ClientPool:
+    """Index clients by settings, shared by the compiles of one command run."""
+
+    def __init__(self) -> None:
+        self._clients: dict[IndexSettings, IndexClient] = {}
+
+    def get(self, settings: IndexSettings) -> IndexClient:
+        """The client for these settings, made on first use."""
+        from crosspin.index import IndexClient
+
+        client = self._clients.get(settings)
+        if client is None:
+            client = self._clients[settings] = IndexClient(settings)
+        return client
+
+    def close(self) -> None:
+        """Close every client."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
 
 def run_compile(
@@ -63,8 +86,13 @@ def run_compile(
     verbose: int,
     output_format: str = "requirements",
     reporter: Optional[Reporter] = None,
+    clients: Optional[ClientPool] = None,
 ) -> tuple[str, str]:
-    """Compile and render; return the lock text and a one-line summary."""
+    """Compile and render; return the lock text and a one-line summary.
+
+    ``clients`` shares index sessions (and their in-memory caches) between
+    the compiles of one command run.
+    """
     from crosspin._cli_compile import read_existing
     from crosspin.compile import CompileRequest, compile_lock
     from crosspin.config import PipConfig, load_pip_config, load_tool_config
@@ -164,8 +192,11 @@ def run_compile(
             reporter.advance(env.name, detail="same answers as an earlier one" if reused
                              else "resolved")
 
-    with IndexClient(settings) as client:
-        lock = compile_lock(request, client=client, on_fork=on_fork)
+    if clients is not None:
+        lock = compile_lock(request, client=clients.get(settings), on_fork=on_fork)
+    else:
+        with IndexClient(settings) as client:
+            lock = compile_lock(request, client=client, on_fork=on_fork)
     render_options = RenderOptions(
         header=header,
         annotate=annotate if annotate is not None else True,
