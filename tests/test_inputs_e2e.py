@@ -177,3 +177,77 @@ def test_no_index_in_a_file_uses_only_find_links(index: Any, tmp_path: Path) -> 
     result = compile_in(index, tmp_path, "requirements.in")
     assert result.code != 0
     assert "web" in result.stderr
+
+
+def _pins(text: str) -> set[str]:
+    from tests.helpers import parse_pins
+
+    return {f"{n}=={v}" for n, v, _ in parse_pins(text)}
+
+
+def test_override_replaces_what_a_dependency_declares(index: Any, tmp_path: Path) -> None:
+    """--override util<2 wins over web's util>=2 (the broken-metadata escape hatch)."""
+    (tmp_path / "requirements.in").write_text("web==2.0.0\n", encoding="utf-8")
+    (tmp_path / "overrides.txt").write_text("util<2\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "--override", "overrides.txt",
+                        "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert _pins(result.stdout) == {"web==2.0.0", "util==1.0.0"}
+
+
+def test_constraints_file_narrows_without_adding(index: Any, tmp_path: Path) -> None:
+    """-c constraints.txt caps a version; a constrained name nobody needs is not added."""
+    (tmp_path / "requirements.in").write_text("web\n", encoding="utf-8")
+    (tmp_path / "constraints.txt").write_text("util<2.1\ndocs==1.0.0\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-c", "constraints.txt",
+                        "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert _pins(result.stdout) == {"web==2.0.0", "util==2.0.0"}
+
+
+def test_options_inside_the_file(index: Any, tmp_path: Path) -> None:
+    """--find-links and --only-binary written in requirements.in are honoured."""
+    from fixtures.builder import build_index
+
+    built = build_index({"local": {"1.0.0": {"requires_python": ANY}}}, tmp_path / "wheels")
+    (tmp_path / "requirements.in").write_text(
+        f"--find-links {built.files_dir}\n--only-binary local\nlocal\nweb\n", encoding="utf-8"
+    )
+    result = compile_in(index, tmp_path, "requirements.in", "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert {"local==1.0.0", "web==2.0.0"} <= _pins(result.stdout)
+    assert f"--find-links {built.files_dir}" in result.stdout
+
+
+def test_wheel_url_direct_reference(index: Any, tmp_path: Path) -> None:
+    """`name @ URL-of-a-wheel` is locked as that URL, its dependencies resolved."""
+    from fixtures.builder import build_index
+
+    built = build_index({"direct": {"1.0.0": {"requires_python": ANY, "requires": ["util<2"]}}},
+                        tmp_path / "direct")
+    wheel = next(p for p in built.files_for("direct", "1.0.0") if p.suffix == ".whl")
+    (tmp_path / "requirements.in").write_text(f"direct @ {wheel.as_uri()}\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert f"direct @ {wheel.as_uri()}" in result.stdout
+    assert "util==1.0.0" in result.stdout
+
+
+def test_requires_python_bounds_the_default_matrix(index: Any, tmp_path: Path) -> None:
+    """[project] requires-python >=3.11 drops 3.9 and 3.10 from the default matrix."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["web"]\n', encoding="utf-8")
+    result = run_cli(["compile", "--isolated", "--index-url", index.index_url, "--cache-dir",
+                      str(tmp_path / ".cache"), "pyproject.toml", "-q"], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "requirements.txt").read_text()
+    assert "# crosspin-matrix: python=3.11,3.12,3.13,3.14; platforms=" in text
+
+
+def test_setup_py_project_via_pep517(index: Any, tmp_path: Path) -> None:
+    """A project whose dependencies come from its build backend (dynamic) is resolved."""
+    project = make_project(tmp_path / "proj", "proj", "0.1", requires=["web<2"])
+    result = compile_in(index, tmp_path, str(project), "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert _pins(result.stdout) == {"web==1.0.0", "util==2.1.0"}

@@ -153,7 +153,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 @click.command("compile")
-@click.argument("src_files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("src_files", nargs=-1, type=click.Path())
 @click.option("-o", "--output-file", help="Where to write the lock ('-' for stdout).")
 @click.option("--format", "output_format", type=click.Choice(["requirements", "pylock"]),
               default=None, help="Lock format; default: pylock for pylock[.NAME].toml outputs.")
