@@ -52,9 +52,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(chunk)))
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
+        # Counted before writing: the client may see the whole response and
+        # reset the counters before this thread runs again.
+        self.sent.append(len(chunk))
         self.end_headers()
         self.wfile.write(chunk)
-        self.sent.append(len(chunk))
 
 
 def build_wheel() -> bytes:
