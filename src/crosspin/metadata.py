@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import email.parser
 import shutil
-import tarfile
 import tempfile
 import threading
-import zipfile
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -27,6 +25,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from crosspin._archives import unpack_sdist
 from crosspin.distributions import DistFile
 from crosspin.errors import BuildError, MetadataError
 
@@ -108,31 +107,6 @@ def project_metadata(source_dir: Path, *, isolated: bool = True) -> DistMetadata
     return DistMetadata.from_bytes(data, source=str(source_dir))
 
 
-def _unpack_sdist(archive: Path, dest: Path) -> Path:
-    if archive.name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as zf:
-            for name in zf.namelist():
-                _check_member(name, archive)
-            zf.extractall(dest)
-    else:
-        with tarfile.open(archive) as tf:
-            for member in tf.getmembers():
-                _check_member(member.name, archive)
-                if member.issym() or member.islnk():
-                    raise BuildError(archive.name, f"refusing link member {member.name!r}")
-            tf.extractall(dest)
-    entries = [p for p in dest.iterdir()]
-    if len(entries) == 1 and entries[0].is_dir():
-        return entries[0]
-    return dest
-
-
-def _check_member(name: str, archive: Path) -> None:
-    parts = Path(name).parts
-    if name.startswith(("/", "\\")) or ".." in parts:
-        raise BuildError(archive.name, f"refusing unsafe path {name!r} in the archive")
-
-
 class MetadataProvider:
     """Memoised metadata per (name, version), from the best file available.
 
@@ -183,7 +157,7 @@ class MetadataProvider:
         tmp = Path(tempfile.mkdtemp(prefix="crosspin-sdist-"))
         try:
             archive = self._source.download(sdist, tmp)
-            tree = _unpack_sdist(archive, tmp / "src")
+            tree = unpack_sdist(archive, tmp / "src", sdist.filename)
             return project_metadata(tree)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
+from crosspin._archives import unpack_sdist
 from crosspin.errors import BuildError
 
 __all__ = ["build_wheel"]
@@ -43,7 +42,7 @@ def build_wheel(
     import build
 
     work = Path(tempfile.mkdtemp(prefix="crosspin-build-", dir=out_dir))
-    tree = source if source.is_dir() else _unpack(source, work / "src", name)
+    tree = source if source.is_dir() else unpack_sdist(source, work / "src", name)
     kind: Literal["editable", "wheel"] = "editable" if editable else "wheel"
     try:
         builder = build.ProjectBuilder(tree, python_executable=python)
@@ -95,32 +94,3 @@ def _pip_install(python: str, requires: Iterable[str], name: str,
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no output"
-
-
-def _unpack(sdist: Path, dest: Path, name: str) -> Path:
-    dest.mkdir(parents=True)
-    if sdist.name.endswith(".zip"):
-        with zipfile.ZipFile(sdist) as zf:
-            for entry in zf.namelist():
-                _check_member(entry, name)
-            zf.extractall(dest)
-    else:
-        with tarfile.open(sdist) as tf:
-            for member in tf.getmembers():
-                _check_member(member.name, name)
-                if not (member.isfile() or member.isdir()):
-                    raise BuildError(name, f"sdist member {member.name!r} is not a plain file")
-            if sys.version_info >= (3, 12):
-                tf.extractall(dest, filter="data")
-            else:
-                tf.extractall(dest)
-    entries = [p for p in dest.iterdir()]
-    if len(entries) == 1 and entries[0].is_dir():
-        return entries[0]
-    return dest
-
-
-def _check_member(member: str, name: str) -> None:
-    parts = member.replace("\\", "/").split("/")
-    if member.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-        raise BuildError(name, f"sdist member {member!r} points outside the archive")
