@@ -97,12 +97,6 @@ def _check_combinations(path: Path, url: str) -> None:
                 assert got == set(selected(req_text, env)), (env.name, extras, groups)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the lock keeps one union of dependency edges over all forks: an edge a -> c that "
-    "exists only on Windows makes c look like a base dependency on Linux too, where c "
-    "is really reached only from extra 'test'; needs per-environment edges in "
-    "LockedPackage (see the pylock report)"
-))
 def test_platform_only_edge_to_a_package_an_extra_also_needs(
     tmp_path: Path, make_index: Any
 ) -> None:

@@ -203,6 +203,10 @@ def merge_forks(
         hints = _hints(p for _, p in entries)
         marker = marker_for(env_names, matrix, hints=hints)
         first = entries[0][1]
+        edges: dict[NormalizedName, set[str]] = defaultdict(set)
+        for fork, pin in entries:
+            for child in pin.dependencies:
+                edges[child].update(e.name for e in fork.environments)
         packages.append(
             LockedPackage(
                 name=name,
@@ -212,7 +216,8 @@ def merge_forks(
                 extras=tuple(sorted(set().union(*(p.extras for _, p in entries)))),
                 files=_installable_files(first.files, envs),
                 via=tuple(sorted(set().union(*(p.via for _, p in entries)))),
-                dependencies=tuple(sorted(set().union(*(p.dependencies for _, p in entries)))),
+                dependencies=tuple(sorted(edges)),
+                dependency_environments={c: frozenset(e) for c, e in sorted(edges.items())},
                 requires_python=first.requires_python,
                 index=next((f.index for f in first.files if f.index), None),
                 url=link,

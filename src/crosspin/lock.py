@@ -47,6 +47,13 @@ class LockedPackage:
     the origins of root requirements (``-r requirements.in``). ``url`` is set
     for direct references, local paths and VCS pins (then ``version`` is
     what their metadata says).
+
+    ``dependencies`` is the union of this pin's dependency edges over every
+    environment that selects it; ``dependency_environments`` says where each
+    edge exists (child name -> environment names), since an edge can be
+    platform-only (``c; sys_platform == 'win32'``). It is empty for a lock
+    read back from a file that does not record it: then the union is all
+    that is known.
     """
 
     name: NormalizedName
@@ -57,6 +64,9 @@ class LockedPackage:
     files: tuple[DistFile, ...] = ()
     via: tuple[str, ...] = ()
     dependencies: tuple[NormalizedName, ...] = ()
+    dependency_environments: Mapping[NormalizedName, frozenset[str]] = attrs.field(
+        factory=dict, hash=False
+    )
     requires_python: Optional[SpecifierSet] = None
     index: Optional[str] = None
     url: Optional[str] = None
@@ -76,6 +86,19 @@ class LockedPackage:
         if self.marker is None:
             return True
         return self.marker.evaluate(dict(environment.marker_environment))
+
+    def depends_on(self, child: str, environment: Environment) -> bool:
+        """Whether this pin depends on ``child`` in ``environment``.
+
+        Uses the per-environment edges when the lock has them, else the
+        union (a lock read back from requirements.txt knows only that).
+        """
+        if child not in self.dependencies:
+            return False
+        if not self.dependency_environments:
+            return True
+        envs = self.dependency_environments.get(NormalizedName(child), frozenset())
+        return environment.name in envs
 
     def hashes(self) -> list[str]:
         """``algo:digest`` strings of all locked files (sha256 preferred), sorted."""

@@ -119,7 +119,9 @@ def _walk(
             p = lock.packages[i]
             for parent in p.via:
                 j = by_name.get(NormalizedName(parent))
-                if j is None or j == i or p.name not in lock.packages[j].dependencies:
+                # Only edges present in this environment: an edge that exists
+                # only on Windows must not carry a label on Linux.
+                if j is None or j == i or not lock.packages[j].depends_on(p.name, env):
                     continue
                 new = labels[j] - labels[i]
                 if new:
