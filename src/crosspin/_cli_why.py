@@ -3,9 +3,10 @@
 Chains come from the lock alone: each pin's ``# via`` entries name its
 parents (other pins, or the origins of root requirements such as ``-r
 requirements.in``). In one environment, a parent counts only if that
-environment selects it; environments whose chains come out identical are
-printed together, so a 30-environment matrix usually reads as two or three
-groups.
+environment selects it and, when the lock knows its per-environment edges
+(a lock compiled in-process), only if its edge to the child exists there.
+Environments whose chains come out identical are printed together, so a
+30-environment matrix usually reads as two or three groups.
 """
 
 from __future__ import annotations
@@ -44,13 +45,25 @@ def chains_to(lock: Lock, name: str, env: Environment) -> list[tuple[str, ...]]:
         for parent in parents:
             key = canonicalize_name(parent) if _is_name(parent) else None
             if key is not None and key in selected:
-                if key not in seen:
+                if key not in seen and _edge_here(selected[key], pkg.name, env):
                     walk(selected[key], tail, seen | {key})
             elif key is None:
                 out.add((parent, *tail))
 
     walk(selected[wanted], (), frozenset({wanted}))
     return sorted(out, key=lambda c: (len(c), c))
+
+
+def _edge_here(parent: LockedPackage, child: str, env: Environment) -> bool:
+    """Whether ``parent -> child`` exists in ``env``, as far as the lock knows.
+
+    A lock compiled in-process knows each edge's environments; a lock read
+    back from requirements.txt has only ``# via`` lines, so there a parent
+    that ``env`` selects is taken to need the child there.
+    """
+    if not parent.dependency_environments:
+        return True
+    return parent.depends_on(child, env)
 
 
 def _is_name(via: str) -> bool:
