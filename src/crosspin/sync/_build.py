@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -45,24 +45,42 @@ def build_wheel(
     tree = source if source.is_dir() else unpack_sdist(source, work / "src", name)
     kind: Literal["editable", "wheel"] = "editable" if editable else "wheel"
     try:
-        builder = build.ProjectBuilder(tree, python_executable=python)
+        builder = build.ProjectBuilder(tree, python_executable=python, runner=_quiet_runner)
         requires = set(builder.build_system_requires)
         env_python = python
         if requires:
             env_python = _isolated_env(python, work / "env", requires, name, pip_args)
-            builder = build.ProjectBuilder(tree, python_executable=env_python)
+            builder = build.ProjectBuilder(tree, python_executable=env_python,
+                                           runner=_quiet_runner)
         extra = set(builder.get_requires_for_build(kind))
         if extra:
             if env_python == python:
                 env_python = _isolated_env(python, work / "env", extra, name, pip_args)
-                builder = build.ProjectBuilder(tree, python_executable=env_python)
+                builder = build.ProjectBuilder(tree, python_executable=env_python,
+                                               runner=_quiet_runner)
             else:
                 _pip_install(env_python, extra, name, pip_args)
         return Path(builder.build(kind, str(out_dir)))
     except build.BuildException as exc:
         raise BuildError(name, str(exc).splitlines()[0] if str(exc) else "backend failed") from None
     except build.BuildBackendException as exc:
-        raise BuildError(name, f"the backend failed: {exc.exception!r}") from None
+        raise BuildError(name, f"the build backend failed: {_backend_reason(exc.exception)}"
+                         ) from None
+
+
+def _quiet_runner(cmd: Sequence[str], cwd: str | None = None,
+                  extra_environ: Mapping[str, str] | None = None) -> None:
+    """Run a backend hook with its output captured: the error names its last line."""
+    env = {**os.environ, **(extra_environ or {})}
+    subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True,
+                   errors="replace", check=True)
+
+
+def _backend_reason(exc: Exception) -> str:
+    # The hook's own traceback ends with the backend's exception line.
+    if isinstance(exc, subprocess.CalledProcessError):
+        return _last_line(exc.stderr or exc.stdout or "")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _isolated_env(
