@@ -145,3 +145,23 @@ def test_compile_check_catches_a_different_matrix(project: tuple[Any, Path]) -> 
                       "--cache-dir", str(cwd / "cache")], cwd=cwd)
     assert result.code == 1
     assert "its matrix is not python 3.12" in result.stderr
+
+
+def test_pylock_records_inputs_and_goes_stale(project: tuple[Any, Path]) -> None:
+    """pylock.toml records its inputs' digest; a changed requirements.in makes check exit 1."""
+    server, cwd = project
+    result = run_cli(["compile", "requirements.in", "--isolated", "--index-url",
+                      server.index_url, "--cache-dir", str(cwd / "cache"), "-q",
+                      "-o", "pylock.toml"], cwd=cwd)
+    assert result.code == 0, result.stderr
+    text = (cwd / "pylock.toml").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("inputs = "))
+    assert len(line.split("sha256:", 1)[1].rstrip('"')) == 64
+    fresh = _check(cwd, "pylock.toml")
+    assert fresh.code == 0, fresh.stderr
+    assert "up to date with its inputs" in fresh.stderr
+    (cwd / "requirements.in").write_text("app\nhelper\n", encoding="utf-8")
+    stale = _check(cwd, "pylock.toml")
+    assert stale.code == 1
+    assert ("error: pylock.toml is stale: requirements.in changed since it was compiled"
+            in stale.stderr)

@@ -1,8 +1,9 @@
 """``crosspin check`` and ``compile --check``: is the lock current and correct?
 
 A lock is *stale* when the digest of its inputs (``crosspin.inputs.input_digest``,
-recorded on the ``# crosspin-inputs:`` header line) no longer matches the
-inputs on disk, and *inconsistent* when some environment of its matrix is
+recorded on the ``# crosspin-inputs:`` header line of a requirements.txt, or
+as ``inputs`` in the ``[tool.crosspin]`` table of a pylock.toml) no longer
+matches the inputs on disk, and *inconsistent* when some environment of its matrix is
 not closed or not installable (``crosspin.checker.check_lock``, using the
 index cache). Both exit 1, so CI and pre-commit can gate on them without
 resolving anything.
@@ -56,7 +57,8 @@ def load_lock(path: Path) -> LoadedLock:
 
         pylock = read_pylock(text, str(path))
         matrix, packages, sources = pylock.matrix, pylock.packages, pylock.sources
-        digest: Optional[str] = None
+        digest: Optional[str] = pylock.input_digest
+        command = pylock.command
         unpinned: tuple[str, ...] = ()
     else:
         from crosspin.writers.requirements import read
@@ -64,6 +66,7 @@ def load_lock(path: Path) -> LoadedLock:
         parsed = read(text, str(path))
         matrix, packages, sources = parsed.matrix, parsed.packages, parsed.sources
         digest, unpinned = parsed.input_digest, tuple(str(n) for n in parsed.unpinned_unsafe)
+        command = _recorded_command(text)
     if matrix is None:
         raise LockFileError(
             str(path), "records no matrix (no '# crosspin-matrix:' header)",
@@ -73,7 +76,7 @@ def load_lock(path: Path) -> LoadedLock:
         path=path,
         lock=Lock.build(matrix=matrix, packages=packages, sources=sources),
         input_digest=digest,
-        command=_recorded_command(text),
+        command=command,
         unpinned=unpinned,
     )
 

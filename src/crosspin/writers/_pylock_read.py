@@ -53,6 +53,11 @@ class PylockFile:
     #: Parallel to ``packages``: the wheels and sdist the file lists (URLs
     #: and hashes), so an installer needs no index.
     lock_files: tuple[tuple[DistFile, ...], ...] = ()
+    #: ``[tool.crosspin] inputs``: the hex digest of the inputs it was compiled
+    #: from (without the ``sha256:`` prefix, like ``RequirementsFile``'s).
+    input_digest: Optional[str] = None
+    #: ``[tool.crosspin] command``: the normalised compile command.
+    command: Optional[str] = None
 
 
 def _load(text: str, path: str) -> Mapping[str, Any]:
@@ -125,6 +130,8 @@ def parse(text: str, path: str) -> PylockFile:
         extras=tuple(sorted(extras)),
         dependency_groups=tuple(sorted(groups)),
         default_groups=tuple(lock.default_groups or ()),
+        input_digest=_tool_string(lock.tool, "inputs", path, strip="sha256:"),
+        command=_tool_string(lock.tool, "command", path),
     )
 
 
@@ -185,6 +192,19 @@ def _direct_url(p: Any) -> Optional[str]:
     if p.archive is not None:
         return str(p.archive.url or p.archive.path)
     return None
+
+
+def _tool_string(
+    tool: Optional[Mapping[str, Any]], key: str, path: str, *, strip: str = ""
+) -> Optional[str]:
+    """A string of ``[tool.crosspin]`` (``None`` when absent), a prefix stripped."""
+    section = (tool or {}).get("crosspin")
+    if not isinstance(section, Mapping) or key not in section:
+        return None
+    value = section[key]
+    if not isinstance(value, str):
+        raise LockFileError(path, "must be a string", key=f"tool.crosspin.{key}")
+    return value[len(strip):] if strip and value.startswith(strip) else value
 
 
 def _matrix(tool: Optional[Mapping[str, Any]], path: str) -> Optional[Matrix]:

@@ -7,7 +7,8 @@ that reach them (``'test' in extras``), so one file serves the base install
 and every extra and group. The text is validated with
 :mod:`packaging.pylock` before it is returned; nothing invalid is written.
 :func:`read` parses one back (validated the same way) into pins that
-``compile`` keeps. The matrix is recorded in ``[tool.crosspin]``.
+``compile`` keeps. The matrix, the inputs' digest and the compile command
+are recorded in ``[tool.crosspin]``.
 """
 
 from __future__ import annotations
@@ -86,11 +87,29 @@ def render(lock: Lock, options: PylockOptions) -> str:
         "default-groups": [g for g in default_groups if g in groups],
         "created-by": "crosspin",
         "packages": entries,
-        "tool": {"crosspin": {"matrix": lock.matrix.to_spec()}},
+        "tool": {"crosspin": _tool_table(lock)},
     }
     text = tomli_w.dumps(doc)
     _validate(text, options.path)
     return text
+
+
+def _tool_table(lock: Lock) -> dict[str, str]:
+    """``[tool.crosspin]``: the matrix, and what ``crosspin check`` needs to spot staleness.
+
+    ``inputs`` is the inputs' digest (``sha256:<hex>``, as the
+    requirements.txt header writes it) and ``command`` the normalised
+    compile command, whose sources and options are read again to compute
+    the digest of the inputs on disk.
+    """
+    table = {"matrix": lock.matrix.to_spec()}
+    digest = lock.meta.get("input_digest")
+    if digest:
+        table["inputs"] = f"sha256:{digest}"
+    command = lock.meta.get("command")
+    if command:
+        table["command"] = command
+    return table
 
 
 def _validate(text: str, path: str) -> None:
