@@ -62,10 +62,13 @@ def _venv_python(venv: Path) -> Path:
 @click.option("--group", "groups", multiple=True,
               help="pylock.toml: dependency groups to install instead of its default-groups "
                    "(repeatable, or comma-separated).")
+@click.option("-v", "--verbose", count=True, help="One line per file downloaded and installed.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 @_with_index_options
 def sync_command(
     locks: Sequence[str], python: Optional[str], venv: Optional[str], dry_run: bool,
     ask: bool, no_build: bool, extras: Sequence[str], groups: Sequence[str],
+    verbose: int, quiet: bool,
     index_url: Optional[str], extra_index_urls: Sequence[str],
     find_links: Sequence[str], isolated: bool, cache_dir: Optional[str], no_cache: bool,
     offline: bool,
@@ -75,7 +78,9 @@ def sync_command(
     Every file is downloaded and its hash checked before anything is
     removed or installed. Several locks are merged (conflicting pins are an
     error); from a pylock.toml, --extras and --group select what to install.
+    On a terminal a live display shows the downloads and installs.
     """
+    from crosspin._progress import reporter
     from crosspin._settings import index_settings
     from crosspin.cli import echo
     from crosspin.index import IndexClient
@@ -96,7 +101,8 @@ def sync_command(
     for warning in plan.warnings():
         echo(f"warning: {warning}")
     if plan.is_empty:
-        echo("Everything up to date")
+        if not quiet:
+            echo("Everything up to date")
         return
     if dry_run or ask:
         for line in plan.describe():
@@ -113,10 +119,13 @@ def sync_command(
                 *(a for u in extra_index_urls for a in ("--extra-index-url", u)),
                 *(a for f in find_links for a in ("--find-links", f)),
                 *(["--isolated"] if isolated else [])]
-    with IndexClient(settings) as client:
-        result = apply_plan(plan, target, client, allow_build=not no_build, on_step=echo,
-                            pip_args=pip_args)
-    echo(result.summary())
+    with IndexClient(settings) as client, \
+            reporter(quiet=quiet, verbose=verbose) as progress:
+        result = apply_plan(plan, target, client, allow_build=not no_build,
+                            on_step=None if quiet else progress.say,
+                            pip_args=pip_args, progress=progress)
+    if not quiet:
+        echo(result.summary())
 
 
 def _names(values: Sequence[str]) -> list[str]:

@@ -52,8 +52,10 @@ class Reporter:
 
     ``start`` opens a task of ``total`` steps; ``advance`` marks one done
     and, with ``-v``, prints a plain line naming it; ``note`` prints a plain
-    line when verbose. Without a live display every method but the verbose
-    lines is a no-op, so callers never branch on the mode.
+    line when verbose, ``say`` one in every mode. ``advance`` may be called
+    from worker threads (rich's progress updates take a lock). Without a
+    live display every method but the plain lines is a no-op, so callers
+    never branch on the mode.
     """
 
     verbose: int = 0
@@ -76,14 +78,20 @@ class Reporter:
         if self.verbose and item:
             self.note(f"{item}{f' ({detail})' if detail else ''}")
 
-    def note(self, message: str) -> None:
-        """A plain line when ``-v`` was given (above the live display, if any)."""
-        if not self.verbose:
-            return
+    def say(self, message: str) -> None:
+        """A plain line in every mode but ``-q`` (above the live display, if any).
+
+        For the rare events worth a line of their own, such as a build.
+        """
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
         else:
             print(message, file=self.stream, flush=True)
+
+    def note(self, message: str) -> None:
+        """A plain line when ``-v`` was given (above the live display, if any)."""
+        if self.verbose:
+            self.say(message)
 
 
 @contextmanager

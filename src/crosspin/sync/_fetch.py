@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 import attrs
 from packaging import tags as _tags
@@ -160,14 +160,22 @@ def fetch_all(
     *,
     allow_build: bool,
     max_workers: int = 8,
+    on_fetched: Optional[Callable[[Fetched], None]] = None,
 ) -> list[Fetched]:
     """Choose, download and verify a file for every pin, concurrently.
 
     The first failure (in ``packages`` order) is raised after every worker
-    stopped, so nothing keeps running behind the error.
+    stopped, so nothing keeps running behind the error. ``on_fetched`` is
+    called (from a worker thread) as each pin is ready, for progress.
     """
 
     def one(package: LockedPackage) -> Fetched:
+        done = _one(package)
+        if on_fetched is not None:
+            on_fetched(done)
+        return done
+
+    def _one(package: LockedPackage) -> Fetched:
         if package.url:
             folder_pin = _local_folder(package)
             if folder_pin is not None:

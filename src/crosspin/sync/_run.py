@@ -7,10 +7,11 @@ import tempfile
 import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 
 import attrs
 
+from crosspin.lock import LockedPackage
 from crosspin.sync._build import build_wheel
 from crosspin.sync._fetch import FileSource, fetch_all, is_sdist
 from crosspin.sync._install import check_wheel_paths, install_wheel, make_parent_dirs
@@ -23,6 +24,14 @@ from crosspin.sync._uninstall import uninstall
 __all__ = ["SyncResult", "apply_plan", "plan_for"]
 
 _INSTALL_WORKERS = 6
+
+
+class _Progress(Protocol):
+    """Where a sync reports its phases (``crosspin._progress.Reporter`` fits)."""
+
+    def start(self, description: str, total: int) -> None: ...
+
+    def advance(self, item: str = "", *, detail: str = "") -> None: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -67,6 +76,7 @@ def apply_plan(
     allow_build: bool = True,
     on_step: Optional[Callable[[str], None]] = None,
     pip_args: Sequence[str] = (),
+    progress: Optional[_Progress] = None,
 ) -> SyncResult:
     """Download and verify every file, then uninstall, then install.
 
@@ -75,13 +85,20 @@ def apply_plan(
     run converges when repeated, since the next plan starts from what is
     installed. ``pip_args`` (index options) are given to the pip that
     installs build requirements into an isolated build environment.
+    ``progress`` hears of each phase (Downloading, Uninstalling,
+    Installing) and of every item done in it; ``on_step`` gets the rare
+    lines worth printing in every mode (builds).
     """
     start = time.monotonic()
     say = on_step or (lambda _m: None)
+    bar = progress or _Silent()
     with tempfile.TemporaryDirectory(prefix="crosspin-sync-") as tmp:
         work = Path(tmp)
+        bar.start("Downloading", len(plan.install))
         fetched = fetch_all(plan.install, source, target.tags, work / "dl",
-                            allow_build=allow_build)
+                            allow_build=allow_build,
+                            on_fetched=lambda f: bar.advance(_pin(f.package),
+                                                                 detail="downloaded"))
         wheels: list[tuple[Path, Optional[str], Optional[str], Optional[bool]]] = []
         for item in fetched:
             path = item.path
@@ -105,8 +122,11 @@ def apply_plan(
             wheels.append((path, item.direct_url, digest if item.direct_url else None, editable))
         roots = [Path(target.prefix)]
         keep = [Path(p) for p in target.scheme.values()]
+        if plan.remove:
+            bar.start("Uninstalling", len(plan.remove))
         for dist in plan.remove:
             uninstall(dist, roots=roots, keep=keep)
+            bar.advance(f"{dist.name}=={dist.raw_version}", detail="uninstalled")
         # Wheels write disjoint files and the work is file I/O (the GIL is
         # released), so a few threads install ~3x faster than one on 2 cores.
         def one(item: tuple[Path, Optional[str], Optional[str], Optional[bool]]) -> None:
@@ -114,9 +134,12 @@ def apply_plan(
             install_wheel(path, scheme=target.scheme, interpreter=target.executable,
                           script_kind=target.script_kind, direct_url=direct_url,
                           archive_hash=digest, editable=editable, checked=True)
+            bar.advance(names[path], detail="installed")
 
         for path, *_ in wheels:
             make_parent_dirs(path, target.scheme)
+        names = {w[0]: _pin(i.package) for w, i in zip(wheels, fetched)}
+        bar.start("Installing", len(wheels))
         with concurrent.futures.ThreadPoolExecutor(max_workers=_INSTALL_WORKERS) as pool:
             futures = [pool.submit(one, w) for w in wheels]
             concurrent.futures.wait(futures)
@@ -124,3 +147,17 @@ def apply_plan(
             future.result()  # the first failure, after every worker stopped
     return SyncResult(installed=len(wheels), uninstalled=len(plan.remove),
                       seconds=time.monotonic() - start)
+
+
+class _Silent:
+    """No progress display: every report is dropped."""
+
+    def start(self, description: str, total: int) -> None:
+        """Ignored."""
+
+    def advance(self, item: str = "", *, detail: str = "") -> None:
+        """Ignored."""
+
+
+def _pin(package: LockedPackage) -> str:
+    return f"{package.name}=={package.version}"
