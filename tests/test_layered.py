@@ -27,6 +27,35 @@ def test_shared_pins_stay_identical(index: Any, tmp_path: Path) -> None:  # noqa
     assert dev["tool"] == "1.0.0"
 
 
+def test_shared_pins_say_via_the_constraint_file(index: Any, tmp_path: Path) -> None:  # noqa: F811
+    """Like pip-compile, dev.txt adds '-c main.txt' to the via of packages main.txt pins."""
+    (tmp_path / "main.in").write_text("web<2\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-c main.txt\ntool\nweb\n", encoding="utf-8")
+    assert compile_in(index, tmp_path, "main.in").code == 0
+    result = compile_in(index, tmp_path, "dev.in")
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "dev.txt").read_text(encoding="utf-8")
+    blocks = _blocks(text)
+    assert "#   -c main.txt" in blocks["util"] and "#   tool" in blocks["util"]
+    assert "#   -c main.txt" in blocks["web"] and "#   -r dev.in" in blocks["web"]
+    assert "-c main.txt" not in blocks["tool"]
+    main = (tmp_path / "main.txt").read_text(encoding="utf-8")
+    assert "-c " not in main
+
+
+def _blocks(text: str) -> dict[str, str]:
+    """Pin name -> its line plus the '# via' comment lines under it."""
+    out: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        if line and not line.startswith(("#", " ", "-")):
+            name = line.split("==")[0].split(" ")[0]
+            out[name] = line
+        elif name and line.startswith("    #"):
+            out[name] += "\n" + line
+    return out
+
+
 def test_conflict_between_layers_names_both_chains(index: Any, tmp_path: Path) -> None:  # noqa: F811
     """A pin in main.txt that dev.in cannot live with: both chains, exit 1, nothing written."""
     (tmp_path / "main.in").write_text("util<2\n", encoding="utf-8")
@@ -35,7 +64,9 @@ def test_conflict_between_layers_names_both_chains(index: Any, tmp_path: Path) -
     result = compile_in(index, tmp_path, "dev.in")
     assert result.code == 1
     assert "-c main.txt -> util==1.0.0" in result.stderr
-    assert "-r dev.in -> tool" in result.stderr and "tool==1.0.0 -> util>=2" in result.stderr
+    # The root's origin, then each pinned parent, then the failing requirement.
+    assert "-r dev.in -> tool==1.0.0 -> util>=2" in result.stderr
+    assert "-r dev.in -> tool -> tool==1.0.0" not in result.stderr
     assert not (tmp_path / "dev.txt").exists()
 
 

@@ -262,9 +262,9 @@ def _explain(
 def _chain_for(provider: Provider, req: Req, parent: Any) -> str:
     if parent is None:
         return f"{req.origin or 'root'} -> {req}"
-    upstream = requirement_chain(provider.introduced, str(parent.name))
-    head = upstream if upstream else str(parent.name)
-    return f"{head} -> {parent.name}=={parent.version} -> {req}"
+    pinned = f"{parent.name}=={parent.version}"
+    upstream = requirement_chain(provider.introduced, str(parent.name), last=pinned)
+    return f"{upstream or pinned} -> {req}"
 
 
 def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[NormalizedName, Pin]:
@@ -314,7 +314,11 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
             files=cand.files,
             link=cand.link,
             editable=cand.editable,
-            via=frozenset(via[base_name] | root_origins.get(base_name, set())),
+            # pip-compile names a constraint file that applied: "# via -c main.txt".
+            via=frozenset(via[base_name] | root_origins.get(base_name, set()) | {
+                c.origin for c in provider.constraints.get(base_name, ())
+                if c.origin and c.origin.startswith("-c ")
+            }),
             dependencies=frozenset(canonicalize_name(d) for d in deps[base_name]),
             requires_python=meta.requires_python if meta else None,
             edge_markers=frozenset(markers.get(base_name, ())),

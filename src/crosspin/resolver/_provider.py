@@ -293,8 +293,16 @@ def _version_or_none(text: str) -> Version | None:
         return None
 
 
-def requirement_chain(introduced: Mapping[str, Sequence[Req]], name: str, limit: int = 12) -> str:
-    """``-r requirements.in -> a -> b<2``: how ``name`` was reached from a root."""
+def requirement_chain(
+    introduced: Mapping[str, Sequence[Req]], name: str, limit: int = 12, *,
+    last: str | None = None,
+) -> str:
+    """``-r requirements.in -> a -> b<2``: how ``name`` was reached from a root.
+
+    ``last`` replaces the requirement on ``name`` itself (the final step):
+    a conflict chain shows the pin there (``b==1.0``), and the requirement
+    the pin satisfies would only repeat the name.
+    """
     parts: list[str] = []
     seen: set[str] = set()
     current = name
@@ -304,7 +312,7 @@ def requirement_chain(introduced: Mapping[str, Sequence[Req]], name: str, limit:
         if not reqs:
             break
         req = reqs[0]
-        parts.append(str(req))
+        parts.append(last if last is not None and current == name else str(req))
         if req.parent is None or req.parent in seen:
             if req.origin:
                 parts.append(req.origin)
