@@ -8,15 +8,16 @@ jobs cover the whole matrix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 import click
 
-from crosspin.environments import describe_environments
+from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.lock import Lock
 
-__all__ = ["EnvironmentClass", "environment_classes", "envs_command"]
+__all__ = ["EnvironmentClass", "describe_in_order", "environment_classes", "envs_command"]
 
 
 @attrs.frozen(kw_only=True)
@@ -40,6 +41,24 @@ def environment_classes(lock: Lock) -> list[EnvironmentClass]:
     return sorted(classes, key=lambda c: (-len(c.environments), order[c.environments[0]]))
 
 
+def describe_in_order(names: Sequence[str], matrix: Matrix) -> list[str]:
+    """:func:`describe_environments`, single environments sorted by Python then platform.
+
+    ``3.9-linux-x86_64`` comes before ``3.10-linux-x86_64``: people scan
+    these lists by version, and matrix order (newest Python first) or text
+    order (``3.10`` before ``3.9``) reads as shuffled.
+    """
+    by_name = {e.name: e for e in matrix.environments}
+    known = [n for n in dict.fromkeys(names) if n in by_name]
+    if len(known) == len(set(names)) and len(known) <= 3:
+        return sorted(known, key=lambda n: _env_key(by_name[n]))
+    return describe_environments(names, matrix)
+
+
+def _env_key(env: Environment) -> tuple[tuple[int, int], int, str]:
+    return env.python, env.patch_floor, env.platform.name
+
+
 @click.command("envs")
 @click.argument("lockfile", required=False, default="requirements.txt",
                 type=click.Path(dir_okay=False))
@@ -53,12 +72,12 @@ def envs_command(lockfile: str, list_all: bool) -> None:
     click.echo(f"matrix: {matrix.describe()}")
     click.echo(f"environments: {len(matrix)}")
     if list_all:
-        for env in matrix.environments:
+        for env in sorted(matrix.environments, key=_env_key):
             click.echo(f"  {env.name}")
     classes = environment_classes(lock)
     click.echo(f"classes: {len(classes)} (environments that install the same pins)")
     for number, cls in enumerate(classes, 1):
-        where = "; ".join(describe_environments(cls.environments, matrix))
+        where = "; ".join(describe_in_order(cls.environments, matrix))
         count = len(cls.environments)
         click.echo(f"  {number}. {len(cls.pins)} pins, {count} environment"
                    f"{'s' if count != 1 else ''}: {where}")

@@ -18,7 +18,8 @@ from typing import Optional
 import click
 from packaging.utils import canonicalize_name
 
-from crosspin.environments import Environment, describe_environments
+from crosspin._cli_envs import describe_in_order
+from crosspin.environments import Environment
 from crosspin.errors import UsageError
 from crosspin.lock import Lock, LockedPackage
 
@@ -47,7 +48,8 @@ def chains_to(lock: Lock, name: str, env: Environment) -> list[tuple[str, ...]]:
             if key is not None and key in selected:
                 if key not in seen and _edge_here(selected[key], pkg.name, env):
                     walk(selected[key], tail, seen | {key})
-            elif key is None:
+            elif key is None and not parent.startswith("-c "):
+                # A constraint file ("-c main.txt") pins a package, never requires it.
                 out.add((parent, *tail))
 
     walk(selected[wanted], (), frozenset({wanted}))
@@ -114,7 +116,7 @@ def why_command(name: str, lockfile: str, python: Optional[str],
         else:
             absent.append(env.name)
     for chains, names in groups.items():
-        where = "; ".join(describe_environments(names, lock.matrix))
+        where = "; ".join(describe_in_order(names, lock.matrix))
         count = len(names)
         click.secho(f"{where} ({count} environment{'s' if count != 1 else ''}):", bold=True)
         for chain in chains[:_MAX_CHAINS]:
@@ -122,6 +124,6 @@ def why_command(name: str, lockfile: str, python: Optional[str],
         if len(chains) > _MAX_CHAINS:
             click.echo(f"  ... and {len(chains) - _MAX_CHAINS} more chains")
     if absent:
-        where = "; ".join(describe_environments(absent, lock.matrix))
+        where = "; ".join(describe_in_order(absent, lock.matrix))
         click.echo(f"not installed in: {where} ({len(absent)} environment"
                    f"{'s' if len(absent) != 1 else ''})")
