@@ -110,3 +110,14 @@ def test_why_ignores_parents_the_environment_does_not_select() -> None:
     assert canonicalize_name("w") not in {p.name for p in relock.select(linux)}
     assert chains_to(relock, "c", linux) == [("-r requirements.in", "tool==1.0", "c==2.0")]
     assert ("-r requirements.in", "w==1.0", "c==2.0") in chains_to(relock, "c", windows)
+
+
+def test_why_constraint_origin_is_no_chain() -> None:
+    """'# via -c main.txt' says a constraint pinned c; the chains are still its requirers."""
+    lock = _platform_edge_lock(per_env_edges=False)
+    lock = attrs.evolve(lock, packages=tuple(
+        attrs.evolve(p, via=("-c main.txt", "tool")) if p.name == "c" else p
+        for p in lock.packages
+    ))
+    linux, _ = lock.matrix.environments
+    assert chains_to(lock, "c", linux) == [("-r requirements.in", "tool==1.0", "c==2.0")]

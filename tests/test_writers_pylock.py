@@ -143,6 +143,15 @@ def test_root_marker_limits_where_an_origin_reaches() -> None:
     assert markers_of(text)["x"] == 'sys_platform == "linux" or "e" in extras'
 
 
+def test_constraint_origin_reaches_nothing() -> None:
+    """'# via -c main.txt' (a constraint pinned it) does not make an extra's pin a base one."""
+    lock = Lock.build(matrix=DEFAULT, packages=[
+        pkg("x", "1.0", via=("-c main.txt", "pyproject.toml::optional-dependencies.e"),
+            files=(dist("x-1.0-py3-none-any.whl", "1"),)),
+    ])
+    assert markers_of(render(lock, PylockOptions()))["x"] == '"e" in extras'
+
+
 def test_files_hashes_sizes_upload_times() -> None:
     """Wheels and sdist carry name, url, upload-time (UTC), size and hashes; index is set."""
     (a, *_) = tomllib.loads(render(sample(), PylockOptions()))["packages"]

@@ -104,6 +104,8 @@ def _walk(
         for via in p.via:
             if via in names:
                 continue  # a parent package, not a root origin
+            if via.startswith("-c "):
+                continue  # a constraint file pins it but reaches nothing
             reqs = root_markers.get(via)
             if reqs is not None and not any(
                 canonicalize_name(r.name) == p.name
