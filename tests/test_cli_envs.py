@@ -31,3 +31,22 @@ def test_envs_list_names_every_environment(project: tuple[Any, Path]) -> None:
     result = run_cli(["envs", "--list"], cwd=cwd)
     assert result.code == 0
     assert "  3.12-linux-x86_64" in result.stdout.splitlines()
+
+
+def test_small_groups_list_by_python_version(make_index: Any, tmp_path: Path) -> None:
+    """envs, envs --list and why name 3.9 before 3.10 (version order, not text or matrix order)."""
+    server = make_index.serve(make_index.build({"six": {"1.16.0": {"requires_python": ">=3.8"}}}))
+    (tmp_path / "requirements.in").write_text("six\n", encoding="utf-8")
+    compiled = run_cli(["compile", "requirements.in", "--isolated", "--index-url",
+                        server.index_url, "--cache-dir", str(tmp_path / "cache"), "-q",
+                        "--python", "3.10,3.9", "--platform", "linux-x86_64"],
+                       cwd=tmp_path)
+    assert compiled.code == 0, compiled.stderr
+    envs = run_cli(["envs", "--list"], cwd=tmp_path).stdout.splitlines()
+    assert envs[2:4] == ["  3.9-linux-x86_64", "  3.10-linux-x86_64"]
+    assert envs[-1] == "  1. 1 pins, 2 environments: 3.9-linux-x86_64; 3.10-linux-x86_64"
+    why = run_cli(["why", "six"], cwd=tmp_path)
+    assert why.stdout.splitlines() == [
+        "3.9-linux-x86_64; 3.10-linux-x86_64 (2 environments):",
+        "  -r requirements.in -> six==1.16.0",
+    ]
