@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import textwrap
-from typing import Optional
+from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 from hypothesis import given, settings
@@ -508,3 +509,31 @@ def test_editable_is_written_without_marker() -> None:
     text = render(lock, RenderOptions(header=False))
     assert text == "-e file:///src/myproj\n"
     assert read(text).packages[0].marker is None
+
+
+def test_no_index_is_written_and_read_back() -> None:
+    """Sources(no_index=True) writes '--no-index' (no index lines) and reads back the same."""
+    sources = Sources(index_url="", find_links=("./wheels",), no_index=True)
+    lock = Lock.build(matrix=ONE, sources=sources, packages=[pkg("idna", "3.4")])
+    text = render(lock, RenderOptions(header=False))
+    assert text == "--no-index\n--find-links ./wheels\n\nidna==3.4\n"
+    back = read(text)
+    assert back.sources.no_index and back.sources.find_links == ("./wheels",)
+    assert not read("idna==3.4\n").sources.no_index
+
+
+def test_compile_writes_no_index_from_an_input_file(make_index: Any, tmp_path: Path) -> None:
+    """'--no-index' + '--find-links' in requirements.in: the lock says --no-index too."""
+    from tests.helpers import run_cli
+
+    built = make_index.build({"a": {"1.0.0": {"requires_python": ">=3.8"}}})
+    (tmp_path / "requirements.in").write_text(
+        f"--no-index\n--find-links {built.files_dir}\na\n", encoding="utf-8")
+    result = run_cli(["compile", "requirements.in", "--isolated", "--python", "3.12",
+                      "--platform", "linux-x86_64", "--cache-dir", str(tmp_path / "cache"),
+                      "-q"], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    assert "\n--no-index\n" in text and "--index-url" not in text
+    assert "a==1.0.0" in text
+    assert read(text).sources.no_index

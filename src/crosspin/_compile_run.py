@@ -176,6 +176,7 @@ def run_compile(
             extra_index_urls=tuple(_without_credentials(u) for u in extra),
             find_links=tuple(_without_credentials(u) for u in links),
             trusted_hosts=settings.trusted_hosts,
+            no_index=opts.no_index,
         ),
         link_text=_link_text(inputs, output),
         meta={"command": command, "input_digest": input_digest(inputs)},

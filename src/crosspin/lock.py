@@ -35,6 +35,8 @@ class Sources:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
+    #: ``--no-index`` in an input file: packages come from find-links only.
+    no_index: bool = False
 
 
 @attrs.frozen(kw_only=True)

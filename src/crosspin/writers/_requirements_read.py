@@ -44,7 +44,7 @@ _UNSAFE_HEADINGS = (
 
 #: Options that do not change what a lock pins; read and ignored.
 _IGNORED_OPTIONS = frozenset({
-    "--no-binary", "--no-index", "--only-binary", "--pre", "--prefer-binary",
+    "--no-binary", "--only-binary", "--pre", "--prefer-binary",
     "--require-hashes", "--use-feature",
 })
 
@@ -182,6 +182,7 @@ def parse(text: str, path: str) -> Parsed:
     extra: list[str] = []
     find_links: list[str] = []
     hosts: list[str] = []
+    no_index = False
     packages: list[tuple[int, LockedPackage]] = []
     for line in lines:
         if line.requirement is None:
@@ -194,6 +195,8 @@ def parse(text: str, path: str) -> Parsed:
                     find_links.append(value)
                 elif name == "--trusted-host":
                     hosts.append(value)
+                elif name == "--no-index":
+                    no_index = True
                 elif name in ("--requirement", "--constraint"):
                     _fail(path, line.lineno, f"a lock cannot include other files ({name})")
                 elif name not in _IGNORED_OPTIONS:
@@ -210,6 +213,7 @@ def parse(text: str, path: str) -> Parsed:
             extra_index_urls=tuple(extra),
             find_links=tuple(find_links),
             trusted_hosts=tuple(hosts),
+            no_index=no_index,
         ),
         unpinned_unsafe=tuple(dict.fromkeys(comments.unpinned)),
         input_digest=comments.input_digest,

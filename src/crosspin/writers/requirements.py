@@ -115,7 +115,10 @@ def _header(matrix: Matrix, command: str, digest: Optional[str] = None) -> list[
 
 def _flag_lines(sources: Sources, options: RenderOptions) -> Iterator[str]:
     """Option lines in pip-compile's order: indexes, find-links, trusted hosts."""
-    if options.emit_index_url:
+    if options.emit_index_url and sources.no_index:
+        # No index was used (only find-links): pip needs to be told too.
+        yield "--no-index"
+    elif options.emit_index_url:
         urls = _dedup([sources.index_url or DEFAULT_INDEX_URL, *sources.extra_index_urls])
         for position, url in enumerate(urls):
             if position == 0 and url.rstrip("/") == DEFAULT_INDEX_URL:
