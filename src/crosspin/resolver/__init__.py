@@ -9,6 +9,7 @@ same way reuses that fork's result instead of resolving again.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
@@ -35,6 +36,7 @@ from crosspin.resolver._model import (
 )
 from crosspin.resolver._oracle import EnvironmentView, Oracle
 from crosspin.resolver._provider import Finder, Metadata, Provider, requirement_chain
+from crosspin.resolver._replay import replay
 
 __all__ = [
     "Candidate",
@@ -71,8 +73,13 @@ def resolve_matrix(
     existing: Optional[PinsFor] = None,
     links: Mapping[str, Candidate] | None = None,
     on_fork: Optional[Callable[[Environment, bool], None]] = None,
+    fast_path: Optional[bool] = None,
 ) -> list[ForkResult]:
     """One :class:`ForkResult` per environment class of ``matrix``.
+
+    ``fast_path`` (default: on unless ``CROSSPIN_REPLAY=0``) builds a fork
+    straight from preferences where that provably equals resolvelib's
+    answer (``resolver/_replay.py``); off runs resolvelib for every fork.
 
     Raises :class:`ResolutionError` (or :class:`NotInstallableError`)
     naming every environment that has no solution, after trying them all.
@@ -104,7 +111,7 @@ def resolve_matrix(
             view, result = resolve_environment(
                 env, roots, finder=finder, metadata=metadata, options=options,
                 constraints=constraints, overrides=overrides, preferences=prefs, links=links,
-                oracle=oracle,
+                oracle=oracle, fast_path=fast_path,
             )
         except ResolutionError as exc:
             failures.append((env, exc))
@@ -168,6 +175,7 @@ def resolve_environment(
     preferences: Mapping[str, Sequence[Version]] | None = None,
     links: Mapping[str, Candidate] | None = None,
     oracle: Optional[Oracle] = None,
+    fast_path: Optional[bool] = None,
 ) -> tuple[EnvironmentView, ForkResult]:
     """Resolve ``roots`` for one environment.
 
@@ -190,20 +198,31 @@ def resolve_environment(
     override_map: dict[str, list[Requirement]] = defaultdict(list)
     for o in overrides:
         override_map[canonicalize_name(o.requirement.name)].append(o.requirement)
-    provider = Provider(
-        view=view,
-        finder=finder,
-        metadata=metadata,
-        options=options,
-        constraints=constraint_map,
-        overrides=override_map,
-        preferences=preferences or {},
-        direct_names=frozenset(r.name for r in reqs),
-        links=links or {},
-    )
+
+    def make_provider(on: EnvironmentView) -> Provider:
+        return Provider(
+            view=on,
+            finder=finder,
+            metadata=metadata,
+            options=options,
+            constraints=constraint_map,
+            overrides=override_map,
+            preferences=preferences or {},
+            direct_names=frozenset(r.name for r in reqs),
+            links=links or {},
+        )
+
+    provider = make_provider(view)
     for r in reqs:
         provider.introduced[r.name].append(r)
     finder.prefetch_projects(r.name for r in reqs)
+    if _fast_path_on(fast_path):
+        replayed = replay(
+            provider, reqs, lambda: make_provider(EnvironmentView(env, view.oracle))
+        )
+        if replayed is not None:
+            pins = _pins(replayed, provider, active_roots)
+            return view, ForkResult(environments=(env,), pins=pins)
     resolver: Resolver[Any, Any, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(reqs, max_rounds=20000)
@@ -216,6 +235,12 @@ def resolve_environment(
             hint="add constraints to narrow the search",
         ) from None
     return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots))
+
+
+def _fast_path_on(flag: Optional[bool]) -> bool:
+    if flag is not None:
+        return flag
+    return os.environ.get("CROSSPIN_REPLAY", "1") != "0"
 
 
 def _explain(
