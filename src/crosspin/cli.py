@@ -7,42 +7,68 @@ error is a bug.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import click
 
 from crosspin import __version__
-from crosspin.errors import CrosspinError
+
+if TYPE_CHECKING:
+    from crosspin.errors import CrosspinError
 
 __all__ = ["cli", "main"]
 
+#: command name -> (module, attribute). Imported on first use, so
+#: `crosspin --version` and `crosspin compile` do not pay for every command
+#: (nor for attrs, packaging, httpx: the commands' imports).
+_COMMANDS = {
+    "check": ("crosspin._cli_check", "check_command"),
+    "compile": ("crosspin._cli_compile", "compile_command"),
+    "envs": ("crosspin._cli_envs", "envs_command"),
+    "export": ("crosspin._cli_sync", "export_command"),
+    "sync": ("crosspin._cli_sync", "sync_command"),
+    "why": ("crosspin._cli_why", "why_command"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module when the command is first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, without importing any."""
+        return sorted(set(self._commands_dict()) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        """The command, importing its module on first use."""
+        known = self._commands_dict()
+        if cmd_name not in known and cmd_name in _COMMANDS:
+            module, attr = _COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attr)
+            known[cmd_name] = command
+        return known.get(cmd_name)
+
+    def _commands_dict(self) -> dict[str, click.Command]:
+        return self.__dict__.setdefault("_lazy_commands", {})  # type: ignore[no-any-return]
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:  # Group.commands: every command, loaded
+        """Every command (imports them all: for help pages and docs)."""
+        for name in _COMMANDS:
+            self.get_command(click.Context(self), name)
+        return self._commands_dict()
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self._commands_dict().update(value)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="crosspin")
 def cli() -> None:
     """One lockfile for every Python version and platform a project runs on."""
-
-
-def _register() -> None:
-    # Commands live in their own modules; importing them here keeps
-    # `crosspin --version` from paying for them... they are light anyway.
-    from crosspin._cli_check import check_command
-    from crosspin._cli_compile import compile_command
-    from crosspin._cli_envs import envs_command
-    from crosspin._cli_sync import export_command, sync_command
-    from crosspin._cli_why import why_command
-
-    cli.add_command(compile_command)
-    cli.add_command(sync_command)
-    cli.add_command(export_command)
-    cli.add_command(check_command)
-    cli.add_command(why_command)
-    cli.add_command(envs_command)
-
-
-_register()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
@@ -56,14 +82,19 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except CrosspinError as exc:
-        report_error(exc)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except SystemExit:
         raise
+    except Exception as exc:
+        # Imported here: crosspin.errors pulls in attrs, which `--version` need not pay for.
+        from crosspin.errors import CrosspinError
+
+        if not isinstance(exc, CrosspinError):
+            raise
+        report_error(exc)
+        sys.exit(exc.exit_code)
     sys.exit(0)
 
 
