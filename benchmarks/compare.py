@@ -42,6 +42,9 @@ INPUTS = {
     "boto3": ["boto3"],  # deep version history
 }
 
+#: nab's ids for crosspin's five default platforms.
+NAB_PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "macos_x86_64", "windows_amd64"]
+
 INSTALL = "python -m venv /tmp/tools && /tmp/tools/bin/pip install uv pip-tools nab"
 
 
@@ -93,9 +96,12 @@ def _commands(tool: str, exe: Path, case: str, cache: Path) -> dict[str, list[st
             cmd.append("--offline")
         return {"uv pip compile --universal": cmd}
     if tool == "nab":
+        # nab's universal mode wants the platforms spelled out (its own ids),
+        # and one requirements file cannot hold its per-target results: pylock.
         cmd = [str(exe), "-q", "--no-progress", "lock", "--project-mode", "universal",
-               "--project-matrix-python", ">=3.9", "--cache-dir", str(cache),
-               "--format", "requirements-without-hashes", "--output", "nab.txt"]
+               "--project-matrix-python", ">=3.9", "--project-matrix-platforms",
+               *NAB_PLATFORMS, "--cache-dir", str(cache),
+               "--format", "pylock", "--output", "pylock.nab.toml"]
         if offline:
             cmd.append("--offline")
         return {"nab lock (universal)": [*cmd, "pyproject.toml"]}
