@@ -115,6 +115,8 @@ def replay(
 def _search(sp: Provider, roots: Sequence[Req]) -> Optional[dict[str, _Plan]]:
     hint: dict[str, list[Req]] = {}
     chosen: dict[str, Candidate] = {}
+    for r in roots:
+        _prefetch(sp, r)
     for _ in range(_MAX_PASSES):
         reqs: dict[str, list[Req]] = defaultdict(list)
         for r in roots:
@@ -139,11 +141,26 @@ def _search(sp: Provider, roots: Sequence[Req]) -> Optional[dict[str, _Plan]]:
                     if dep.identifier not in seen:
                         seen.add(dep.identifier)
                         queue.append(dep.identifier)
+                        _prefetch(sp, dep)
         stable = all(_pick(sp, i, reqs[i]) == c for i, c in picked.items())
         if stable:
             return _verify(sp, picked, reqs)
         chosen, hint = picked, dict(reqs)
     return None
+
+
+def _prefetch(sp: Provider, req: Req) -> None:
+    """Start fetching the metadata of ``req``'s likely pick, as find_matches does.
+
+    Without it a cold walk would download metadata one file at a time.
+    """
+    if req.link or req.name in sp.links:
+        return
+    for v in _lazy_order(sp, req.name, [c.specifier for c in sp.constraints.get(req.name, ())]):
+        if sp.oracle.admits(req.specifier, v):
+            pinned = sp._exact_user_pins(req.name, [req])
+            sp.finder.prefetch_metadata(sp.oracle.usable_files(req.name, v, v in pinned)[:1])
+            return
 
 
 def _admitted(sp: Provider, reqs: Sequence[Req], version: Version) -> bool:
