@@ -177,3 +177,25 @@ def test_offline_lock_from_the_cache_alone(make_index: Any, tmp_path: Path) -> N
     assert result.code == 0, result.stderr
     assert len(server.requests) == before
     assert (tmp_path / "requirements.txt").read_text(encoding="utf-8") == online
+
+
+def test_memoised_wheel_tags_agree_with_packaging() -> None:
+    """Reading a page parses each distinct tag triple once, with packaging's exact answers."""
+    import random
+
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    from crosspin.distributions import parse_filename
+
+    rng = random.Random(7)
+    names = ["numpy-2.0.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+             "a-1.0-1-py3-none-any.whl", "a-1.0--none-any.whl", "a-b-1.0-py3-none-any.whl"]
+    names += ["".join(rng.choice("ab1.-_-py3") for _ in range(rng.randint(1, 20))) + ".whl"
+              for _ in range(3000)]
+    for name in names:
+        try:
+            n, v, _b, tags = parse_wheel_filename(name)
+            expected: Any = (n, v, "wheel", tags)
+        except InvalidWheelFilename:
+            expected = None
+        assert parse_filename(name) == expected, name

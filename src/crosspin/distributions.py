@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 import attrs
 from packaging.specifiers import SpecifierSet
-from packaging.tags import Tag
+from packaging.tags import Tag, parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -42,14 +42,46 @@ def parse_filename(
     """
     try:
         if filename.endswith(".whl"):
-            name, version, _build, tags = parse_wheel_filename(filename)
-            return name, version, "wheel", tags
+            return _parse_wheel(filename)
         if filename.endswith((".tar.gz", ".zip")):
             name, version = parse_sdist_filename(filename)
             return name, version, "sdist", frozenset()
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
     return None
+
+
+#: Parsed compressed tag sets: a page repeats a few dozen across thousands
+#: of wheels, and expanding them is most of the cost of reading a page.
+_TAGS: dict[str, frozenset[Tag]] = {}
+
+
+def _parse_wheel(filename: str) -> tuple[NormalizedName, Version, FileKind, frozenset[Tag]]:
+    """``parse_wheel_filename``, with the tag part parsed once per distinct string.
+
+    packaging validates name, version and build tag; the tag triple is only
+    split, so it is validated on a stand-in triple and expanded from the memo.
+    """
+    stem, _, tag_text = filename[:-4].rpartition("-")
+    stem, _, abi = stem.rpartition("-")
+    stem, _, python = stem.rpartition("-")
+    if not stem:
+        return _parse_wheel_slowly(filename)  # raises the right InvalidWheelFilename
+    name, version, _build, _tags = parse_wheel_filename(f"{stem}-py3-none-any.whl")
+    triple = f"{python}-{abi}-{tag_text}"
+    tags = _TAGS.get(triple)
+    if tags is None:
+        try:
+            tags = parse_tag(triple)
+        except ValueError:  # InvalidTag: let packaging say how the filename is wrong
+            return _parse_wheel_slowly(filename)
+        _TAGS[triple] = tags
+    return name, version, "wheel", tags
+
+
+def _parse_wheel_slowly(filename: str) -> tuple[NormalizedName, Version, FileKind, frozenset[Tag]]:
+    name, version, _build, tags = parse_wheel_filename(filename)
+    return name, version, "wheel", tags
 
 
 @attrs.frozen(kw_only=True)
