@@ -257,8 +257,23 @@ class Environment:
         """Tag -> rank (0 is best), for picking the best wheel quickly."""
         return {tag: i for i, tag in enumerate(self.tags)}
 
+    @functools.cached_property
+    def _wheel_answers(self) -> dict[frozenset[_tags.Tag], bool]:
+        # Wheels of a page share a few dozen tag sets (the same objects:
+        # distributions memoises them), so each is looked at once per target.
+        return {}
+
     def supports_wheel(self, wheel_tags: Iterable[_tags.Tag]) -> bool:
         """Whether any of a wheel's tags is installable here."""
+        if not isinstance(wheel_tags, frozenset):
+            return self._supports(wheel_tags)
+        memo = self._wheel_answers
+        got = memo.get(wheel_tags)
+        if got is None:
+            got = memo[wheel_tags] = self._supports(wheel_tags)
+        return got
+
+    def _supports(self, wheel_tags: Iterable[_tags.Tag]) -> bool:
         priorities = self.tag_priorities
         return any(t in priorities for t in wheel_tags)
 
