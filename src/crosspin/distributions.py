@@ -84,6 +84,25 @@ def _parse_wheel_slowly(filename: str) -> tuple[NormalizedName, Version, FileKin
     return name, version, "wheel", tags
 
 
+#: Requires-Python strings repeat across a project's files: one object each
+#: (also lets memos keyed by specifier object hit across files).
+_SPECS: dict[str, Optional[SpecifierSet]] = {}
+
+
+def _requires_python(text: str) -> Optional[SpecifierSet]:
+    """An unparsable or blank ``requires_python`` is treated as absent (pip does the same)."""
+    if text in _SPECS:
+        return _SPECS[text]
+    spec: Optional[SpecifierSet] = None
+    if text.strip():
+        try:
+            spec = SpecifierSet(text)
+        except Exception:  # packaging raises InvalidSpecifier
+            spec = None
+    _SPECS[text] = spec
+    return spec
+
+
 @attrs.frozen(kw_only=True)
 class DistFile:
     """One wheel or sdist on an index or in a find-links location.
@@ -131,12 +150,7 @@ class DistFile:
         if parsed is None:
             return None
         name, version, kind, tags = parsed
-        spec: Optional[SpecifierSet] = None
-        if requires_python and requires_python.strip():
-            try:
-                spec = SpecifierSet(requires_python)
-            except Exception:  # packaging raises InvalidSpecifier
-                spec = None
+        spec = _requires_python(requires_python) if requires_python else None
         return cls(
             filename=filename,
             url=url,
