@@ -41,13 +41,17 @@ def index_settings(
     chosen = index_url or sources.index_url or pip.index_url or DEFAULT_INDEX_URL
     extra = _unique([*extra_index_urls, *sources.extra_index_urls, *pip.extra_index_urls])
     links = _unique([*find_links, *sources.find_links, *pip.find_links])
+    if sources.no_index and not index_url:
+        # The lock was compiled with --no-index: find-links only, as pip does.
+        chosen, extra = "", []
     return IndexSettings(
         index_url=chosen,
         extra_index_urls=tuple(extra),
         find_links=tuple(links),
-        # A lock is checked by hashes, so pip's merging is safe and finds
-        # every file the lock may name.
-        index_strategy="unsafe-best-match",
+        # As in compile: a name found on the first index is never taken from
+        # a later one, so a public index cannot shadow a private package even
+        # when the lock has no hashes to catch the swap.
+        index_strategy="first-index",
         offline=offline,
         cache_dir=Path(cache_dir) if cache_dir else None,
         no_cache=no_cache,
