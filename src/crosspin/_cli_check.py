@@ -21,6 +21,7 @@ from typing import Any, Optional
 import attrs
 import click
 
+from crosspin._lockfiles import read_lock_text
 from crosspin.errors import InconsistentLockError, LockFileError, StaleLockError
 from crosspin.lock import Lock
 
@@ -43,13 +44,7 @@ class LoadedLock:
 
 def load_lock(path: Path) -> LoadedLock:
     """Read a crosspin lock (requirements.txt or pylock.toml) that records its matrix."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LockFileError(str(path), "no such file",
-                            hint="run 'crosspin compile' first or name the lock") from None
-    except OSError as exc:
-        raise LockFileError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    text = read_lock_text(path)
     from crosspin.writers.pylock import is_pylock_path
 
     if is_pylock_path(str(path)):

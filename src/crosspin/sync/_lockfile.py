@@ -18,6 +18,7 @@ import attrs
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
+from crosspin._lockfiles import read_lock_text
 from crosspin.environments import Environment, Matrix
 from crosspin.errors import LockFileError, MatrixError
 from crosspin.lock import LockedPackage, Sources
@@ -140,15 +141,10 @@ def _no_conflicts(chosen: list[LockedPackage], path: str) -> list[LockedPackage]
 
 def read_lock(path: Path) -> LockData:
     """Read a lockfile; ``LockFileError`` when it is missing or invalid."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LockFileError(str(path), "no such file",
-                            hint="run 'crosspin compile' first or name the lock") from None
-    except OSError as exc:
-        raise LockFileError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    name = path.name
-    if name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml")):
+    text = read_lock_text(path)
+    from crosspin.writers.pylock import is_pylock_path
+
+    if is_pylock_path(str(path)):
         return _read_pylock(text, path)
     from crosspin.writers.requirements import read
 
