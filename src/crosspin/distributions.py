@@ -26,7 +26,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-__all__ = ["DistFile", "FileKind", "parse_filename"]
+__all__ = ["DistFile", "FileKind", "parse_filename", "requires_python_spec"]
 
 FileKind = Literal["wheel", "sdist"]
 
@@ -55,6 +55,11 @@ def parse_filename(
 #: of wheels, and expanding them is most of the cost of reading a page.
 _TAGS: dict[str, frozenset[Tag]] = {}
 
+#: Parsed ``name-version[-build]`` stems: a release has a wheel per platform,
+#: all spelling the same stem; one validated (name, Version) serves them all
+#: (and one shared Version object hashes once).
+_STEMS: dict[str, tuple[NormalizedName, Version]] = {}
+
 
 def _parse_wheel(filename: str) -> tuple[NormalizedName, Version, FileKind, frozenset[Tag]]:
     """``parse_wheel_filename``, with the tag part parsed once per distinct string.
@@ -67,7 +72,12 @@ def _parse_wheel(filename: str) -> tuple[NormalizedName, Version, FileKind, froz
     stem, _, python = stem.rpartition("-")
     if not stem:
         return _parse_wheel_slowly(filename)  # raises the right InvalidWheelFilename
-    name, version, _build, _tags = parse_wheel_filename(f"{stem}-py3-none-any.whl")
+    known = _STEMS.get(stem)
+    if known is None:
+        name, version, _build, _tags = parse_wheel_filename(f"{stem}-py3-none-any.whl")
+        _STEMS[stem] = (name, version)
+    else:
+        name, version = known
     triple = f"{python}-{abi}-{tag_text}"
     tags = _TAGS.get(triple)
     if tags is None:
@@ -89,8 +99,13 @@ def _parse_wheel_slowly(filename: str) -> tuple[NormalizedName, Version, FileKin
 _SPECS: dict[str, Optional[SpecifierSet]] = {}
 
 
-def _requires_python(text: str) -> Optional[SpecifierSet]:
-    """An unparsable or blank ``requires_python`` is treated as absent (pip does the same)."""
+def requires_python_spec(text: Optional[str]) -> Optional[SpecifierSet]:
+    """A link's ``requires_python`` as a shared specifier; ``None`` when absent or unusable.
+
+    An unparsable or blank value is treated as absent (pip does the same).
+    """
+    if not text:
+        return None
     if text in _SPECS:
         return _SPECS[text]
     spec: Optional[SpecifierSet] = None
@@ -150,7 +165,7 @@ class DistFile:
         if parsed is None:
             return None
         name, version, kind, tags = parsed
-        spec = _requires_python(requires_python) if requires_python else None
+        spec = requires_python_spec(requires_python)
         return cls(
             filename=filename,
             url=url,

@@ -8,6 +8,7 @@ re-parses HTML; :func:`to_dist` turns them into
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from typing import Any, Optional
 
 import attrs
 
-from crosspin.distributions import DistFile
+from crosspin.distributions import DistFile, parse_filename, requires_python_spec
 
 __all__ = ["Link", "parse_time", "to_dist"]
 
@@ -74,6 +75,13 @@ def parse_time(text: str | None) -> datetime.datetime | None:
     """
     if not text:
         return None
+    if len(text) == 27 and text[26] in "Zz" and text[19] == ".":
+        # PyPI's own spelling (microseconds, Z): the common case, parsed
+        # without the rewriting below; anything odd takes the general path.
+        with contextlib.suppress(ValueError):
+            return datetime.datetime.fromisoformat(text[:26]).replace(
+                tzinfo=datetime.timezone.utc
+            )
     value = text.strip()
     if value[-1:] in ("Z", "z"):
         value = value[:-1] + "+00:00"
@@ -89,14 +97,30 @@ def parse_time(text: str | None) -> datetime.datetime | None:
 
 def to_dist(link: Link, *, index: str) -> DistFile | None:
     """The :class:`DistFile` a link describes; ``None`` for non-distribution files."""
-    return DistFile.from_link(
+    # Built directly rather than through DistFile.from_link: a link's hash
+    # pairs are already sorted tuples, and this runs once per file of every
+    # page a resolution reads (tens of thousands of times).
+    parsed = parse_filename(link.filename)
+    if parsed is None:
+        return None
+    name, version, kind, tags = parsed
+    meta = link.metadata_hashes
+    return DistFile(
         filename=link.filename,
         url=link.url,
-        hashes=dict(link.hashes),
-        requires_python=link.requires_python,
+        name=name,
+        version=version,
+        kind=kind,
+        tags=tags,
+        hashes=link.hashes if _is_sorted(link.hashes) else tuple(sorted(link.hashes)),
+        requires_python=requires_python_spec(link.requires_python),
         yanked=link.yanked,
         upload_time=parse_time(link.upload_time),
         size=link.size,
-        metadata_hashes=None if link.metadata_hashes is None else dict(link.metadata_hashes),
+        metadata_hashes=meta if meta is None or _is_sorted(meta) else tuple(sorted(meta)),
         index=index,
     )
+
+
+def _is_sorted(pairs: tuple[tuple[str, str], ...]) -> bool:
+    return len(pairs) < 2 or all(a < b for a, b in zip(pairs, pairs[1:]))
