@@ -199,3 +199,85 @@ def test_memoised_wheel_tags_agree_with_packaging() -> None:
         except InvalidWheelFilename:
             expected = None
         assert parse_filename(name) == expected, name
+
+
+def test_fast_upload_time_parse_matches_the_general_one() -> None:
+    """PyPI-spelled upload times take a fast path with the same instant as the general parser."""
+    import datetime
+
+    from crosspin.index._page import parse_time
+
+    for text in ["2023-03-01T06:30:10.320768Z", "2023-03-01T06:30:10.320768z",
+                 "2023-03-01T06:30:10.3207Z", "2023-03-01T06:30:10Z", "2023-03-01T06:30:10.32076XZ",
+                 "2023-03-01T06:30:10.320768+01:00", "not a time at all, 27 chars", ""]:
+        fast = parse_time(text)
+        slow = parse_time(" " + text + " ") if text.strip() else None  # stripped: general path
+        assert fast == slow, text
+        assert fast is None or fast.tzinfo == datetime.timezone.utc
+
+
+def test_page_links_become_the_same_files_as_from_link() -> None:
+    """A page link turns into exactly the DistFile that DistFile.from_link builds."""
+    from crosspin.index._page import Link, parse_time, to_dist
+
+    links = [
+        Link(filename="a-1.0-py3-none-any.whl", url="https://x/a.whl",
+             hashes=(("sha256", "ab"), ("md5", "cd")), requires_python=">=3.8",
+             upload_time="2023-03-01T06:30:10.320768Z", size=3,
+             metadata_hashes=(("sha256", "ee"),)),
+        Link(filename="a-1.0.tar.gz", url="https://x/a.tgz", yanked="", requires_python=" "),
+        Link(filename="a-1.0-1-cp311-cp311-win_amd64.whl", url="https://x/b.whl",
+             metadata_hashes=()),
+        Link(filename="a-1.0.exe", url="https://x/a.exe"),
+    ]
+    for link in links:
+        expected = DistFile.from_link(
+            filename=link.filename, url=link.url, hashes=dict(link.hashes),
+            requires_python=link.requires_python, yanked=link.yanked,
+            upload_time=parse_time(link.upload_time),
+            size=link.size,
+            metadata_hashes=None if link.metadata_hashes is None else dict(link.metadata_hashes),
+            index="i",
+        )
+        assert to_dist(link, index="i") == expected
+
+
+class _Source:
+    """A metadata source with a parsed-fields cache, counting METADATA reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.reads = 0
+        self.parsed: dict[str, bytes] = {}
+
+    def wheel_metadata(self, file: DistFile) -> bytes:
+        self.reads += 1
+        return self.data
+
+    def download(self, file: DistFile, dest_dir: Path) -> Path:
+        raise AssertionError("wheels only")
+
+    def parsed_metadata(self, file: DistFile) -> Optional[bytes]:
+        return self.parsed.get(file.filename)
+
+    def store_parsed_metadata(self, file: DistFile, data: bytes) -> None:
+        self.parsed[file.filename] = data
+
+
+def test_parsed_metadata_cache_gives_the_same_metadata_without_rereading() -> None:
+    """A second run reads a wheel's metadata from the parsed-fields cache, with equal results."""
+    from crosspin.metadata import MetadataProvider
+
+    data = (b"Metadata-Version: 2.1\nName: Foo_Bar\nVersion: 1.0\nRequires-Python: >=3.8\n"
+            b"Requires-Dist: a>=1; extra == 'x'\nRequires-Dist: b\nProvides-Extra: X\n\nbody\n")
+    wheel = DistFile.from_link(filename="foo_bar-1.0-py3-none-any.whl", url="https://x/f.whl",
+                               hashes={"sha256": "00"})
+    assert wheel is not None
+    source = _Source(data)
+    first = MetadataProvider(source).get("foo-bar", Version("1.0"), [wheel])
+    second = MetadataProvider(source).get("foo-bar", Version("1.0"), [wheel])
+    assert source.reads == 1
+    assert first == second == DistMetadata.from_bytes(data, source="x")
+    source.parsed[wheel.filename] = b"{not json"
+    assert MetadataProvider(source).get("foo-bar", Version("1.0"), [wheel]) == first
+    assert source.reads == 2

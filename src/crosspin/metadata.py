@@ -11,6 +11,7 @@ on disk, keyed by file hash.
 from __future__ import annotations
 
 import email.parser
+import json
 import shutil
 import tempfile
 import threading
@@ -29,7 +30,12 @@ from crosspin._archives import unpack_sdist
 from crosspin.distributions import DistFile
 from crosspin.errors import BuildError, MetadataError
 
-__all__ = ["DistMetadata", "MetadataProvider", "MetadataSource", "project_metadata"]
+__all__ = [
+    "DistMetadata",
+    "MetadataProvider",
+    "MetadataSource",
+    "project_metadata",
+]
 
 
 class MetadataSource(Protocol):
@@ -59,39 +65,108 @@ class DistMetadata:
         Invalid Requires-Dist lines raise :class:`MetadataError` naming the
         source: silently dropping a dependency would give a wrong lock.
         """
-        text = data.decode("utf-8", errors="replace")
-        msg = email.parser.HeaderParser().parsestr(text)
-        name = msg.get("Name")
-        version = msg.get("Version")
-        if not name or not version:
+        return cls._from_fields(_fields(data), source=source)
+
+    @classmethod
+    def from_fields_json(cls, raw: bytes, *, source: str) -> DistMetadata:
+        """Metadata from the cached header strings of a wheel (parsed again, as fresh).
+
+        Raises ``ValueError``/``KeyError``/``TypeError`` on an entry that is
+        not such JSON, and :class:`MetadataError` as :meth:`from_bytes` would.
+        """
+        data = json.loads(raw)
+        if data.get("format") != _FIELDS_FORMAT:
+            raise ValueError("parsed-metadata entry of another format")
+        fields = _Fields(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            requires_dist=tuple(str(line) for line in data["requires_dist"]),
+            requires_python=None if data["requires_python"] is None
+            else str(data["requires_python"]),
+            provides_extra=tuple(str(e) for e in data["provides_extra"]),
+        )
+        return cls._from_fields(fields, source=source)
+
+    @classmethod
+    def _from_fields(cls, fields: _Fields, *, source: str) -> DistMetadata:
+        if not fields.name or not fields.version:
             raise MetadataError(source, "metadata lacks Name or Version")
         try:
-            parsed_version = Version(version.strip())
+            parsed_version = Version(fields.version.strip())
         except InvalidVersion:
-            raise MetadataError(source, f"invalid version {version!r}") from None
+            raise MetadataError(source, f"invalid version {fields.version!r}") from None
         requires: list[Requirement] = []
-        for line in msg.get_all("Requires-Dist") or []:
+        for line in fields.requires_dist:
             try:
                 requires.append(Requirement(line.strip()))
             except InvalidRequirement as exc:
                 raise MetadataError(source, f"invalid Requires-Dist {line!r}: {exc}") from None
-        rp = msg.get("Requires-Python")
+        rp = fields.requires_python
         spec: Optional[SpecifierSet] = None
         if rp and rp.strip():
             try:
                 spec = SpecifierSet(rp.strip())
             except InvalidSpecifier:
                 spec = None  # pip ignores an invalid Requires-Python too
-        extras = frozenset(
-            canonicalize_name(e) for e in (msg.get_all("Provides-Extra") or []) if e.strip()
-        )
+        extras = frozenset(canonicalize_name(e) for e in fields.provides_extra if e.strip())
         return cls(
-            name=canonicalize_name(name),
+            name=canonicalize_name(fields.name),
             version=parsed_version,
             requires_dist=tuple(requires),
             requires_python=spec,
             provides_extras=extras,
         )
+
+
+#: Bump when the stored parsed-metadata JSON changes shape.
+_FIELDS_FORMAT = 1
+
+
+@attrs.frozen(kw_only=True)
+class _Fields:
+    """The raw header strings resolution reads, exactly as the METADATA file has them.
+
+    Stored (as JSON) instead of the parsed objects so a cached entry goes
+    through the very same parsing as fresh bytes: same results, same errors.
+    """
+
+    name: Optional[str]
+    version: Optional[str]
+    requires_dist: tuple[str, ...]
+    requires_python: Optional[str]
+    provides_extra: tuple[str, ...]
+
+
+def _fields(data: bytes) -> _Fields:
+    text = data.decode("utf-8", errors="replace")
+    msg = email.parser.HeaderParser().parsestr(text)
+    return _Fields(
+        name=msg.get("Name"),
+        version=msg.get("Version"),
+        requires_dist=tuple(str(v) for v in msg.get_all("Requires-Dist") or []),
+        requires_python=None if msg.get("Requires-Python") is None
+        else str(msg.get("Requires-Python")),
+        provides_extra=tuple(str(v) for v in msg.get_all("Provides-Extra") or []),
+    )
+
+
+def _fields_json(fields: _Fields) -> bytes:
+    """Compact JSON for the disk cache; :meth:`DistMetadata.from_fields_json` reads it back.
+
+    Reading it skips the e-mail header parsing of the whole (often large)
+    METADATA file.
+    """
+    return json.dumps(
+        {
+            "format": _FIELDS_FORMAT,
+            "name": fields.name,
+            "version": fields.version,
+            "requires_dist": list(fields.requires_dist),
+            "requires_python": fields.requires_python,
+            "provides_extra": list(fields.provides_extra),
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def project_metadata(source_dir: Path, *, isolated: bool = True) -> DistMetadata:
@@ -145,13 +220,35 @@ class MetadataProvider:
                 key=lambda f: (f.metadata_hashes is None, not f.filename.endswith("-none-any.whl"),
                                f.filename),
             )
-            data = self._source.wheel_metadata(best)
-            return DistMetadata.from_bytes(data, source=best.filename)
+            known = self._parsed(best)
+            if known is not None:
+                return known
+            fields = _fields(self._source.wheel_metadata(best))
+            meta = DistMetadata._from_fields(fields, source=best.filename)
+            store = getattr(self._source, "store_parsed_metadata", None)
+            if store is not None:
+                store(best, _fields_json(fields))
+            return meta
         sdists = [f for f in files if not f.is_wheel]
         if not sdists:
             raise MetadataError(f"{name}=={version}", "no wheel or sdist to read metadata from")
         sdist = min(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
         return self._from_sdist(sdist)
+
+    def _parsed(self, wheel: DistFile) -> Optional[DistMetadata]:
+        """The wheel's metadata from the source's parsed-fields cache, when it has one.
+
+        Optional in :class:`MetadataSource`: sources without it (test fakes,
+        the checker's) just always read the METADATA bytes.
+        """
+        load = getattr(self._source, "parsed_metadata", None)
+        raw = None if load is None else load(wheel)
+        if raw is None:
+            return None
+        try:
+            return DistMetadata.from_fields_json(raw, source=wheel.filename)
+        except (ValueError, KeyError, TypeError):
+            return None  # a corrupt or foreign entry is a miss, never an error
 
     def _from_sdist(self, sdist: DistFile) -> DistMetadata:
         tmp = Path(tempfile.mkdtemp(prefix="crosspin-sdist-"))

@@ -5,6 +5,7 @@ Layout (versioned, so a format change never misreads old entries)::
     <cache>/v1/pages/<hh>/<sha256(url)>.json       parsed page + validators
     <cache>/v1/metadata/sha256/<hh>/<wheel sha256>  METADATA bytes (immutable)
     <cache>/v1/metadata/url/<hh>/<sha256(url)>      METADATA bytes of unhashed wheels
+    <cache>/v1/parsed/sha256/<hh>/<wheel sha256>    the METADATA fields resolution reads (JSON)
     <cache>/v1/files/sha256/<hh>/<sha256>           downloaded distributions
 
 Every write goes to a temporary file in the target folder and is renamed
@@ -141,6 +142,21 @@ class Cache:
             self._write(data, "metadata", "sha256", sha256)
         else:
             self._write(data, "metadata", "url", _digest(url))
+
+    def parsed_metadata(self, sha256: str) -> bytes | None:
+        """The stored resolution fields of a wheel's metadata (see ``crosspin.metadata``)."""
+        return self._read("parsed", "sha256", sha256)
+
+    def has_parsed_metadata(self, sha256: str) -> bool:
+        """Whether :meth:`parsed_metadata` would find an entry (cheaper than reading it)."""
+        if self.root is None:
+            with self._lock:
+                return f"parsed/sha256/{sha256}" in self._memory
+        return self._path("parsed", "sha256", sha256).is_file()
+
+    def store_parsed_metadata(self, data: bytes, sha256: str) -> None:
+        """Remember the resolution fields of a wheel's metadata, keyed by the wheel's sha256."""
+        self._write(data, "parsed", "sha256", sha256)
 
     def file_path(self, sha256: str) -> Path | None:
         """Where the file with this sha256 lives in the cache (``None`` in memory-only mode)."""

@@ -311,9 +311,32 @@ class IndexClient:
         key = ("metadata", file.sha256 or file.url)
         return self._once(key, lambda: self._files.metadata(file, refresh=self.settings.refresh))
 
+    def parsed_metadata(self, file: DistFile) -> bytes | None:
+        """A wheel's metadata fields as :meth:`store_parsed_metadata` stored them, if known.
+
+        Only wheels with a sha256 qualify: the hash names immutable content,
+        so the entry never goes stale (``--refresh`` still ignores it).
+        """
+        sha256 = file.sha256
+        if not sha256 or self.settings.refresh:
+            return None
+        return self._cache.parsed_metadata(sha256)
+
+    def store_parsed_metadata(self, file: DistFile, data: bytes) -> None:
+        """Remember a wheel's parsed metadata fields (a no-op without a sha256)."""
+        sha256 = file.sha256
+        if sha256:
+            self._cache.store_parsed_metadata(data, sha256)
+
     def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
-        """Start fetching these wheels' metadata in background threads (sdists are skipped)."""
+        """Start fetching these wheels' metadata in background threads (sdists are skipped).
+
+        Wheels whose parsed fields are cached are skipped: nobody will read their bytes.
+        """
         for file in files:
+            sha256 = file.sha256
+            if sha256 and not self.settings.refresh and self._cache.has_parsed_metadata(sha256):
+                continue
             if file.is_wheel:
                 key = ("metadata", file.sha256 or file.url)
                 compute = functools.partial(
