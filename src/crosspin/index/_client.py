@@ -92,6 +92,8 @@ class IndexClient:
         self._exclude_newer = exclude
         self._lock = threading.Lock()
         self._memo: dict[tuple[str, ...], concurrent.futures.Future[Any]] = {}
+        #: sha256 -> whether its parsed metadata is cached (a stat per wheel, once).
+        self._parsed_known: dict[str, bool] = {}
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
 
@@ -328,21 +330,29 @@ class IndexClient:
         if sha256:
             self._cache.store_parsed_metadata(data, sha256)
 
+    def _has_parsed(self, sha256: str) -> bool:
+        """Whether the parsed-metadata cache holds this wheel; asked of the disk once per run."""
+        known = self._parsed_known.get(sha256)
+        if known is None:
+            known = not self.settings.refresh and self._cache.has_parsed_metadata(sha256)
+            self._parsed_known[sha256] = known
+        return known
+
     def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
         """Start fetching these wheels' metadata in background threads (sdists are skipped).
 
         Wheels whose parsed fields are cached are skipped: nobody will read their bytes.
         """
         for file in files:
-            sha256 = file.sha256
-            if sha256 and not self.settings.refresh and self._cache.has_parsed_metadata(sha256):
+            if not file.is_wheel:
                 continue
-            if file.is_wheel:
-                key = ("metadata", file.sha256 or file.url)
-                compute = functools.partial(
-                    self._files.metadata, file, refresh=self.settings.refresh
-                )
-                self._background(key, compute)
+            key = ("metadata", file.sha256 or file.url)
+            if key in self._memo:  # a hint only (no lock): _background checks again
+                continue
+            if file.sha256 and self._has_parsed(file.sha256):
+                continue
+            compute = functools.partial(self._files.metadata, file, refresh=self.settings.refresh)
+            self._background(key, compute)
 
     def download(self, file: DistFile, dest_dir: Path) -> Path:
         """Download (or copy) a file to ``dest_dir/filename``, checking every hash it carries."""
