@@ -18,6 +18,7 @@ from crosspin.metadata import DistMetadata
 from crosspin.resolver import ResolveOptions, Root, resolve_matrix
 from crosspin.resolver._replay import STATS
 from tests.helpers import run_cli, scenarios_root
+from tests.test_scenarios import _matrix_for, scenario_compile_args
 
 ROOT = scenarios_root()
 
@@ -172,29 +173,10 @@ def test_scenarios_give_resolvelibs_forks(
 
     monkeypatch.setattr(crosspin.compile, "resolve_matrix", both)
     scenario = Scenario.from_toml(path)
-    opts = scenario.resolver_options
-    (tmp_path / "requirements.in").write_text(
-        "".join(f"{r}\n" for r in scenario.root.requires), encoding="utf-8"
+    matrix_args, _ = _matrix_for(scenario)
+    args = scenario_compile_args(
+        scenario, tmp_path, scenario_indexes.index_url(scenario.name), matrix_args
     )
-    python = scenario.python_version
-    if opts.universal:
-        spec = f">={python}"
-        if scenario.root.requires_python:
-            spec += f",{scenario.root.requires_python}"
-        matrix = ["--python", spec]
-    else:
-        matrix = ["--python", python, "--platform", opts.python_platform or "linux-x86_64"]
-    args = ["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
-            "--index-url", scenario_indexes.index_url(scenario.name),
-            "--cache-dir", str(tmp_path / "cache"), "-q", *matrix]
-    if opts.prereleases:
-        args.append("--pre")
-    if opts.resolution:
-        args += ["--resolution", opts.resolution]
-    for name in opts.no_binary:
-        args += ["--no-binary", name]
-    for name in opts.no_build:
-        args += ["--only-binary", name]
     result = run_cli(args, cwd=tmp_path)
     assert "Traceback" not in result.stderr
     assert "AssertionError" not in result.stderr, result.stderr

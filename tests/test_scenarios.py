@@ -162,6 +162,29 @@ def _name_of(path: Path) -> str:
     return path.stem
 
 
+def scenario_compile_args(
+    scenario: Any, folder: Path, index_url: str, matrix_args: list[str]
+) -> list[str]:
+    """Write the scenario's requirements.in into ``folder``; the compile arguments for it."""
+    opts = scenario.resolver_options
+    (folder / "requirements.in").write_text(
+        "".join(f"{r}\n" for r in scenario.root.requires), encoding="utf-8"
+    )
+    args = [
+        "compile", "requirements.in", "-o", "requirements.txt", "--isolated",
+        "--index-url", index_url, "--cache-dir", str(folder / "cache"), "-q", *matrix_args,
+    ]
+    if opts.prereleases:
+        args.append("--pre")
+    if opts.resolution:
+        args += ["--resolution", opts.resolution]
+    for name in opts.no_binary:
+        args += ["--no-binary", name]
+    for name in opts.no_build:
+        args += ["--only-binary", name]
+    return args
+
+
 def _matrix_for(scenario: Any) -> tuple[list[str], Matrix]:
     opts = scenario.resolver_options
     python = scenario.python_version
@@ -184,24 +207,9 @@ def test_scenario(path: Path, scenario_indexes: Any, tmp_path: Path) -> None:
 
     scenario = Scenario.from_toml(path)
     opts = scenario.resolver_options
-    (tmp_path / "requirements.in").write_text(
-        "".join(f"{r}\n" for r in scenario.root.requires), encoding="utf-8"
-    )
     matrix_args, matrix = _matrix_for(scenario)
     index_url = scenario_indexes.index_url(scenario.name)
-    args = [
-        "compile", "requirements.in", "-o", "requirements.txt", "--isolated",
-        "--index-url", index_url,
-        "--cache-dir", str(tmp_path / "cache"), "-q", *matrix_args,
-    ]
-    if opts.prereleases:
-        args.append("--pre")
-    if opts.resolution:
-        args += ["--resolution", opts.resolution]
-    for name in opts.no_binary:
-        args += ["--no-binary", name]
-    for name in opts.no_build:
-        args += ["--only-binary", name]
+    args = scenario_compile_args(scenario, tmp_path, index_url, matrix_args)
     result = run_cli(args, cwd=tmp_path)
     assert "Traceback" not in result.stderr
     if scenario.name in NOT_INSTALLABLE:
