@@ -141,3 +141,21 @@ def test_kill_at_many_moments_then_converge(make_index: Any, tmp_path: Path) -> 
         assert rerun.returncode == 0, rerun.stderr
         assert _installed(venv) == want[target], (delay, rerun.stderr)
     print(f"kills that left a half-synced venv: {changed_at_kill} of 6")
+
+
+def test_files_left_by_a_killed_install_are_replaced(make_index: Any, tmp_path: Path) -> None:
+    """A package's files without its dist-info (killed mid-install) do not block the rerun."""
+    if not PYTHON.exists():
+        pytest.skip("CPython 3.12 is not installed")
+    srv = make_index(PACKAGES)
+    lock = _lock(srv.index_url, tmp_path, "app==2.0.0")
+    venv = tmp_path / "venv"
+    subprocess.run([str(PYTHON), "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next((venv / "lib").glob("python3.*/site-packages"))
+    (site / "slowpkg").mkdir()
+    (site / "slowpkg" / "__init__.py").write_text("# half-installed\n", encoding="utf-8")
+    result = subprocess.run(_sync_cmd(lock, venv, srv.index_url, tmp_path / "cache"),
+                            env=_env(), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "slowpkg-1.0.0.dist-info" in _installed(venv)
+    assert "half-installed" not in (site / "slowpkg" / "__init__.py").read_text()

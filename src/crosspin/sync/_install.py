@@ -115,6 +115,9 @@ def install_wheel(
     destination = SchemeDictionaryDestination(
         dict(scheme), interpreter=interpreter, script_kind=script_kind,  # type: ignore[arg-type]
         bytecode_optimization_levels=(),  # the target compiles its own bytecode
+        # Like pip: a file left behind by an install that was killed half way
+        # (no dist-info owns it) is replaced, so a rerun converges.
+        overwrite_existing=True,
     )
     try:
         with WheelFile.open(wheel) as source:
