@@ -7,7 +7,7 @@ import io
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import attrs
 from packaging.markers import Marker
@@ -58,6 +58,16 @@ def run_cli(args: Sequence[str], *, cwd: Optional[Path] = None) -> CliResult:
             except SystemExit as exc:
                 code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
     return CliResult(code=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+#: The one environment the single-environment CLI tests compile for.
+ONE_ENV = ["--python", "3.12", "--platform", "linux-x86_64"]
+
+
+def compile_in(index: Any, cwd: Path, *args: str) -> CliResult:
+    """Run ``crosspin compile`` against a fixture index for :data:`ONE_ENV`."""
+    return run_cli(["compile", "--isolated", "--index-url", index.index_url, "--cache-dir",
+                    str(cwd / ".cache"), *ONE_ENV, *args], cwd=cwd)
 
 
 def parse_pins(text: str) -> list[tuple[str, str, Optional[Marker]]]:

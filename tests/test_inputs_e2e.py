@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REPO, run_cli
+from tests.helpers import REPO, compile_in, run_cli
 
 ANY = ">=3.8"
 PACKAGES: dict[str, Any] = {
@@ -22,18 +22,11 @@ PACKAGES: dict[str, Any] = {
     "lint": {"1.0.0": {"requires_python": ANY}},
     "pytest": {"1.0.0": {"requires_python": ANY}},
 }
-ONE_ENV = ["--python", "3.12", "--platform", "linux-x86_64"]
 
 
 @pytest.fixture
 def index(make_index: Any) -> Any:
     return make_index(PACKAGES)
-
-
-def compile_in(index: Any, cwd: Path, *args: str) -> Any:
-    """Run ``crosspin compile`` against the fixture index for one environment."""
-    return run_cli(["compile", "--isolated", "--index-url", index.index_url, "--cache-dir",
-                    str(cwd / ".cache"), *ONE_ENV, *args], cwd=cwd)
 
 
 def make_project(folder: Path, name: str, version: str, requires: list[str] = (),  # type: ignore[assignment]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import parse_pins
-from tests.test_inputs_e2e import compile_in, index  # noqa: F401  (fixture)
+from tests.helpers import compile_in, parse_pins
+from tests.test_inputs_e2e import index  # noqa: F401  (fixture)
 
 
 def _pins(path: Path) -> dict[str, str]:
