@@ -30,6 +30,8 @@ _NOT_IN_HEADER = {
 
 
 def _normalised_command(ctx: click.Context, output: str, sources: Sequence[str]) -> str:
+    from crosspin.index import redact
+
     parts = ["crosspin", "compile"]
     opts: list[str] = []
     for param in ctx.command.params:
@@ -45,9 +47,9 @@ def _normalised_command(ctx: click.Context, output: str, sources: Sequence[str])
                 flag = max(param.secondary_opts, key=len)
             opts.append(flag)
         elif isinstance(value, (tuple, list)):
-            opts.extend(f"{flag}={_redact(str(v))}" for v in value)
+            opts.extend(f"{flag}={redact(str(v))}" for v in value)
         elif value is not None:
-            opts.append(f"{flag}={_redact(str(value))}")
+            opts.append(f"{flag}={redact(str(value))}")
     parts.extend(sorted(opts))
     parts.append(f"--output-file={output}")
     parts.extend(sources)
@@ -58,21 +60,6 @@ def _quote(part: str) -> str:
     import shlex
 
     return shlex.quote(part) if any(c in part for c in " <>;'\"|&*") else part
-
-
-def _redact(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, f"****@{host}", parts.path, parts.query, parts.fragment))
-    return url
 
 
 def _default_sources() -> list[str]:

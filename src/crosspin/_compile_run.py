@@ -10,7 +10,7 @@ import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, overload
+from typing import TYPE_CHECKING, Optional
 
 from packaging.requirements import Requirement
 
@@ -96,7 +96,7 @@ def run_compile(
     from crosspin._cli_compile import read_existing
     from crosspin.compile import CompileRequest, compile_lock
     from crosspin.config import PipConfig, load_pip_config, load_tool_config
-    from crosspin.index import DEFAULT_INDEX_URL, IndexClient, IndexSettings
+    from crosspin.index import DEFAULT_INDEX_URL, IndexClient, IndexSettings, strip_credentials
     from crosspin.inputs import input_digest, read_inputs
     from crosspin.lock import Sources
     from crosspin.resolver import ResolveOptions, Root
@@ -172,9 +172,9 @@ def run_compile(
         # Credentials authenticate this run but never go into the lock: sync
         # and pip get them again from pip.conf, netrc or a keyring.
         sources=Sources(
-            index_url=_without_credentials(chosen_index),
-            extra_index_urls=tuple(_without_credentials(u) for u in extra),
-            find_links=tuple(_without_credentials(u) for u in links),
+            index_url=strip_credentials(chosen_index) if chosen_index else chosen_index,
+            extra_index_urls=tuple(strip_credentials(u) for u in extra),
+            find_links=tuple(strip_credentials(u) for u in links),
             trusted_hosts=settings.trusted_hosts,
             no_index=opts.no_index,
         ),
@@ -277,20 +277,3 @@ def _tool_exclude_newer(value: Optional[str]) -> Optional[datetime.datetime]:
     from crosspin._cli_compile import _parse_exclude_newer
 
     return _parse_exclude_newer(value)
-
-
-@overload
-def _without_credentials(url: str) -> str: ...
-@overload
-def _without_credentials(url: None) -> None: ...
-def _without_credentials(url: Optional[str]) -> Optional[str]:
-    """``url`` with any ``user:password@`` removed."""
-    if not url or "@" not in url:
-        return url
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))

@@ -29,5 +29,14 @@ from __future__ import annotations
 
 from crosspin.index._client import ACCEPT, IndexClient
 from crosspin.index._settings import DEFAULT_INDEX_URL, IndexSettings, IndexStrategy
+from crosspin.index._urls import redact, strip_credentials
 
-__all__ = ["ACCEPT", "DEFAULT_INDEX_URL", "IndexClient", "IndexSettings", "IndexStrategy"]
+__all__ = [
+    "ACCEPT",
+    "DEFAULT_INDEX_URL",
+    "IndexClient",
+    "IndexSettings",
+    "IndexStrategy",
+    "redact",
+    "strip_credentials",
+]

@@ -40,9 +40,26 @@ def strip_auth(url: str) -> tuple[str, tuple[str, str] | None]:
     return clean, (urllib.parse.unquote(user), urllib.parse.unquote(password))
 
 
+def strip_credentials(url: str) -> str:
+    """The URL without ``user:password@``: safe to write into a lockfile.
+
+    Text that is not a URL is returned as it is.
+    """
+    try:
+        return strip_auth(url)[0]
+    except ValueError:
+        return url
+
+
 def redact(url: str) -> str:
-    """The URL with any credentials replaced by ``****``: safe for messages."""
-    clean, auth = strip_auth(url)
+    """The URL with any credentials replaced by ``****``: safe for messages.
+
+    Text that is not a URL is returned as it is.
+    """
+    try:
+        clean, auth = strip_auth(url)
+    except ValueError:
+        return url
     if auth is None:
         return url
     parts = urllib.parse.urlsplit(clean)
