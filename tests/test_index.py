@@ -119,6 +119,8 @@ def test_public_names() -> None:
         "IndexClient",
         "IndexSettings",
         "IndexStrategy",
+        "redact",
+        "strip_credentials",
     ]
     assert crosspin.index.DEFAULT_INDEX_URL == "https://pypi.org/simple"
 
