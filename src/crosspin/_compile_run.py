@@ -214,7 +214,7 @@ def run_compile(
         text = render(lock, render_options)
     names = {p.name for p in lock.packages}
     summary = (
-        f"Locked {len(names)} packages for {len(matrix)} environment"
+        f"Locked {len(names)} package{'s' if len(names) != 1 else ''} for {len(matrix)} environment"
         f"{'s' if len(matrix) != 1 else ''} ({resolutions} resolution"
         f"{'s' if resolutions != 1 else ''})"
     )
