@@ -34,6 +34,12 @@ class _Finder:
         self.reads[name] += 1
         return tuple(self.files.get(name, ()))
 
+    def project_releases(self, name: str) -> dict[Version, tuple[DistFile, ...]]:
+        grouped: dict[Version, list[DistFile]] = {}
+        for f in self.project_files(name):
+            grouped.setdefault(f.version, []).append(f)
+        return {v: tuple(fs) for v, fs in grouped.items()}
+
     def prefetch_projects(self, names: Iterable[str]) -> None:
         pass
 

@@ -30,7 +30,7 @@ from typing import Any, Optional
 
 import attrs
 
-from crosspin.index._page import Link
+from crosspin.index._page import Record
 
 __all__ = ["Cache", "CachedPage"]
 
@@ -39,11 +39,15 @@ _FORMAT = 1
 
 @attrs.frozen(kw_only=True)
 class CachedPage:
-    """A project page as last seen: final URL, whether it exists, its links and validators."""
+    """A project page as last seen: final URL, whether it exists, its links and validators.
+
+    Links are kept as records (plain dicts, as stored), not :class:`Link`
+    objects: reading a cached page then costs one ``json.loads``.
+    """
 
     url: str
     found: bool
-    links: tuple[Link, ...] = ()
+    records: tuple[Record, ...] = ()
     etag: Optional[str] = None
     last_modified: Optional[str] = None
 
@@ -54,7 +58,7 @@ class CachedPage:
             data["etag"] = self.etag
         if self.last_modified:
             data["last_modified"] = self.last_modified
-        data["links"] = [link.to_dict() for link in self.links]
+        data["links"] = list(self.records)
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
@@ -63,10 +67,14 @@ class CachedPage:
         data = json.loads(raw)
         if data.get("format") != _FORMAT:
             raise ValueError("cache entry of another format")
+        records = tuple(data.get("links", ()))
+        for record in records:
+            if not (isinstance(record["filename"], str) and isinstance(record["url"], str)):
+                raise ValueError("malformed cached link")
         return cls(
             url=data["url"],
             found=bool(data["found"]),
-            links=tuple(Link.from_dict(d) for d in data.get("links", ())),
+            records=records,
             etag=data.get("etag"),
             last_modified=data.get("last_modified"),
         )

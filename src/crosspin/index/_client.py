@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from crosspin.distributions import DistFile
 from crosspin.errors import OfflineCacheMiss
@@ -20,7 +21,8 @@ from crosspin.index._html import parse_html
 from crosspin.index._http import Fetched, Http, RetryPolicy, Stats
 from crosspin.index._json import JSON_TYPES, parse_json
 from crosspin.index._local import find_links_listing, local_project_page
-from crosspin.index._page import Link, to_dist
+from crosspin.index._page import Link, Record, parse_time
+from crosspin.index._releases import Releases
 from crosspin.index._settings import IndexSettings
 from crosspin.index._urls import Credentials, is_file_url, redact
 
@@ -175,6 +177,17 @@ class IndexClient:
 
     def project_files(self, name: str) -> tuple[DistFile, ...]:
         """All files of a project across the configured sources (see the package docs)."""
+        return self._releases(name).files()
+
+    def project_releases(self, name: str) -> Mapping[Version, tuple[DistFile, ...]]:
+        """A project's versions and their files, as :meth:`project_files` has them.
+
+        The versions are known at once; a version's files are built the first
+        time it is looked up, so versions nobody asks about cost almost nothing.
+        """
+        return self._releases(name)
+
+    def _releases(self, name: str) -> Releases:
         project = canonicalize_name(name)
         return self._once(("project", project), lambda: self._collect(project))
 
@@ -184,57 +197,46 @@ class IndexClient:
             project = canonicalize_name(name)
             self._background(("project", project), functools.partial(self._collect, project))
 
-    def _collect(self, project: NormalizedName) -> tuple[DistFile, ...]:
-        files: list[DistFile] = []
+    def _collect(self, project: NormalizedName) -> Releases:
+        sources: list[tuple[str, tuple[Record, ...]]] = []
         if self.settings.index_strategy == "unsafe-best-match":
             for index in self._indexes[1:]:
                 key = ("page", index, project)
                 self._background(key, functools.partial(self._page, index, project))
             for index in self._indexes:
-                links = self._index_links(index, project)
-                files.extend(self._dists(links or (), project, index))
+                sources.append((index, self._index_records(index, project) or ()))
         else:
             for index in self._indexes:
-                links = self._index_links(index, project)
-                if links is not None:
-                    files.extend(self._dists(links, project, index))
+                records = self._index_records(index, project)
+                if records is not None:
+                    sources.append((index, records))
                     break
         for location in self._find_links:
-            files.extend(self._dists(self._find_links_links(location), project, ""))
-        seen: set[str] = set()
-        result: list[DistFile] = []
-        for file in files:
-            if file.url not in seen and self._admitted(file):
-                seen.add(file.url)
-                result.append(file)
-        return tuple(result)
+            sources.append(("", self._find_links_records(location)))
+        admitted = None if self._exclude_newer is None else self._admitted
+        return Releases(project, sources, admitted=admitted)
 
-    def _admitted(self, file: DistFile) -> bool:
-        if self._exclude_newer is None:
-            return True
-        return file.upload_time is not None and file.upload_time <= self._exclude_newer
+    def _admitted(self, record: Record) -> bool:
+        uploaded = parse_time(record.get("upload_time"))
+        return uploaded is not None and uploaded <= cast(datetime.datetime, self._exclude_newer)
 
-    @staticmethod
-    def _dists(links: Iterable[Link], project: str, index: str) -> list[DistFile]:
-        dists = (to_dist(link, index=index) for link in links)
-        return [d for d in dists if d is not None and d.name == project]
-
-    def _index_links(self, index: str, project: NormalizedName) -> tuple[Link, ...] | None:
+    def _index_records(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
         """The links one index has for a project; ``None`` when it does not know it."""
         return self._once(("page", index, project), lambda: self._page(index, project))
 
-    def _page(self, index: str, project: NormalizedName) -> tuple[Link, ...] | None:
+    def _page(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
         if is_file_url(index):
             links = local_project_page(index, project, self._credentials.learn)
-            return None if links is None else tuple(links)
+            return None if links is None else tuple(link.to_dict() for link in links)
         page = self._fetch_page(f"{index}/{project}/")
-        return page.links if page.found else None
+        return page.records if page.found else None
 
-    def _find_links_links(self, location: str) -> tuple[Link, ...]:
-        def compute() -> tuple[Link, ...]:
+    def _find_links_records(self, location: str) -> tuple[Record, ...]:
+        def compute() -> tuple[Record, ...]:
             if location.lower().startswith(("http://", "https://")):
-                return self._fetch_page(location).links
-            return tuple(find_links_listing(location, self._credentials.learn))
+                return self._fetch_page(location).records
+            links = find_links_listing(location, self._credentials.learn)
+            return tuple(link.to_dict() for link in links)
 
         return self._once(("find-links", location), compute)
 
@@ -270,7 +272,7 @@ class IndexClient:
             page = CachedPage(
                 url=fetched.url,
                 found=True,
-                links=self._parse(fetched),
+                records=tuple(link.to_dict() for link in self._parse(fetched)),
                 etag=fetched.headers.get("ETag"),
                 last_modified=fetched.headers.get("Last-Modified"),
             )

@@ -18,7 +18,12 @@ import attrs
 
 from crosspin.distributions import DistFile, parse_filename, requires_python_spec
 
-__all__ = ["Link", "parse_time", "to_dist"]
+__all__ = ["Link", "Record", "parse_time", "to_dist"]
+
+#: One link as the cache stores it: :meth:`Link.to_dict`'s spelling. Pages
+#: are kept in this form after reading so a warm run builds no objects for
+#: the thousands of files nobody looks at (see ``_releases``).
+Record = Mapping[str, Any]
 
 
 @attrs.frozen(kw_only=True)
@@ -34,7 +39,7 @@ class Link:
     size: Optional[int] = None
     metadata_hashes: Optional[tuple[tuple[str, str], ...]] = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:  # a Record
         """A JSON-ready dict, leaving out empty fields to keep cache entries small."""
         out: dict[str, Any] = {"filename": self.filename, "url": self.url}
         if self.hashes:

@@ -85,7 +85,7 @@ def resolve_matrix(
     naming every environment that has no solution, after trying them all.
     """
     solved: list[_Solved] = []
-    oracle = Oracle(finder.project_files, options)
+    oracle = Oracle(finder.project_releases, options)
     chosen: dict[str, list[Version]] = defaultdict(list)
     failures: list[tuple[Environment, ResolutionError]] = []
     for env in matrix.environments:
@@ -182,7 +182,7 @@ def resolve_environment(
     ``oracle`` shares facts and answers with other environments of the same
     run (:func:`resolve_matrix` passes one); a fresh one is made otherwise.
     """
-    view = EnvironmentView(env, oracle or Oracle(finder.project_files, options))
+    view = EnvironmentView(env, oracle or Oracle(finder.project_releases, options))
     active_roots = [
         r for r in roots
         if r.requirement.marker is None or view.marker(r.requirement.marker)

@@ -19,8 +19,7 @@ be reused) is a dictionary lookup.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Optional, cast
 
 from packaging.markers import Marker
@@ -44,10 +43,13 @@ class Oracle:
     (specifiers, markers); the oracle keeps them alive so ids stay unique.
     """
 
-    def __init__(self, files: Callable[[str], Sequence[DistFile]], options: ResolveOptions) -> None:
-        self._project_files = files
+    def __init__(
+        self, releases: Callable[[str], Mapping[Version, tuple[DistFile, ...]]],
+        options: ResolveOptions,
+    ) -> None:
+        self._releases = releases
         self.options = options
-        self._versions: dict[str, dict[Version, tuple[DistFile, ...]]] = {}
+        self._versions: dict[str, Mapping[Version, tuple[DistFile, ...]]] = {}
         self._ordered: dict[str, list[Version]] = {}
         self._spec_text: dict[int, tuple[object, str]] = {}
         self._admitted: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
@@ -59,14 +61,15 @@ class Oracle:
 
     # -- facts -------------------------------------------------------------
 
-    def versions(self, name: str) -> dict[Version, tuple[DistFile, ...]]:
-        """Every version of a project with its files (any environment)."""
+    def versions(self, name: str) -> Mapping[Version, tuple[DistFile, ...]]:
+        """Every version of a project with its files (any environment).
+
+        The finder may build a version's files on first lookup: the
+        resolver only ever looks up the versions it reaches.
+        """
         got = self._versions.get(name)
         if got is None:
-            grouped: dict[Version, list[DistFile]] = defaultdict(list)
-            for f in self._project_files(name):
-                grouped[f.version].append(f)
-            got = {v: tuple(fs) for v, fs in grouped.items()}
+            got = self._releases(name)
             self._versions[name] = got
             self._ordered[name] = sorted(got, reverse=True)
         return got
@@ -170,7 +173,7 @@ class EnvironmentView:
 
     def __init__(self, environment: Environment, oracle: Optional[Oracle] = None) -> None:
         self.environment = environment
-        self.oracle = oracle if oracle is not None else Oracle(lambda _name: (), ResolveOptions())
+        self.oracle = oracle if oracle is not None else Oracle(lambda _name: {}, ResolveOptions())
         self._key = environment.name
         self.answers: dict[Question, bool] = {}
 
@@ -203,4 +206,5 @@ class EnvironmentView:
 def any_installable(view: EnvironmentView, name: str, versions: Iterable[Version]) -> bool:
     """Whether any of ``versions`` installs in the view (asks about each)."""
     return any(view.installable(name, v, False) for v in versions)
+
 

@@ -37,8 +37,8 @@ AnyCandidate = Any  # Candidate | PythonCandidate
 class Finder(Protocol):
     """What the provider needs from the index."""
 
-    def project_files(self, name: str) -> tuple[DistFile, ...]:
-        """Every file of a project."""
+    def project_releases(self, name: str) -> Mapping[Version, tuple[DistFile, ...]]:
+        """Every version of a project with its files (built lazily where the finder can)."""
 
     def prefetch_projects(self, names: Iterable[str]) -> None:
         """Start fetching project pages in the background."""
