@@ -194,10 +194,12 @@ def run_compile(
                              else "resolved")
 
     if clients is not None:
-        lock = compile_lock(request, client=clients.get(settings), on_fork=on_fork)
+        lock = compile_lock(request, client=clients.get(settings), on_fork=on_fork,
+                            lookahead=not settings.offline)
     else:
         with IndexClient(settings) as client:
-            lock = compile_lock(request, client=client, on_fork=on_fork)
+            lock = compile_lock(request, client=client, on_fork=on_fork,
+                                lookahead=not settings.offline)
     render_options = RenderOptions(
         header=header,
         annotate=annotate if annotate is not None else True,

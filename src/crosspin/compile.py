@@ -69,8 +69,13 @@ def compile_lock(
     *,
     client: Client,
     on_fork: Optional[Callable[[Environment, bool], None]] = None,
+    lookahead: bool = False,
 ) -> Lock:
-    """Resolve every environment of the matrix and merge the forks."""
+    """Resolve every environment of the matrix and merge the forks.
+
+    ``lookahead``: prefetch likely picks in the background (for a client
+    that goes to the network; see ``crosspin.resolver.resolve_matrix``).
+    """
     from crosspin.metadata import MetadataProvider
 
     metadata = MetadataProvider(client)
@@ -98,6 +103,7 @@ def compile_lock(
         existing=existing_for if existing else None,
         links=links,
         on_fork=on_fork,
+        lookahead=lookahead,
     )
     lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
     rewrite = {**pinned, **request.link_text}

@@ -22,6 +22,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 
 from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.errors import NotInstallableError, ResolutionError
+from crosspin.resolver._lookahead import Lookahead
 from crosspin.resolver._model import (
     PYTHON,
     Candidate,
@@ -74,8 +75,13 @@ def resolve_matrix(
     links: Mapping[str, Candidate] | None = None,
     on_fork: Optional[Callable[[Environment, bool], None]] = None,
     fast_path: Optional[bool] = None,
+    lookahead: bool = False,
 ) -> list[ForkResult]:
     """One :class:`ForkResult` per environment class of ``matrix``.
+
+    ``lookahead`` fetches likely picks and their dependencies in background
+    threads while resolving (``resolver/_lookahead.py``): worth it when the
+    finder goes to the network, wasted work when it reads a warm cache.
 
     ``fast_path`` (default: on unless ``CROSSPIN_REPLAY=0``) builds a fork
     straight from preferences where that provably equals resolvelib's
@@ -84,6 +90,59 @@ def resolve_matrix(
     Raises :class:`ResolutionError` (or :class:`NotInstallableError`)
     naming every environment that has no solution, after trying them all.
     """
+    ahead = None
+    if lookahead:
+        ahead = _start_lookahead(matrix, roots, finder, metadata, options, existing, links)
+    try:
+        return _resolve_matrix(
+            matrix, roots, finder=finder, metadata=metadata, options=options,
+            constraints=constraints, overrides=overrides, existing=existing, links=links,
+            on_fork=on_fork, fast_path=fast_path,
+        )
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _start_lookahead(
+    matrix: Matrix,
+    roots: Sequence[Root],
+    finder: Finder,
+    metadata: Metadata,
+    options: ResolveOptions,
+    existing: Optional[PinsFor],
+    links: Mapping[str, Candidate] | None,
+) -> Lookahead:
+    hints: dict[str, list[Version]] = defaultdict(list)
+    if existing is not None:
+        for env in matrix.environments:
+            for name, version in existing(env).items():
+                if version not in hints[name]:
+                    hints[name].append(version)
+    pythons = [Version(e.python_full_version) for e in matrix.environments]
+    ahead = Lookahead(
+        finder=finder, metadata=metadata, options=options,
+        oldest_python=str(min(pythons)) if pythons else None,
+        hints=hints, skip=frozenset(links or ()),
+    )
+    ahead.start(r.requirement for r in roots if r.link is None)
+    return ahead
+
+
+def _resolve_matrix(
+    matrix: Matrix,
+    roots: Sequence[Root],
+    *,
+    finder: Finder,
+    metadata: Metadata,
+    options: ResolveOptions,
+    constraints: Sequence[Root],
+    overrides: Sequence[Root],
+    existing: Optional[PinsFor],
+    links: Mapping[str, Candidate] | None,
+    on_fork: Optional[Callable[[Environment, bool], None]],
+    fast_path: Optional[bool],
+) -> list[ForkResult]:
     solved: list[_Solved] = []
     oracle = Oracle(finder.project_releases, options)
     chosen: dict[str, list[Version]] = defaultdict(list)
