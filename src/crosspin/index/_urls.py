@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 __all__ = ["Credentials", "file_url_to_path", "host_key", "is_file_url", "redact", "strip_auth"]
@@ -31,6 +30,13 @@ def host_key(url: str) -> str:
 
 def strip_auth(url: str) -> tuple[str, tuple[str, str] | None]:
     """The URL without userinfo, and the ``(user, password)`` it carried, if any."""
+    scheme_end = url.find("://")
+    if scheme_end != -1:
+        # Fast path (every link of every page comes here): no "@" before
+        # the path means no userinfo, without a full parse.
+        authority = url[scheme_end + 3:].partition("/")[0].partition("?")[0].partition("#")[0]
+        if "@" not in authority:
+            return url, None
     parts = urllib.parse.urlsplit(url)
     if "@" not in parts.netloc:
         return url, None
@@ -73,8 +79,10 @@ def is_file_url(url: str) -> bool:
 
 def file_url_to_path(url: str) -> Path:
     """The local path of a ``file:`` URL."""
+    from urllib.request import url2pathname  # lazily: it pulls in much of the email package
+
     parts = urllib.parse.urlsplit(url)
-    path = urllib.request.url2pathname(parts.path)
+    path = url2pathname(parts.path)
     if parts.netloc and parts.netloc.lower() != "localhost":
         # file://server/share/x (a UNC path on Windows)
         return Path(f"//{parts.netloc}{path}")
