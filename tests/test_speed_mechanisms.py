@@ -224,7 +224,8 @@ def test_fast_upload_time_parse_matches_the_general_one() -> None:
 
 def test_page_links_become_the_same_files_as_from_link() -> None:
     """A page link turns into exactly the DistFile that DistFile.from_link builds."""
-    from crosspin.index._page import Link, parse_time, to_dist
+    from crosspin.index._page import Link, parse_time
+    from crosspin.index._releases import record_to_dist
 
     links = [
         Link(filename="a-1.0-py3-none-any.whl", url="https://x/a.whl",
@@ -245,7 +246,7 @@ def test_page_links_become_the_same_files_as_from_link() -> None:
             metadata_hashes=None if link.metadata_hashes is None else dict(link.metadata_hashes),
             index="i",
         )
-        assert to_dist(link, index="i") == expected
+        assert record_to_dist(link.to_dict(), index="i") == expected
 
 
 class _Source:
@@ -287,3 +288,90 @@ def test_parsed_metadata_cache_gives_the_same_metadata_without_rereading() -> No
     source.parsed[wheel.filename] = b"{not json"
     assert MetadataProvider(source).get("foo-bar", Version("1.0"), [wheel]) == first
     assert source.reads == 2
+
+
+def test_only_the_versions_looked_at_become_files(
+    make_index: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Reading a page with 40 releases builds the files of the one version the lock picks."""
+    from crosspin.index import _releases
+
+    built: list[str] = []
+    real = _releases.record_to_dist
+
+    def counting(record: Any, *, index: str) -> Optional[DistFile]:
+        built.append(record["filename"])
+        return real(record, index=index)
+
+    monkeypatch.setattr(_releases, "record_to_dist", counting)
+    tags = ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-win_amd64"]
+    versions = {f"1.{i}.0": {"wheel_tags": tags, "requires_python": ">=3.8"} for i in range(40)}
+    server = make_index.serve(make_index.build({"lib": versions}))
+    (tmp_path / "requirements.in").write_text("lib\n", encoding="utf-8")
+    result = _compile(server, tmp_path, "--python", "3.11", "--platform", "linux-x86_64")
+    assert result.code == 0, result.stderr
+    assert "lib==1.39.0" in (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    assert len(built) == 4 and all(f.startswith("lib-1.39.0") for f in built), built
+
+
+def test_releases_list_versions_before_building_files() -> None:
+    """A project's versions are known from filenames alone; malformed files never become files.
+
+    A version spelled only by malformed files is listed with no files (never installable).
+    """
+    from packaging.utils import canonicalize_name
+
+    from crosspin.index._releases import Releases
+
+    records = [
+        {"filename": name, "url": f"https://x.test/{name}"}
+        for name in ["foo-1.0.tar.gz", "Foo-1.0.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl",
+                     "foo-2.0-py3-none-any.whl", "bar-9.0.tar.gz", "foo-3.0.exe",
+                     "foo-x.y.z.tar.gz", "foo-4.0-py3-none-bad-tag.whl"]
+    ]
+    records[3] = {**records[3], "url": "https://mirror.test/foo-2.0-py3-none-any.whl"}
+    releases = Releases(canonicalize_name("Foo"), [("https://i.test", records),
+                                                   ("", records[:1])])
+    assert set(releases) == {Version("1.0"), Version("2.0"), Version("4.0")}
+    assert releases[Version("4.0")] == ()
+    assert [f.filename for f in releases[Version("1.0")]] == [
+        "foo-1.0.tar.gz", "Foo-1.0.0-py3-none-any.whl"]
+    assert [f.url for f in releases[Version("2.0")]] == [
+        "https://x.test/foo-2.0-py3-none-any.whl", "https://mirror.test/foo-2.0-py3-none-any.whl"]
+    assert [f.filename for f in releases.files()] == [
+        "foo-1.0.tar.gz", "Foo-1.0.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl",
+        "foo-2.0-py3-none-any.whl"]
+
+
+def test_lookahead_fetches_likely_picks_and_their_dependencies() -> None:
+    """Cold runs: the newest admitted release, the oldest Python's pick and their deps are
+    fetched ahead; extras-only dependencies and sdist-only releases are not."""
+    from crosspin.resolver import ResolveOptions
+    from crosspin.resolver._lookahead import Lookahead
+
+    files = {
+        "app": [_wheel("app", "2.0"), _file("app-1.5-py3-none-any.whl", ">=3.5"),
+                _sdist("app", "1.0")],
+        "lib": [_sdist("lib", "1.0")],
+        "dep": [_wheel("dep", "1.0")],
+        "docs": [_wheel("docs", "1.0")],
+    }
+    files["app"][0] = _file("app-2.0-py3-none-any.whl", ">=3.12")
+
+    class _Meta:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str]] = []
+
+        def get(self, name: str, version: Version, files: Sequence[DistFile]) -> DistMetadata:
+            self.asked.append((name, str(version)))
+            requires = {"app": ["lib", "dep", "docs ; extra == 'docs'"]}.get(name, [])
+            return DistMetadata(name=name, version=version,  # type: ignore[arg-type]
+                                requires_dist=tuple(Requirement(r) for r in requires))
+
+    meta = _Meta()
+    ahead = Lookahead(finder=_Finder(files), metadata=meta, options=ResolveOptions(),
+                      oldest_python="3.9.0", hints={}, skip=frozenset())
+    ahead.start([Requirement("app>=1.2")])
+    ahead.wait()
+    ahead.close()
+    assert sorted(meta.asked) == [("app", "1.5"), ("app", "2.0"), ("dep", "1.0")]

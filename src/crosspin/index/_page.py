@@ -1,9 +1,9 @@
 """The compact, format-neutral form of a simple-API page.
 
 Both the HTML (PEP 503) and the JSON (PEP 691) parsers produce
-:class:`Link` values; the disk cache stores them as JSON so a warm run never
-re-parses HTML; :func:`to_dist` turns them into
-:class:`~crosspin.distributions.DistFile`.
+:class:`Link` values; the disk cache stores them as JSON records so a warm
+run never re-parses HTML; ``_releases`` turns records into
+:class:`~crosspin.distributions.DistFile` values, a version at a time.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Any, Optional
 
 import attrs
 
-from crosspin.distributions import DistFile, parse_filename, requires_python_spec
-
-__all__ = ["Link", "Record", "parse_time", "to_dist"]
+__all__ = ["Link", "Record", "parse_time"]
 
 #: One link as the cache stores it: :meth:`Link.to_dict`'s spelling. Pages
 #: are kept in this form after reading so a warm run builds no objects for
@@ -98,34 +96,3 @@ def parse_time(text: str | None) -> datetime.datetime | None:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed.astimezone(datetime.timezone.utc)
-
-
-def to_dist(link: Link, *, index: str) -> DistFile | None:
-    """The :class:`DistFile` a link describes; ``None`` for non-distribution files."""
-    # Built directly rather than through DistFile.from_link: a link's hash
-    # pairs are already sorted tuples, and this runs once per file of every
-    # page a resolution reads (tens of thousands of times).
-    parsed = parse_filename(link.filename)
-    if parsed is None:
-        return None
-    name, version, kind, tags = parsed
-    meta = link.metadata_hashes
-    return DistFile(
-        filename=link.filename,
-        url=link.url,
-        name=name,
-        version=version,
-        kind=kind,
-        tags=tags,
-        hashes=link.hashes if _is_sorted(link.hashes) else tuple(sorted(link.hashes)),
-        requires_python=requires_python_spec(link.requires_python),
-        yanked=link.yanked,
-        upload_time=parse_time(link.upload_time),
-        size=link.size,
-        metadata_hashes=meta if meta is None or _is_sorted(meta) else tuple(sorted(meta)),
-        index=index,
-    )
-
-
-def _is_sorted(pairs: tuple[tuple[str, str], ...]) -> bool:
-    return len(pairs) < 2 or all(a < b for a, b in zip(pairs, pairs[1:]))
