@@ -45,7 +45,7 @@ class LoadedLock:
 def load_lock(path: Path) -> LoadedLock:
     """Read a crosspin lock (requirements.txt or pylock.toml) that records its matrix."""
     text = read_lock_text(path)
-    from crosspin.writers.pylock import is_pylock_path
+    from crosspin.writers import is_pylock_path
 
     if is_pylock_path(str(path)):
         from crosspin.writers.pylock import read as read_pylock

@@ -331,7 +331,7 @@ def _run(run_compile: Any, progress: Any, sources: list[str], output: str, comma
 
 def _format_of(output: str) -> str:
     """``pylock`` for PEP 751 names (``pylock.toml``, ``pylock.NAME.toml``)."""
-    from crosspin.writers.pylock import is_pylock_path
+    from crosspin.writers import is_pylock_path
 
     return "pylock" if output != "-" and is_pylock_path(output) else "requirements"
 

@@ -290,18 +290,22 @@ class Environment:
 def _admits(spec: str, python: tuple[int, int], floor: int, ceiling: Optional[int]) -> bool:
     specifier = SpecifierSet(spec)
     top = _MAX_PATCH if ceiling is None else ceiling
-    base = f"{python[0]}.{python[1]}"
-    return all(specifier.contains(f"{base}.{patch}", prereleases=True)
-               for patch in range(floor, top))
+    patches = _patch_versions(python)[floor:top]
+    return all(specifier.contains(v, prereleases=True) for v in patches)
+
+
+@functools.lru_cache(maxsize=64)
+def _patch_versions(python: tuple[int, int]) -> tuple[Version, ...]:
+    """``X.Y.0`` ... ``X.Y.59`` as versions, parsed once per minor."""
+    return tuple(Version(f"{python[0]}.{python[1]}.{patch}") for patch in range(_MAX_PATCH))
 
 
 def _patch_ranges(spec: SpecifierSet, python: tuple[int, int]) -> list[tuple[int, Optional[int]]]:
     """The runs of patch releases of ``python`` that ``spec`` admits."""
-    base = f"{python[0]}.{python[1]}"
     runs: list[tuple[int, Optional[int]]] = []
     start: Optional[int] = None
-    for patch in range(_MAX_PATCH):
-        ok = spec.contains(f"{base}.{patch}", prereleases=True)
+    for patch, version in enumerate(_patch_versions(python)):
+        ok = spec.contains(version, prereleases=True)
         if ok and start is None:
             start = patch
         elif not ok and start is not None:

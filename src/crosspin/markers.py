@@ -11,6 +11,7 @@ throughout, as :attr:`crosspin.lock.LockedPackage.marker` does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from typing import Optional
 
@@ -46,12 +47,18 @@ def evaluate(
         return True
     env: dict[str, str | frozenset[str]] = dict(environment.marker_environment)
     wanted: list[str] = [canonicalize_name(e) for e in extras]
-    variables = {a.variable for a in _tree.atoms_of(_tree.parse(str(marker)))}
-    if variables & _tree.SET_VARIABLES:
+    if _uses_sets(str(marker)):
         env.update(extras=frozenset(wanted), dependency_groups=frozenset(), extra="")
         return marker.evaluate(env, context="lock_file")
     # pip evaluates a requirement's marker once per requested extra
     return any(marker.evaluate({**env, "extra": e}) for e in wanted or [""])
+
+
+@functools.lru_cache(maxsize=4096)
+def _uses_sets(text: str) -> bool:
+    """Whether a marker reads PEP 751's ``extras``/``dependency_groups`` (once per text)."""
+    variables = {a.variable for a in _tree.atoms_of(_tree.parse(text))}
+    return bool(variables & _tree.SET_VARIABLES)
 
 
 def environments_of(

@@ -97,10 +97,14 @@ class DistMetadata:
             raise MetadataError(source, f"invalid version {fields.version!r}") from None
         requires: list[Requirement] = []
         for line in fields.requires_dist:
-            try:
-                requires.append(Requirement(line.strip()))
-            except InvalidRequirement as exc:
-                raise MetadataError(source, f"invalid Requires-Dist {line!r}: {exc}") from None
+            text = line.strip()
+            req = _REQUIREMENTS.get(text)
+            if req is None:
+                try:
+                    req = _REQUIREMENTS[text] = Requirement(text)
+                except InvalidRequirement as exc:
+                    raise MetadataError(source, f"invalid Requires-Dist {line!r}: {exc}") from None
+            requires.append(req)
         rp = fields.requires_python
         spec: Optional[SpecifierSet] = None
         if rp and rp.strip():
@@ -117,6 +121,10 @@ class DistMetadata:
             provides_extras=extras,
         )
 
+
+#: Parsed Requires-Dist lines: releases of a project (and projects of an
+#: ecosystem) repeat them. The objects are shared, so nobody may mutate them.
+_REQUIREMENTS: dict[str, Requirement] = {}
 
 #: Bump when the stored parsed-metadata JSON changes shape.
 _FIELDS_FORMAT = 1

@@ -14,9 +14,7 @@ import hashlib
 import os
 import tempfile
 import threading
-import zipfile
 from collections.abc import Iterable
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -57,12 +55,16 @@ def _looks_like_metadata(data: bytes, file: DistFile) -> bool:
     """Whether a speculative ``.metadata`` response is this wheel's core metadata."""
     if not data.lstrip().startswith(b"Metadata-Version:"):
         return False
+    from email.parser import BytesHeaderParser  # lazily: start-up cost, rarely needed
+
     headers = BytesHeaderParser().parsebytes(data)
     return canonicalize_name(headers.get("Name", "")) == file.name
 
 
 def read_wheel_metadata(path: Path, file: DistFile) -> bytes:
     """The METADATA bytes of a local wheel."""
+    import zipfile  # lazily: offline and warm runs never open a wheel
+
     try:
         with zipfile.ZipFile(path) as archive:
             member = find_metadata_name(archive.namelist(), file.name, str(file.version))

@@ -7,7 +7,6 @@ live in one place. httpx is imported here only when a client is built.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import os
 import threading
@@ -102,6 +101,8 @@ def _retry_after_seconds(value: str) -> float | None:
     except ValueError:
         pass
     try:
+        import email.utils  # lazily: only Retry-After dates need it
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

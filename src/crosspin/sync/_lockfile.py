@@ -142,7 +142,7 @@ def _no_conflicts(chosen: list[LockedPackage], path: str) -> list[LockedPackage]
 def read_lock(path: Path) -> LockData:
     """Read a lockfile; ``LockFileError`` when it is missing or invalid."""
     text = read_lock_text(path)
-    from crosspin.writers.pylock import is_pylock_path
+    from crosspin.writers import is_pylock_path
 
     if is_pylock_path(str(path)):
         return _read_pylock(text, path)

@@ -321,13 +321,18 @@ def _check_disjoint(
 ) -> None:
     """A name pinned twice must be pinned for different environments."""
     seen: dict[str, list[tuple[frozenset[str], str]]] = {}
+    by_text: dict[str, frozenset[str]] = {}  # markers repeat across pins: evaluate each once
     for lineno, package in packages:
         marker_text = str(package.marker) if package.marker is not None else ""
         if matrix is not None:
-            try:
-                envs = environments_of(package.marker, matrix)
-            except Exception as exc:  # packaging: UndefinedComparison / UndefinedEnvironmentName
-                _fail(path, lineno, f"cannot evaluate the marker of {package.name}: {exc}")
+            known = by_text.get(marker_text)
+            if known is None:
+                try:
+                    known = environments_of(package.marker, matrix)
+                except Exception as exc:  # UndefinedComparison / UndefinedEnvironmentName
+                    _fail(path, lineno, f"cannot evaluate the marker of {package.name}: {exc}")
+                by_text[marker_text] = known
+            envs = known
         else:
             envs = frozenset()
         for other_envs, other_text in seen.get(package.name, []):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import PurePath
 from typing import Any
 
 import attrs
@@ -23,6 +22,7 @@ from packaging.requirements import Requirement
 
 from crosspin.errors import LockFileError
 from crosspin.lock import UNSAFE_PACKAGES, Lock
+from crosspin.writers import is_pylock_path
 from crosspin.writers._pylock_reach import reach_markers, root_labels
 from crosspin.writers._pylock_read import PylockFile, parse
 from crosspin.writers._pylock_tables import environment_markers, package_table, requires_python
@@ -50,13 +50,6 @@ class PylockOptions:
     allow_unsafe: bool = False
     root_requirements: Mapping[str, Sequence[Requirement]] = attrs.field(factory=dict)
     path: str = "pylock.toml"
-
-
-def is_pylock_path(path: str) -> bool:
-    """Whether a file name is a PEP 751 lock name: ``pylock.toml`` or ``pylock.<name>.toml``."""
-    from packaging.pylock import is_valid_pylock_path
-
-    return is_valid_pylock_path(PurePath(path))  # type: ignore[arg-type]
 
 
 def render(lock: Lock, options: PylockOptions) -> str:
