@@ -124,37 +124,47 @@ def _write_inputs(work: Path, reqs: list[str]) -> None:
 
 
 def bench(inputs: str, case: str, runs: int, tools: dict[str, Path]) -> list[dict[str, object]]:
-    """Time every tool on one input set and case; one row per command."""
-    rows: list[dict[str, object]] = []
+    """Time every tool on one input set and case; one row per command.
+
+    Runs are interleaved (run 1 of every command, then run 2, ...) so that
+    a slow minute of the network or the machine hits every tool alike.
+    """
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    commands: list[tuple[str, list[str], Path, Path]] = []
+    works: list[Path] = []
     for tool, exe in tools.items():
         work = Path(tempfile.mkdtemp(prefix=f"crosspin-bench-{tool}-"))
+        works.append(work)
         _write_inputs(work, INPUTS[inputs])
         shared = work / "cache"
         for label, cmd in _commands(tool, exe, case, shared).items():
             if case != "cold":
                 # Fill the cache (online) once, untimed.
-                online = [c for c in cmd if c != "--offline"]
-                _run(online, work, env)
-            samples = []
-            for i in range(runs):
-                if case == "cold":
-                    cold = work / f"cold-{i}"
-                    cmd_i = [str(cold) if c == str(shared) else c for c in cmd]
-                    samples.append(_run(cmd_i, work, env))
-                    shutil.rmtree(cold, ignore_errors=True)
-                else:
-                    samples.append(_run(cmd, work, env))
-            walls = [s[0] for s in samples]
-            rows.append({
-                "inputs": inputs, "case": case, "command": label,
-                "median_s": round(statistics.median(walls), 3),
-                "min_s": round(min(walls), 3), "max_s": round(max(walls), 3),
-                "peak_rss_mb": round(max(s[1] for s in samples) / 1024, 1),
-                "failures": sum(1 for s in samples if s[2] != 0),
-                "runs": runs,
-            })
-            print(_line(rows[-1]), flush=True)
+                _run([c for c in cmd if c != "--offline"], work, env)
+            commands.append((label, cmd, work, shared))
+    samples: dict[str, list[tuple[float, int, int]]] = {label: [] for label, *_ in commands}
+    for i in range(runs):
+        for label, cmd, work, shared in commands:
+            if case == "cold":
+                cold = work / f"cold-{i}"
+                cmd_i = [str(cold) if c == str(shared) else c for c in cmd]
+                samples[label].append(_run(cmd_i, work, env))
+                shutil.rmtree(cold, ignore_errors=True)
+            else:
+                samples[label].append(_run(cmd, work, env))
+    rows: list[dict[str, object]] = []
+    for label, *_ in commands:
+        walls = [s[0] for s in samples[label]]
+        rows.append({
+            "inputs": inputs, "case": case, "command": label,
+            "median_s": round(statistics.median(walls), 3),
+            "min_s": round(min(walls), 3), "max_s": round(max(walls), 3),
+            "peak_rss_mb": round(max(s[1] for s in samples[label]) / 1024, 1),
+            "failures": sum(1 for s in samples[label] if s[2] != 0),
+            "runs": runs,
+        })
+        print(_line(rows[-1]), flush=True)
+    for work in works:
         shutil.rmtree(work, ignore_errors=True)
     base = next((r for r in rows if str(r["command"]).startswith("crosspin universal")), None)
     for r in rows:

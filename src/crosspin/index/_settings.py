@@ -56,7 +56,7 @@ class IndexSettings:
     cert: Optional[str] = None
     timeout: float = 30.0
     trusted_hosts: tuple[str, ...] = ()
-    max_concurrency: int = 16
+    max_concurrency: int = 32
     retries: int = 3
     retry_backoff: float = 0.25
     max_retry_after: float = 10.0

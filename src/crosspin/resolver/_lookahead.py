@@ -33,7 +33,7 @@ from crosspin.resolver._provider import Finder, Metadata
 __all__ = ["Lookahead"]
 
 #: Background threads; each mostly waits on the index client's pool.
-_WORKERS = 12
+_WORKERS = 24
 
 
 class Lookahead:
