@@ -375,3 +375,25 @@ def test_lookahead_fetches_likely_picks_and_their_dependencies() -> None:
     ahead.wait()
     ahead.close()
     assert sorted(meta.asked) == [("app", "1.5"), ("app", "2.0"), ("dep", "1.0")]
+
+
+def test_factored_wheel_check_equals_the_expanded_tags() -> None:
+    """Whether a wheel installs is answered from factored tag sets exactly as from every tag."""
+    import itertools
+
+    from crosspin.environments import PLATFORMS, Environment
+
+    interpreters = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp38", "cp36", "py3",
+                    "py39", "py311", "py2", "py2.py3", "pp310", "cp314t", "py30"]
+    abis = ["none", "abi3", "cp39", "cp311", "cp312", "cp313", "cp314t", "cp310", "pypy310_pp73"]
+    platforms = ["any", "manylinux_2_17_x86_64", "manylinux2014_aarch64", "musllinux_1_1_x86_64",
+                 "macosx_10_9_x86_64", "macosx_11_0_arm64", "macosx_14_0_universal2",
+                 "win_amd64", "win32", "win_arm64", "linux_x86_64", "manylinux_2_39_x86_64",
+                 "manylinux1_x86_64", "macosx_10_9_universal2.macosx_11_0_arm64"]
+    for python in [(3, 9), (3, 11), (3, 13), (3, 14)]:
+        for platform in PLATFORMS.values():
+            env = Environment(python=python, platform=platform)
+            expanded = set(env.tags)
+            for combo in itertools.product(interpreters, abis, platforms):
+                wheel = parse_tag("-".join(combo))
+                assert env.supports_wheel(wheel) == bool(wheel & expanded), (env.name, combo)

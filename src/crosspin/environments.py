@@ -253,9 +253,27 @@ class Environment:
         )
 
     @functools.cached_property
-    def tag_priorities(self) -> dict[_tags.Tag, int]:
-        """Tag -> rank (0 is best), for picking the best wheel quickly."""
-        return {tag: i for i, tag in enumerate(self.tags)}
+    def _tag_pairs(
+        self,
+    ) -> tuple[frozenset[str], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+        """:attr:`tags` factored: ``(platforms, pairs, any_pairs)``.
+
+        packaging emits the same interpreter-abi pairs for every platform, so
+        :attr:`tags` is exactly ``pairs x platforms`` plus ``any_pairs x
+        {"any"}``. Checking a wheel against these three small sets is the
+        same answer as looking it up among the hundreds of expanded tags,
+        without building them for each of the matrix's environments.
+        """
+        interpreter = f"cp{self.python[0]}{self.python[1]}"
+        probe = ["crosspin_probe"]
+        generated = (
+            *_tags.cpython_tags(self.python, abis=[interpreter], platforms=probe),
+            *_tags.compatible_tags(self.python, interpreter, probe),
+        )
+        pairs = frozenset((t.interpreter, t.abi) for t in generated if t.platform == probe[0])
+        any_pairs = frozenset((t.interpreter, t.abi) for t in generated if t.platform == "any")
+        platforms = frozenset(p.lower() for p in self.platform.platform_tags)
+        return platforms, pairs, any_pairs
 
     @functools.cached_property
     def _wheel_answers(self) -> dict[frozenset[_tags.Tag], bool]:
@@ -274,8 +292,14 @@ class Environment:
         return got
 
     def _supports(self, wheel_tags: Iterable[_tags.Tag]) -> bool:
-        priorities = self.tag_priorities
-        return any(t in priorities for t in wheel_tags)
+        platforms, pairs, any_pairs = self._tag_pairs
+        for t in wheel_tags:
+            if t.platform == "any":
+                if (t.interpreter, t.abi) in any_pairs:
+                    return True
+            elif t.platform in platforms and (t.interpreter, t.abi) in pairs:
+                return True
+        return False
 
     def admits_python(self, requires_python: SpecifierSet) -> bool:
         """Whether every covered patch release satisfies ``requires_python``."""
