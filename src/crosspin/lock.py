@@ -9,6 +9,7 @@ interpreter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Optional
 
@@ -87,7 +88,7 @@ class LockedPackage:
             return environment.name in self.environments
         if self.marker is None:
             return True
-        return self.marker.evaluate(dict(environment.marker_environment))
+        return _holds(str(self.marker), environment)
 
     def depends_on(self, child: str, environment: Environment) -> bool:
         """Whether this pin depends on ``child`` in ``environment``.
@@ -149,3 +150,14 @@ class Lock:
     def for_name(self, name: str) -> list[LockedPackage]:
         """Every pin of one (canonical) name."""
         return [p for p in self.packages if p.name == name]
+
+
+@functools.lru_cache(maxsize=16384)
+def _holds(marker: str, environment: Environment) -> bool:
+    """Whether a pin's marker holds in an environment; pins share markers, so once each."""
+    return _marker(marker).evaluate(dict(environment.marker_environment))
+
+
+@functools.lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker:
+    return Marker(text)

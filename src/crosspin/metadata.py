@@ -200,11 +200,11 @@ class MetadataProvider:
     def __init__(self, source: MetadataSource) -> None:
         self._source = source
         self._lock = threading.Lock()
-        self._memo: dict[tuple[str, str], Future[DistMetadata]] = {}
+        self._memo: dict[tuple[str, Version], Future[DistMetadata]] = {}
 
     def get(self, name: str, version: Version, files: Sequence[DistFile]) -> DistMetadata:
         """Metadata for ``name==version`` from one of its ``files``."""
-        key = (name, str(version))
+        key = (name, version)
         with self._lock:
             fut = self._memo.get(key)
             owner = fut is None

@@ -192,7 +192,13 @@ class IndexClient:
         return self._once(("project", project), lambda: self._collect(project))
 
     def prefetch_projects(self, names: Iterable[str]) -> None:
-        """Start fetching these projects' pages in background threads."""
+        """Start fetching these projects' pages in background threads.
+
+        Offline there is nothing to wait for: reading the cache is CPU work,
+        which threads would only contend for, so pages are read when asked.
+        """
+        if self.settings.offline:
+            return
         for name in names:
             project = canonicalize_name(name)
             self._background(("project", project), functools.partial(self._collect, project))
