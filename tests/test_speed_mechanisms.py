@@ -397,3 +397,23 @@ def test_factored_wheel_check_equals_the_expanded_tags() -> None:
             for combo in itertools.product(interpreters, abis, platforms):
                 wheel = parse_tag("-".join(combo))
                 assert env.supports_wheel(wheel) == bool(wheel & expanded), (env.name, combo)
+
+
+def test_split_requirement_parse_equals_packaging() -> None:
+    """Requires-Dist lines parsed with shared markers equal packaging's own parse, errors too."""
+    import pytest
+    from packaging.requirements import InvalidRequirement
+
+    from crosspin.metadata import _requirement
+
+    for text in ["foo>=1.0", "foo[bar,baz] (>=1,<2) ; python_version < '3.10'",
+                 'a; extra == "x;y"', "b ;sys_platform=='win32' and extra=='test'",
+                 "c @ https://x.test/c.whl ; os_name == 'nt'", "d==1.*", "E_f.g!=2"]:
+        assert str(_requirement(text)) == str(Requirement(text)), text
+        assert _requirement(text) == Requirement(text), text
+    for bad in ["; extra == 'x'", "foo; bogus == 1", "foo>=", "foo; python_version <"]:
+        with pytest.raises(InvalidRequirement) as got:
+            _requirement(bad)
+        with pytest.raises(InvalidRequirement) as expected:
+            Requirement(bad)
+        assert str(got.value) == str(expected.value), bad

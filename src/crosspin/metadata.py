@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Optional, Protocol
 
 import attrs
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -101,7 +102,7 @@ class DistMetadata:
             req = _REQUIREMENTS.get(text)
             if req is None:
                 try:
-                    req = _REQUIREMENTS[text] = Requirement(text)
+                    req = _REQUIREMENTS[text] = _requirement(text)
                 except InvalidRequirement as exc:
                     raise MetadataError(source, f"invalid Requires-Dist {line!r}: {exc}") from None
             requires.append(req)
@@ -125,6 +126,34 @@ class DistMetadata:
 #: Parsed Requires-Dist lines: releases of a project (and projects of an
 #: ecosystem) repeat them. The objects are shared, so nobody may mutate them.
 _REQUIREMENTS: dict[str, Requirement] = {}
+
+#: Parsed environment markers by text: a few dozen (``extra == "test"``)
+#: serve the thousand-odd Requires-Dist lines of a large lock.
+_MARKERS: dict[str, Marker] = {}
+
+
+def _requirement(text: str) -> Requirement:
+    """``Requirement(text)``, parsing the marker part once per distinct marker text.
+
+    The marker is the costly half of the grammar and repeats across lines.
+    Only lines without a URL are split (a URL may hold ``;``); anything the
+    split cannot read is parsed whole, so errors are packaging's own.
+    """
+    if "@" not in text:
+        head, _, tail = text.partition(";")
+        tail = tail.strip()
+        try:
+            req = Requirement(head)
+            if tail:
+                marker = _MARKERS.get(tail)
+                if marker is None:
+                    marker = _MARKERS[tail] = Marker(tail)
+                req.marker = marker
+            return req
+        except (InvalidRequirement, InvalidMarker):
+            pass
+    return Requirement(text)
+
 
 #: Bump when the stored parsed-metadata JSON changes shape.
 _FIELDS_FORMAT = 1
