@@ -22,6 +22,16 @@ from fixtures.catalog import IndexFactory, ScenarioIndexes  # noqa: E402
 from fixtures.scenarios import Scenario, load_scenarios  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _resolve_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests compile the same inputs again and again to check what resolving gives.
+
+    Reusing the last lock (crosspin._memo) would answer those from the
+    store, so it is off here; tests/test_memo.py turns it on and checks it.
+    """
+    monkeypatch.setenv("CROSSPIN_MEMO", "0")
+
+
 @pytest.fixture(scope="session")
 def scenarios_root() -> Path:
     """The packse scenario tree: $CROSSPIN_SCENARIOS, else ../shared/scenarios."""

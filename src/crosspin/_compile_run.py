@@ -193,13 +193,6 @@ def run_compile(
             reporter.advance(env.name, detail="same answers as an earlier one" if reused
                              else "resolved")
 
-    if clients is not None:
-        lock = compile_lock(request, client=clients.get(settings), on_fork=on_fork,
-                            lookahead=not settings.offline)
-    else:
-        with IndexClient(settings) as client:
-            lock = compile_lock(request, client=client, on_fork=on_fork,
-                                lookahead=not settings.offline)
     render_options = RenderOptions(
         header=header,
         annotate=annotate if annotate is not None else True,
@@ -210,17 +203,59 @@ def run_compile(
         allow_unsafe=bool(allow_unsafe if allow_unsafe is not None else tool.allow_unsafe),
         command=command,
     )
-    if output_format == "pylock":
-        text = _render_pylock(lock, inputs, groups, render_options.allow_unsafe, output)
-    else:
-        text = render(lock, render_options)
-    names = {p.name for p in lock.packages}
-    summary = (
-        f"Locked {len(names)} package{'s' if len(names) != 1 else ''} for {len(matrix)} environment"
-        f"{'s' if len(matrix) != 1 else ''} ({resolutions} resolution"
-        f"{'s' if resolutions != 1 else ''})"
-    )
-    return text, summary
+    reusable = not refresh and not any(r.link for r in (*request.roots, *request.constraints))
+
+    def run(client: IndexClient) -> tuple[str, str]:
+        memo = None
+        if reusable:
+            from attrs import evolve
+
+            from crosspin._memo import canonical, memo_for
+
+            memo = memo_for(client.state_folder("memo"), [
+                canonical(evolve(request, existing=())),
+                _file_digest(output) if existing is not None else "no existing pins",
+                canonical(render_options), output_format, output, canonical(tuple(groups)),
+                canonical([settings.index_url, settings.extra_index_urls, settings.find_links,
+                           settings.index_strategy, settings.exclude_newer,
+                           settings.trusted_hosts]),
+            ])
+        if memo is not None:
+            hit = memo.lookup(client)
+            if hit is not None:
+                text, summary = hit
+                head = summary.partition(" (")[0]
+                return text, f"{head} (inputs and index unchanged: reused the last resolution)"
+        lock = compile_lock(request, client=client, on_fork=on_fork,
+                            lookahead=not settings.offline)
+        if output_format == "pylock":
+            text = _render_pylock(lock, inputs, groups, render_options.allow_unsafe, output)
+        else:
+            text = render(lock, render_options)
+        names = {p.name for p in lock.packages}
+        summary = (
+            f"Locked {len(names)} package{'s' if len(names) != 1 else ''} for {len(matrix)} "
+            f"environment{'s' if len(matrix) != 1 else ''} ({resolutions} resolution"
+            f"{'s' if resolutions != 1 else ''})"
+        )
+        if memo is not None:
+            memo.store(client, text, summary)
+        return text, summary
+
+    if clients is not None:
+        return run(clients.get(settings))
+    with IndexClient(settings) as client:
+        return run(client)
+
+
+def _file_digest(path: str) -> str:
+    """sha256 of a file's bytes (``"missing"`` when it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 def _render_pylock(

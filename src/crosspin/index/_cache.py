@@ -62,6 +62,14 @@ class CachedPage:
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
+    def load(cls, raw: bytes) -> Optional[CachedPage]:
+        """:meth:`from_json`, with a corrupt or foreign entry read as a miss (``None``)."""
+        try:
+            return cls.from_json(raw)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    @classmethod
     def from_json(cls, raw: bytes) -> CachedPage:
         """Inverse of :meth:`to_json`; raises ``ValueError``/``KeyError`` on a bad entry."""
         data = json.loads(raw)
@@ -116,13 +124,12 @@ class Cache:
 
     def page(self, url: str) -> CachedPage | None:
         """The cached page for a URL (without credentials), or ``None``."""
-        raw = self._read("pages", _digest(url) + ".json")
-        if raw is None:
-            return None
-        try:
-            return CachedPage.from_json(raw)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None  # a corrupt or foreign entry is a miss, never an error
+        raw = self.page_bytes(url)
+        return None if raw is None else CachedPage.load(raw)
+
+    def page_bytes(self, url: str) -> bytes | None:
+        """The cache entry of a page as stored (see :meth:`CachedPage.to_json`), or ``None``."""
+        return self._read("pages", _digest(url) + ".json")
 
     def page_age(self, url: str) -> float | None:
         """Seconds since the page for a URL was stored; ``None`` if unknown (memory mode)."""
@@ -136,7 +143,11 @@ class Cache:
 
     def store_page(self, url: str, page: CachedPage) -> None:
         """Remember a page for a URL."""
-        self._write(page.to_json(), "pages", _digest(url) + ".json")
+        self.store_page_bytes(url, page.to_json())
+
+    def store_page_bytes(self, url: str, data: bytes) -> None:
+        """Remember a page for a URL, as :meth:`CachedPage.to_json` gave it."""
+        self._write(data, "pages", _digest(url) + ".json")
 
     def metadata(self, *, sha256: str | None, url: str) -> bytes | None:
         """Cached core metadata of a wheel, by its sha256 when known, else by URL."""

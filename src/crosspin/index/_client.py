@@ -5,6 +5,8 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import functools
+import hashlib
+import json
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -14,7 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from crosspin.distributions import DistFile
-from crosspin.errors import OfflineCacheMiss
+from crosspin.errors import CrosspinError, OfflineCacheMiss
 from crosspin.index._cache import Cache, CachedPage
 from crosspin.index._files import Files
 from crosspin.index._html import parse_html
@@ -24,7 +26,7 @@ from crosspin.index._local import find_links_listing, local_project_page
 from crosspin.index._page import Link, Record, parse_time
 from crosspin.index._releases import Releases
 from crosspin.index._settings import IndexSettings
-from crosspin.index._urls import Credentials, is_file_url, redact
+from crosspin.index._urls import Credentials, file_url_to_path, is_file_url, redact
 
 if TYPE_CHECKING:
     import httpx
@@ -96,6 +98,8 @@ class IndexClient:
         self._memo: dict[tuple[str, ...], concurrent.futures.Future[Any]] = {}
         #: sha256 -> whether its parsed metadata is cached (a stat per wheel, once).
         self._parsed_known: dict[str, bool] = {}
+        #: source key -> digest of what it said this run (see :meth:`source_digests`).
+        self._digests: dict[str, str] = {}
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._closed = False
 
@@ -115,6 +119,11 @@ class IndexClient:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
         self._http.close()
+
+    def state_folder(self, name: str) -> Path | None:
+        """A folder of the cache for another layer's entries; ``None`` without a disk cache."""
+        root = self._cache.root
+        return None if root is None else root / name
 
     @property
     def stats(self) -> Mapping[str, int]:
@@ -232,23 +241,93 @@ class IndexClient:
 
     def _page(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
         if is_file_url(index):
-            links = local_project_page(index, project, self._credentials.learn)
-            return None if links is None else tuple(link.to_dict() for link in links)
+            return self._local_index_page(index, project)
         page = self._fetch_page(f"{index}/{project}/")
         return page.records if page.found else None
+
+    def _local_index_page(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
+        links = local_project_page(index, project, self._credentials.learn)
+        records = None if links is None else tuple(link.to_dict() for link in links)
+        self._note(f"file-index {index} {project}", _local_digest(records))
+        return records
 
     def _find_links_records(self, location: str) -> tuple[Record, ...]:
         def compute() -> tuple[Record, ...]:
             if location.lower().startswith(("http://", "https://")):
                 return self._fetch_page(location).records
-            links = find_links_listing(location, self._credentials.learn)
-            return tuple(link.to_dict() for link in links)
+            return self._local_find_links(location)
 
         return self._once(("find-links", location), compute)
 
+    def _local_find_links(self, location: str) -> tuple[Record, ...]:
+        links = find_links_listing(location, self._credentials.learn)
+        records = tuple(link.to_dict() for link in links)
+        self._note(f"find-links {location}", _local_digest(records))
+        return records
+
+    # -- what the sources said (for reusing an unchanged resolution) ----------
+
+    def _note(self, key: str, digest: str) -> None:
+        with self._lock:
+            self._digests[key] = digest
+
+    def source_digests(self) -> dict[str, str]:
+        """A digest of every page and local listing read so far, by source key.
+
+        Equal digests mean the sources say the same as then: pages are
+        compared as cached (links and validators); local listings with each
+        file's size and modification time, since local files carry no hashes.
+        """
+        with self._lock:
+            return dict(self._digests)
+
+    def current_digest(self, key: str) -> str | None:
+        """What :meth:`source_digests` would say for ``key`` if read now, as a run reads it.
+
+        A cached page that a run would use without asking the index
+        (offline, or young and without validators) is hashed without being
+        parsed; others are revalidated as usual. ``None`` when it cannot be
+        read (offline and not cached, say): nothing to compare with.
+        """
+        kind, _, rest = key.partition(" ")
+        try:
+            if kind == "file-index":
+                index, _, project = rest.rpartition(" ")
+                return _local_digest(self._local_index_page_quiet(index, project))
+            if kind == "find-links":
+                records = find_links_listing(rest, self._credentials.learn)
+                return _local_digest(tuple(link.to_dict() for link in records))
+            raw = self._cache.page_bytes(key)
+            if raw is not None and (self.settings.offline or (
+                not self.settings.refresh and not _has_validators(raw) and self._fresh(key)
+            )):
+                return hashlib.sha256(raw).hexdigest()
+            if self.settings.offline:
+                return None
+            self._fetch_page(key)
+        except CrosspinError:
+            return None
+        with self._lock:
+            return self._digests.get(key)
+
+    def _local_index_page_quiet(self, index: str, project: str) -> tuple[Record, ...] | None:
+        links = local_project_page(index, canonicalize_name(project), self._credentials.learn)
+        return None if links is None else tuple(link.to_dict() for link in links)
+
     def _fetch_page(self, url: str) -> CachedPage:
-        """A page from the cache (revalidated) or the network; 404/410 -> not found."""
-        cached = self._cache.page(url)
+        """A page from the cache (revalidated) or the network; 404/410 -> not found.
+
+        Once per URL and run: index pages, find-links pages and
+        :meth:`current_digest` share the fetch.
+        """
+        return self._once(("url", url), lambda: self._fetch_page_now(url))
+
+    def _fetch_page_now(self, url: str) -> CachedPage:
+        raw = self._cache.page_bytes(url)
+        cached = None if raw is None else CachedPage.load(raw)
+        if cached is not None:
+            # What the page says if it is used as cached (304s included).
+            self._note(url, hashlib.sha256(cast(bytes, raw)).hexdigest())
         if self.settings.offline:
             if cached is None:
                 raise OfflineCacheMiss(redact(url))
@@ -284,7 +363,9 @@ class IndexClient:
             )
         else:
             raise self._http.error(url, "unexpected response", status=fetched.status)
-        self._cache.store_page(url, page)
+        data = page.to_json()
+        self._cache.store_page_bytes(url, data)
+        self._note(url, hashlib.sha256(data).hexdigest())
         return page
 
     def _fresh(self, url: str) -> bool:
@@ -365,3 +446,28 @@ class IndexClient:
     def download(self, file: DistFile, dest_dir: Path) -> Path:
         """Download (or copy) a file to ``dest_dir/filename``, checking every hash it carries."""
         return self._files.download(file, dest_dir)
+
+
+def _has_validators(raw: bytes) -> bool:
+    """Whether a cached page entry carries an ETag or Last-Modified (they come before the links)."""
+    head = raw[:4096]
+    return b'"etag":' in head or b'"last_modified":' in head
+
+
+def _local_digest(records: tuple[Record, ...] | None) -> str:
+    """A digest of a local listing, with each local file's size and modification time."""
+    if records is None:
+        return "absent"
+    entries = []
+    for record in records:
+        url = str(record.get("url", ""))
+        stamp: list[int] = []
+        if is_file_url(url):
+            try:
+                st = file_url_to_path(url).stat()
+                stamp = [st.st_size, st.st_mtime_ns]
+            except OSError:
+                stamp = [-1]
+        entries.append([dict(record), stamp])
+    text = json.dumps(entries, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
