@@ -20,7 +20,7 @@ be reused) is a dictionary lookup.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Optional, cast
+from typing import Any, Optional, cast
 
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
@@ -56,6 +56,9 @@ class Oracle:
         self._answers: dict[tuple[str, str, object], bool] = {}
         self._parsed_markers: dict[str, Marker] = {}
         self._usable_files: dict[tuple[str, Version, bool], tuple[DistFile, ...]] = {}
+        #: Candidate dependencies before markers (filled by the provider; see
+        #: ``Provider._template``): the same for every environment.
+        self.dependency_templates: dict[tuple[object, ...], Any] = {}
         #: How many questions were computed rather than looked up (for tests).
         self.computed = 0
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Optional, Protocol
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -252,37 +253,56 @@ class Provider(AbstractProvider[Any, Any, str]):
         return self.metadata.get(candidate.name, candidate.version, candidate.files)
 
     def _dependencies(self, candidate: Candidate) -> list[AnyReq]:
+        key = (candidate.name, candidate.version, candidate.extras, candidate.link)
+        template = self.oracle.dependency_templates.get(key)
+        if template is None:
+            template = self.oracle.dependency_templates[key] = self._template(candidate)
+        fixed, entries = template
+        out: list[AnyReq] = list(fixed)
+        extras = candidate.extras
+        for marker, dep in entries:
+            if marker is not None:
+                if extras:
+                    # Only what the extra adds: true with the extra, false without.
+                    if not self.view.marker(marker, extras):
+                        continue
+                    if self.view.marker(marker):
+                        continue
+                elif not self.view.marker(marker):
+                    continue
+            elif extras:
+                continue
+            replaced = self.overrides.get(dep.name)
+            if replaced is not None:
+                for o in replaced:
+                    if o.marker is None or self.view.marker(o.marker):
+                        out.append(Req.from_requirement(o, parent=dep.parent))
+                continue
+            out.append(dep)
+        return out
+
+    def _template(
+        self, candidate: Candidate
+    ) -> tuple[tuple[AnyReq, ...], tuple[tuple[Optional[Marker], Req], ...]]:
+        """A candidate's dependencies before markers are evaluated: the same in every fork.
+
+        Shared through the oracle, so the forks of a matrix build each
+        requirement once and only answer its marker.
+        """
         meta = self.candidate_metadata(candidate)
-        out: list[AnyReq] = []
+        fixed: list[AnyReq] = []
         parent = str(candidate.name)
         if candidate.extras:
             # name[x] depends on name itself at the same version, plus the
             # requirements that only the extra turns on.
-            out.append(Req(name=candidate.name, specifier=SpecifierSet(f"=={candidate.version}"),
-                           link=candidate.link, parent=parent))
+            fixed.append(Req(name=candidate.name, specifier=SpecifierSet(f"=={candidate.version}"),
+                             link=candidate.link, parent=parent))
         if meta.requires_python is not None and not candidate.extras:
-            out.append(PythonReq(specifier=meta.requires_python, parent=parent))
-        for req in meta.requires_dist:
-            if req.marker is not None:
-                if candidate.extras:
-                    # Only what the extra adds: true with the extra, false without.
-                    if not self.view.marker(req.marker, candidate.extras):
-                        continue
-                    if self.view.marker(req.marker):
-                        continue
-                elif not self.view.marker(req.marker):
-                    continue
-            elif candidate.extras:
-                continue
-            dep_name = canonicalize_name(req.name)
-            replaced = self.overrides.get(dep_name)
-            if replaced is not None:
-                for o in replaced:
-                    if o.marker is None or self.view.marker(o.marker):
-                        out.append(Req.from_requirement(o, parent=parent))
-                continue
-            out.append(Req.from_requirement(req, parent=parent))
-        return out
+            fixed.append(PythonReq(specifier=meta.requires_python, parent=parent))
+        entries = tuple(
+            (req.marker, Req.from_requirement(req, parent=parent)) for req in meta.requires_dist
+        )
+        return tuple(fixed), entries
 
 
 def _version_or_none(text: str) -> Version | None:
