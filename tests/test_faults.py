@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,9 @@ def assert_cache_consistent(cache: Path) -> None:
         if rel[1:3] == ("files", "sha256"):
             assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, path
         elif rel[1] == "pages":
-            json.loads(path.read_bytes())
+            from crosspin.index._cache import CachedPage
+
+            CachedPage.from_json(path.read_bytes())  # a whole entry, or this raises
         elif rel[1:3] == ("metadata", "sha256"):
             assert path.read_bytes().startswith(b"Metadata-Version:"), path
             assert b"ghost" not in path.read_bytes(), path

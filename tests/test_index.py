@@ -519,18 +519,37 @@ def test_refresh_ignores_cached_pages(
 def test_cache_layout_is_versioned_json(
     fake: FakeIndex, make_client: Callable[..., IndexClient], tmp_path: Path
 ) -> None:
-    """Pages are stored parsed, as JSON, under <cache>/v1/pages."""
+    """Pages are stored parsed under <cache>/v1/pages: a JSON header, then a line per version."""
     fake.html("https://idx.test/simple/foo/", '<a href="foo-1.0.tar.gz#sha256=ab">x</a>')
     make_client().project_files("foo")
     (entry,) = (tmp_path / "cache" / "v1" / "pages").rglob("*.json")
-    data = json.loads(entry.read_text())
-    assert data["links"] == [
-        {
-            "filename": "foo-1.0.tar.gz",
-            "url": "https://idx.test/simple/foo/foo-1.0.tar.gz",
-            "hashes": {"sha256": "ab"},
-        }
-    ]
+    head, line = entry.read_bytes().split(b"\n")
+    assert json.loads(head) == {"format": 2, "url": "https://idx.test/simple/foo/",
+                                "found": True}
+    key, _, value = line.partition(b"\t")
+    assert json.loads(key) == "foo/1.0"
+    assert json.loads(value) == [[0, {
+        "filename": "foo-1.0.tar.gz",
+        "url": "https://idx.test/simple/foo/foo-1.0.tar.gz",
+        "hashes": {"sha256": "ab"},
+    }]]
+
+
+def test_cache_entries_of_the_first_page_format_are_still_read(
+    make_client: Callable[..., IndexClient], tmp_path: Path
+) -> None:
+    """An entry written by an earlier crosspin (one JSON document) serves an offline run."""
+    import hashlib
+
+    url = "https://idx.test/simple/foo/"
+    name = hashlib.sha256(url.encode()).hexdigest() + ".json"
+    entry = tmp_path / "cache" / "v1" / "pages" / name[:2] / name
+    entry.parent.mkdir(parents=True)
+    entry.write_text(json.dumps({"format": 1, "url": url, "found": True, "links": [
+        {"filename": "foo-1.0.tar.gz", "url": url + "foo-1.0.tar.gz", "hashes": {"sha256": "ab"}},
+    ]}), encoding="utf-8")
+    (file,) = make_client(offline=True).project_files("foo")
+    assert (file.filename, file.sha256) == ("foo-1.0.tar.gz", "ab")
 
 
 def test_corrupt_cache_entry_is_a_miss(

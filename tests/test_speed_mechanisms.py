@@ -321,7 +321,7 @@ def test_releases_list_versions_before_building_files() -> None:
     """
     from packaging.utils import canonicalize_name
 
-    from crosspin.index._releases import Releases
+    from crosspin.index._releases import Releases, group_records
 
     records = [
         {"filename": name, "url": f"https://x.test/{name}"}
@@ -330,8 +330,8 @@ def test_releases_list_versions_before_building_files() -> None:
                      "foo-x.y.z.tar.gz", "foo-4.0-py3-none-bad-tag.whl"]
     ]
     records[3] = {**records[3], "url": "https://mirror.test/foo-2.0-py3-none-any.whl"}
-    releases = Releases(canonicalize_name("Foo"), [("https://i.test", records),
-                                                   ("", records[:1])])
+    releases = Releases(canonicalize_name("Foo"), [("https://i.test", group_records(records)),
+                                                   ("", group_records(records[:1]))])
     assert set(releases) == {Version("1.0"), Version("2.0"), Version("4.0")}
     assert releases[Version("4.0")] == ()
     assert [f.filename for f in releases[Version("1.0")]] == [

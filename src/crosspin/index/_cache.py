@@ -2,7 +2,7 @@
 
 Layout (versioned, so a format change never misreads old entries)::
 
-    <cache>/v1/pages/<hh>/<sha256(url)>.json       parsed page + validators
+    <cache>/v1/pages/<hh>/<sha256(url)>.json       parsed page: JSON header, a line per version
     <cache>/v1/metadata/sha256/<hh>/<wheel sha256>  METADATA bytes (immutable)
     <cache>/v1/metadata/url/<hh>/<sha256(url)>      METADATA bytes of unhashed wheels
     <cache>/v1/parsed/sha256/<hh>/<wheel sha256>    the METADATA fields resolution reads (JSON)
@@ -25,41 +25,65 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
 
 import attrs
 
 from crosspin.index._page import Record
+from crosspin.index._releases import Groups, group_records
 
 __all__ = ["Cache", "CachedPage"]
 
 _FORMAT = 1
 
 
+#: Page entries: 1 was one JSON document with a list of links; 2 is a JSON
+#: header line, then one line per group of links (see ``CachedPage``).
+_PAGE_FORMAT = 2
+
+
 @attrs.frozen(kw_only=True)
 class CachedPage:
     """A project page as last seen: final URL, whether it exists, its links and validators.
 
-    Links are kept as records (plain dicts, as stored), not :class:`Link`
-    objects: reading a cached page then costs one ``json.loads``.
+    Links are kept grouped by the name and version their filenames spell
+    (``_releases.group_records``). On disk each group is one line holding
+    its JSON, so reading a page splits lines and decodes nothing else: a
+    group is decoded when the resolver first looks at its version, and the
+    thousands of old releases a big project lists are never decoded at all.
     """
 
     url: str
     found: bool
-    records: tuple[Record, ...] = ()
+    groups: Groups = attrs.field(factory=dict)
     etag: Optional[str] = None
     last_modified: Optional[str] = None
 
+    @classmethod
+    def from_records(cls, *, url: str, found: bool, records: Iterable[Record],
+                     etag: Optional[str] = None, last_modified: Optional[str] = None,
+                     ) -> CachedPage:
+        """A page from its links (as :meth:`Link.to_dict` spells them)."""
+        return cls(url=url, found=found, groups=group_records(records), etag=etag,
+                   last_modified=last_modified)
+
     def to_json(self) -> bytes:
-        """Compact JSON for the disk cache."""
-        data: dict[str, Any] = {"format": _FORMAT, "url": self.url, "found": self.found}
+        """The disk form: a JSON header line, then ``"key"<TAB>[[position, link], ...]`` lines."""
+        header: dict[str, Any] = {"format": _PAGE_FORMAT, "url": self.url, "found": self.found}
         if self.etag:
-            data["etag"] = self.etag
+            header["etag"] = self.etag
         if self.last_modified:
-            data["last_modified"] = self.last_modified
-        data["links"] = list(self.records)
-        return json.dumps(data, separators=(",", ":")).encode()
+            header["last_modified"] = self.last_modified
+        lines = [json.dumps(header, separators=(",", ":")).encode()]
+        for key, value in self.groups.items():
+            if isinstance(value, str):
+                value = value.encode()
+            elif not isinstance(value, bytes):
+                value = json.dumps(value, separators=(",", ":")).encode()
+            lines.append(json.dumps(key).encode() + b"\t" + value)
+        return b"\n".join(lines)
 
     @classmethod
     def load(cls, raw: bytes) -> Optional[CachedPage]:
@@ -71,20 +95,32 @@ class CachedPage:
 
     @classmethod
     def from_json(cls, raw: bytes) -> CachedPage:
-        """Inverse of :meth:`to_json`; raises ``ValueError``/``KeyError`` on a bad entry."""
-        data = json.loads(raw)
-        if data.get("format") != _FORMAT:
+        """Inverse of :meth:`to_json` (format 1 entries are read too); ``ValueError`` if bad."""
+        head, _, rest = raw.partition(b"\n")
+        header = json.loads(head)
+        if not isinstance(header, dict):
+            raise ValueError("not a page entry")
+        if header.get("format") == 1:
+            records = tuple(header.get("links", ()))
+            for record in records:
+                if not (isinstance(record["filename"], str) and isinstance(record["url"], str)):
+                    raise ValueError("malformed cached link")
+            groups: Groups = group_records(records)
+        elif header.get("format") == _PAGE_FORMAT:
+            groups = {}
+            for line in rest.split(b"\n") if rest else ():
+                key, tab, value = line.partition(b"\t")
+                if not tab:
+                    raise ValueError("malformed group line")
+                groups[json.loads(key)] = value
+        else:
             raise ValueError("cache entry of another format")
-        records = tuple(data.get("links", ()))
-        for record in records:
-            if not (isinstance(record["filename"], str) and isinstance(record["url"], str)):
-                raise ValueError("malformed cached link")
         return cls(
-            url=data["url"],
-            found=bool(data["found"]),
-            records=records,
-            etag=data.get("etag"),
-            last_modified=data.get("last_modified"),
+            url=header["url"],
+            found=bool(header["found"]),
+            groups=groups,
+            etag=header.get("etag"),
+            last_modified=header.get("last_modified"),
         )
 
 

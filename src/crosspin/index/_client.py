@@ -24,7 +24,7 @@ from crosspin.index._http import Fetched, Http, RetryPolicy, Stats
 from crosspin.index._json import JSON_TYPES, parse_json
 from crosspin.index._local import find_links_listing, local_project_page
 from crosspin.index._page import Link, Record, parse_time
-from crosspin.index._releases import Releases
+from crosspin.index._releases import Groups, Releases, group_records
 from crosspin.index._settings import IndexSettings
 from crosspin.index._urls import Credentials, file_url_to_path, is_file_url, redact
 
@@ -213,21 +213,21 @@ class IndexClient:
             self._background(("project", project), functools.partial(self._collect, project))
 
     def _collect(self, project: NormalizedName) -> Releases:
-        sources: list[tuple[str, tuple[Record, ...]]] = []
+        sources: list[tuple[str, Groups]] = []
         if self.settings.index_strategy == "unsafe-best-match":
             for index in self._indexes[1:]:
                 key = ("page", index, project)
                 self._background(key, functools.partial(self._page, index, project))
             for index in self._indexes:
-                sources.append((index, self._index_records(index, project) or ()))
+                sources.append((index, self._index_groups(index, project) or {}))
         else:
             for index in self._indexes:
-                records = self._index_records(index, project)
-                if records is not None:
-                    sources.append((index, records))
+                groups = self._index_groups(index, project)
+                if groups is not None:
+                    sources.append((index, groups))
                     break
         for location in self._find_links:
-            sources.append(("", self._find_links_records(location)))
+            sources.append(("", self._find_links_groups(location)))
         admitted = None if self._exclude_newer is None else self._admitted
         return Releases(project, sources, admitted=admitted)
 
@@ -235,35 +235,35 @@ class IndexClient:
         uploaded = parse_time(record.get("upload_time"))
         return uploaded is not None and uploaded <= cast(datetime.datetime, self._exclude_newer)
 
-    def _index_records(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
-        """The links one index has for a project; ``None`` when it does not know it."""
+    def _index_groups(self, index: str, project: NormalizedName) -> Groups | None:
+        """The links one index has for a project, grouped; ``None`` when it does not know it."""
         return self._once(("page", index, project), lambda: self._page(index, project))
 
-    def _page(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
+    def _page(self, index: str, project: NormalizedName) -> Groups | None:
         if is_file_url(index):
             return self._local_index_page(index, project)
         page = self._fetch_page(f"{index}/{project}/")
-        return page.records if page.found else None
+        return page.groups if page.found else None
 
-    def _local_index_page(self, index: str, project: NormalizedName) -> tuple[Record, ...] | None:
+    def _local_index_page(self, index: str, project: NormalizedName) -> Groups | None:
         links = local_project_page(index, project, self._credentials.learn)
         records = None if links is None else tuple(link.to_dict() for link in links)
         self._note(f"file-index {index} {project}", _local_digest(records))
-        return records
+        return None if records is None else group_records(records)
 
-    def _find_links_records(self, location: str) -> tuple[Record, ...]:
-        def compute() -> tuple[Record, ...]:
+    def _find_links_groups(self, location: str) -> Groups:
+        def compute() -> Groups:
             if location.lower().startswith(("http://", "https://")):
-                return self._fetch_page(location).records
+                return self._fetch_page(location).groups
             return self._local_find_links(location)
 
         return self._once(("find-links", location), compute)
 
-    def _local_find_links(self, location: str) -> tuple[Record, ...]:
+    def _local_find_links(self, location: str) -> Groups:
         links = find_links_listing(location, self._credentials.learn)
         records = tuple(link.to_dict() for link in links)
         self._note(f"find-links {location}", _local_digest(records))
-        return records
+        return group_records(records)
 
     # -- what the sources said (for reusing an unchanged resolution) ----------
 
@@ -354,10 +354,10 @@ class IndexClient:
         if fetched.status in (404, 410):
             page = CachedPage(url=fetched.url, found=False)
         elif fetched.status == 200:
-            page = CachedPage(
+            page = CachedPage.from_records(
                 url=fetched.url,
                 found=True,
-                records=tuple(link.to_dict() for link in self._parse(fetched)),
+                records=(link.to_dict() for link in self._parse(fetched)),
                 etag=fetched.headers.get("ETag"),
                 last_modified=fetched.headers.get("Last-Modified"),
             )

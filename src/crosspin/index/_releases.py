@@ -11,9 +11,10 @@ first time that version is asked for.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -21,10 +22,7 @@ from packaging.version import InvalidVersion, Version
 from crosspin.distributions import DistFile, parse_filename, requires_python_spec
 from crosspin.index._page import Record, parse_time
 
-__all__ = ["Releases", "record_to_dist"]
-
-#: A record and the index it came from ("" for find-links).
-_Entry = tuple[Record, str]
+__all__ = ["Groups", "Releases", "group_key", "group_records", "record_to_dist"]
 
 
 def _pairs(value: Optional[Mapping[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -79,64 +77,116 @@ def _version_text(filename: str) -> Optional[tuple[str, str]]:
     return (name, version) if name else None
 
 
+def group_key(filename: str) -> Optional[str]:
+    """``"<name part>/<version part>"`` of a distribution filename; ``None`` for other files."""
+    split = _version_text(filename)
+    return None if split is None else f"{split[0]}/{split[1]}"
+
+
+def group_records(records: Iterable[Record]) -> dict[str, list[list[Any]]]:
+    """A page's distribution links grouped by :func:`group_key`, as ``[position, record]``."""
+    groups: dict[str, list[list[Any]]] = {}
+    for position, record in enumerate(records):
+        key = group_key(record["filename"])
+        if key is not None:
+            groups.setdefault(key, []).append([position, record])
+    return groups
+
+
+#: What a page says, grouped (:func:`group_records`); a group may still be
+#: its JSON text (bytes or str), decoded when its version is looked up.
+Groups = Mapping[str, Any]
+
+
+def _decode(value: Any) -> list[list[Any]]:
+    if isinstance(value, (bytes, str)):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []  # a damaged group: its files are not offered
+    return value if isinstance(value, list) else []
+
+
 class Releases(Mapping[Version, tuple[DistFile, ...]]):
     """Every version of one project (keys) and its files (values, built lazily).
 
     The keys are the versions some file of the project spells, so listing
-    them is cheap; a version's files are parsed and checked on first access.
-    A version whose every file turns out to be malformed maps to no files
-    (never installable), rather than vanishing after it was listed.
+    them is cheap; a version's files are decoded, parsed and checked on
+    first access. A version whose every file turns out to be malformed maps
+    to no files (never installable), rather than vanishing after it was
+    listed. Files keep source order, then page order; a URL listed twice
+    (by two sources) is kept once.
     """
 
     def __init__(
         self,
         project: NormalizedName,
-        sources: Iterable[tuple[str, Iterable[Record]]],
+        sources: Iterable[tuple[str, Groups]],
         *,
         admitted: Callable[[Record], bool] | None = None,
     ) -> None:
         self.project = project
-        seen: set[str] = set()
-        order: list[_Entry] = []
         names: dict[str, bool] = {}
-        by_text: dict[str, list[_Entry]] = {}
-        for index, records in sources:
-            for record in records:
-                url = record["url"]
-                if url in seen:
-                    continue
-                split = _version_text(record["filename"])
-                if split is None:
-                    continue
-                name_part, text = split
+        versions: dict[str, Optional[Version]] = {}
+        entries: dict[Version, list[tuple[int, Any, str]]] = {}
+        for number, (index, groups) in enumerate(sources):
+            for key, value in groups.items():
+                name_part, _, text = key.rpartition("/")
                 ours = names.get(name_part)
                 if ours is None:
                     ours = names[name_part] = canonicalize_name(name_part) == project
-                if not ours or (admitted is not None and not admitted(record)):
+                if not ours:
                     continue
-                seen.add(url)
-                entry = (record, index)
-                order.append(entry)
-                by_text.setdefault(text, []).append(entry)
-        self._order = order
-        grouped: dict[Version, list[_Entry]] = {}
-        for text, entries in by_text.items():
-            try:
-                version = Version(text)
-            except InvalidVersion:
-                continue
-            grouped.setdefault(version, []).extend(entries)
-        self._entries = grouped
-        self._built: dict[Version, tuple[DistFile, ...]] = {}
+                if text in versions:
+                    version = versions[text]
+                else:
+                    try:
+                        version = versions[text] = Version(text)
+                    except InvalidVersion:
+                        version = versions[text] = None
+                if version is None:
+                    continue
+                if admitted is not None:
+                    value = [pair for pair in _decode(value) if admitted(pair[1])]
+                    if not value:
+                        continue
+                entries.setdefault(version, []).append((number, value, index))
+        self._entries = entries
+        self._built: dict[Version, tuple[tuple[int, int, DistFile], ...]] = {}
+        self._files: dict[Version, tuple[DistFile, ...]] = {}
         self._lock = threading.Lock()
 
-    def __getitem__(self, version: Version) -> tuple[DistFile, ...]:
+    def _items(self, version: Version) -> tuple[tuple[int, int, DistFile], ...]:
         got = self._built.get(version)
         if got is None:
-            entries = self._entries[version]  # KeyError for unknown versions
-            got = self._build(entries)
+            pending = [
+                (number, position, record, index)
+                for number, value, index in self._entries[version]  # KeyError if unknown
+                for position, record in _decode(value)
+            ]
+            pending.sort(key=lambda item: (item[0], item[1]))
+            seen: set[str] = set()
+            built: list[tuple[int, int, DistFile]] = []
+            for number, position, record, index in pending:
+                try:
+                    url = record["url"]
+                    if url in seen:
+                        continue
+                    seen.add(url)
+                    dist = record_to_dist(record, index=index)
+                except (KeyError, TypeError, AttributeError):
+                    continue  # a damaged cache record
+                if dist is not None and dist.name == self.project:
+                    built.append((number, position, dist))
+            got = tuple(built)
             with self._lock:
                 got = self._built.setdefault(version, got)
+        return got
+
+    def __getitem__(self, version: Version) -> tuple[DistFile, ...]:
+        got = self._files.get(version)
+        if got is None:
+            got = self._files[version] = tuple(item[2] for item in self._items(version))
         return got
 
     def __iter__(self) -> Iterator[Version]:
@@ -148,10 +198,8 @@ class Releases(Mapping[Version, tuple[DistFile, ...]]):
     def __contains__(self, version: object) -> bool:
         return version in self._entries
 
-    def _build(self, entries: Iterable[_Entry]) -> tuple[DistFile, ...]:
-        dists = (record_to_dist(record, index=index) for record, index in entries)
-        return tuple(d for d in dists if d is not None and d.name == self.project)
-
     def files(self) -> tuple[DistFile, ...]:
         """Every file, in source and page order (builds them all)."""
-        return self._build(self._order)
+        items = [item for version in self._entries for item in self._items(version)]
+        items.sort(key=lambda item: (item[0], item[1]))
+        return tuple(item[2] for item in items)
