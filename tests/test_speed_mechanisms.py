@@ -417,3 +417,21 @@ def test_split_requirement_parse_equals_packaging() -> None:
         with pytest.raises(InvalidRequirement) as expected:
             Requirement(bad)
         assert str(got.value) == str(expected.value), bad
+
+
+def test_requires_python_checked_once_per_minor_when_no_clause_names_it() -> None:
+    """Skipping patch-by-patch checks gives the same answer as checking all 60 patches."""
+    from packaging.specifiers import SpecifierSet
+
+    from crosspin.environments import _admits, _patch_versions
+
+    specs = [">=3.8", "<4", ">=3.11.2", "!=3.11.*", "<3.11", "~=3.10", "~=3.11.1", ">3.10",
+             "==3.12.*", ">=3.9,!=3.10.0,<3.13", ">=3.11.0rc1", "===3.11.4", ">=3", "<3.11.5",
+             ">=2.7,!=3.0.*,!=3.1.*", "==3.*"]
+    for spec in specs:
+        for python in [(3, 9), (3, 10), (3, 11), (3, 12), (3, 13), (3, 14)]:
+            for floor, ceiling in [(0, None), (3, None), (0, 5), (2, 7)]:
+                top = 60 if ceiling is None else ceiling
+                slow = all(SpecifierSet(spec).contains(v, prereleases=True)
+                           for v in _patch_versions(python)[floor:top])
+                assert _admits(spec, python, floor, ceiling) == slow, (spec, python, floor)

@@ -315,7 +315,31 @@ def _admits(spec: str, python: tuple[int, int], floor: int, ceiling: Optional[in
     specifier = SpecifierSet(spec)
     top = _MAX_PATCH if ceiling is None else ceiling
     patches = _patch_versions(python)[floor:top]
+    if not _splits_minor(specifier, python):
+        patches = patches[:1]  # the answer is the same for every patch of the minor
     return all(specifier.contains(v, prereleases=True) for v in patches)
+
+
+def _splits_minor(specifier: SpecifierSet, python: tuple[int, int]) -> bool:
+    """Whether ``specifier`` may answer differently for two patch releases of ``python``.
+
+    Only a clause whose version starts with the same ``major.minor``
+    (``>=3.11.2``, ``!=3.11.*``, ``<3.11``) can; ``>=3.8`` or ``<4`` holds
+    or fails for a whole minor. ``===`` compares strings: always checked.
+    """
+    for clause in specifier:
+        text = clause.version
+        if clause.operator == "===":
+            return True
+        if text.endswith(".*"):
+            text = text[:-2]
+        try:
+            release = Version(text).release
+        except InvalidVersion:
+            return True
+        if release[:2] == python:
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=64)

@@ -112,7 +112,10 @@ class CachedPage:
                 key, tab, value = line.partition(b"\t")
                 if not tab:
                     raise ValueError("malformed group line")
-                groups[json.loads(key)] = value
+                if b"\\" in key or len(key) < 2 or key[:1] != b'"' or key[-1:] != b'"':
+                    groups[json.loads(key)] = value
+                else:  # a plain JSON string: no escapes to undo
+                    groups[key[1:-1].decode()] = value
         else:
             raise ValueError("cache entry of another format")
         return cls(
