@@ -303,7 +303,19 @@ class Environment:
 
     def admits_python(self, requires_python: SpecifierSet) -> bool:
         """Whether every covered patch release satisfies ``requires_python``."""
-        return _admits(str(requires_python), self.python, self.patch_floor, self.patch_ceiling)
+        memo = self._python_answers
+        got = memo.get(requires_python)
+        if got is None:
+            got = memo[requires_python] = _admits(
+                str(requires_python), self.python, self.patch_floor, self.patch_ceiling
+            )
+        return got
+
+    @functools.cached_property
+    def _python_answers(self) -> dict[SpecifierSet, bool]:
+        # Files share Requires-Python objects (distributions memoises them):
+        # a hit is an identity check, with no str() of the specifier.
+        return {}
 
     def with_patches(self, floor: int, ceiling: Optional[int]) -> Environment:
         """This environment narrowed to patch releases ``[floor, ceiling)``."""
