@@ -151,3 +151,30 @@ def test_memo_off_and_refresh_always_resolve(
     assert REUSED not in compile_in(server, tmp_path, "--refresh").stderr
     monkeypatch.setenv("CROSSPIN_MEMO", "0")
     assert REUSED not in compile_in(server, tmp_path).stderr
+
+
+def test_unused_entries_are_pruned_when_a_neighbour_is_stored(tmp_path: Path) -> None:
+    """A stored lock unused for 30 days goes away when another lands beside it."""
+    import os
+    import time
+
+    from crosspin._memo import Memo
+
+    class _Sources:
+        def source_digests(self) -> dict[str, str]:
+            return {"https://idx.test/simple/a/": "d1"}
+
+        def current_digest(self, key: str) -> str:
+            return "d1"
+
+    folder = tmp_path / "memo" / "ab"
+    folder.mkdir(parents=True)
+    stale, kept = folder / ("ab" + "0" * 62 + ".json"), folder / ("ab" + "1" * 62 + ".json")
+    for path, days in ((stale, 31), (kept, 29)):
+        path.write_text("{}", encoding="utf-8")
+        when = time.time() - days * 24 * 3600
+        os.utime(path, (when, when))
+    memo = Memo(path=folder / ("ab" + "2" * 62 + ".json"))
+    memo.store(_Sources(), "text\n", "Locked 1 package")
+    assert memo.lookup(_Sources()) == ("text\n", "Locked 1 package")
+    assert not stale.exists() and kept.exists()

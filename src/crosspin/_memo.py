@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional, Protocol
@@ -32,6 +33,9 @@ import attrs
 __all__ = ["Memo", "canonical", "code_fingerprint", "memo_for"]
 
 _FORMAT = 1
+
+#: Entries not used for this long (seconds) are removed when a neighbour is stored.
+MAX_AGE = 30 * 24 * 3600
 
 
 class Sources(Protocol):
@@ -107,6 +111,8 @@ class Memo:
         for key, digest in digests.items():
             if sources.current_digest(str(key)) != digest:
                 return None
+        with contextlib.suppress(OSError):
+            os.utime(self.path)  # in use: not pruned
         return text, summary
 
     def store(self, sources: Sources, text: str, summary: str) -> None:
@@ -119,6 +125,19 @@ class Memo:
         data = {"format": _FORMAT, "sources": digests, "text": text, "summary": summary}
         with contextlib.suppress(OSError):  # a read-only or full cache only costs the reuse
             atomic_write(self.path, json.dumps(data, sort_keys=True).encode())
+            self._prune()
+
+    def _prune(self) -> None:
+        """Drop entries of this entry's folder unused for :data:`MAX_AGE` seconds.
+
+        Each store looks at one of 256 folders, so the store stays bounded
+        without a scan of the whole cache.
+        """
+        cutoff = time.time() - MAX_AGE
+        for entry in self.path.parent.glob("*.json"):
+            with contextlib.suppress(OSError):
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink()
 
 
 def memo_for(folder: Optional[Path], material: Iterable[str]) -> Optional[Memo]:
