@@ -304,17 +304,19 @@ class Environment:
     def admits_python(self, requires_python: SpecifierSet) -> bool:
         """Whether every covered patch release satisfies ``requires_python``."""
         memo = self._python_answers
-        got = memo.get(requires_python)
+        got = memo.get(id(requires_python))
         if got is None:
-            got = memo[requires_python] = _admits(
+            answer = _admits(
                 str(requires_python), self.python, self.patch_floor, self.patch_ceiling
             )
-        return got
+            got = memo[id(requires_python)] = (requires_python, answer)
+        return got[1]
 
     @functools.cached_property
-    def _python_answers(self) -> dict[SpecifierSet, bool]:
-        # Files share Requires-Python objects (distributions memoises them):
-        # a hit is an identity check, with no str() of the specifier.
+    def _python_answers(self) -> dict[int, tuple[SpecifierSet, bool]]:
+        # Files share Requires-Python objects (distributions memoises them).
+        # Keyed by identity: hashing a SpecifierSet canonicalises every
+        # clause each time; the value keeps the object alive, so ids stay unique.
         return {}
 
     def with_patches(self, floor: int, ceiling: Optional[int]) -> Environment:

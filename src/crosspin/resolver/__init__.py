@@ -386,8 +386,10 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
                 continue
             if edge.marker is None:
                 unconditional.add(child)
-            elif "extra" not in str(edge.marker):
-                markers[child].add(str(edge.marker))
+            else:
+                text = provider.oracle.text(edge.marker)  # str() once per marker object
+                if "extra" not in text:
+                    markers[child].add(text)
     pins: dict[NormalizedName, Pin] = {}
     for base_name, cand in base.items():
         meta = provider.candidate_metadata(cand) if not cand.link else None

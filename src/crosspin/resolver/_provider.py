@@ -86,7 +86,7 @@ class Provider(AbstractProvider[Any, Any, str]):
         #: child name -> requirements that introduced it (for chains and via).
         self.introduced: dict[str, list[Req]] = defaultdict(list)
         self._candidates: dict[tuple[str, Version, frozenset[str]], Candidate] = {}
-        self._deps: dict[tuple[str, str, frozenset[str]], list[AnyReq]] = {}
+        self._deps: dict[tuple[str, Version, frozenset[str]], list[AnyReq]] = {}
 
     # -- resolvelib interface ------------------------------------------------
 
@@ -234,7 +234,7 @@ class Provider(AbstractProvider[Any, Any, str]):
         """Requirements of a candidate that apply in this environment."""
         if isinstance(candidate, PythonCandidate):
             return []
-        key = (candidate.name, str(candidate.version), candidate.extras)
+        key = (candidate.name, candidate.version, candidate.extras)
         cached = self._deps.get(key)
         if cached is not None:
             return cached
