@@ -178,3 +178,30 @@ def test_unused_entries_are_pruned_when_a_neighbour_is_stored(tmp_path: Path) ->
     memo.store(_Sources(), "text\n", "Locked 1 package")
     assert memo.lookup(_Sources()) == ("text\n", "Locked 1 package")
     assert not stale.exists() and kept.exists()
+
+
+def test_find_links_folders_count_with_their_files(make_index: Any, tmp_path: Path) -> None:
+    """A find-links folder is part of what was read: a file added there resolves again."""
+    from tests.helpers import ONE_ENV, run_cli
+
+    older = make_index.build(PACKAGES)
+    newer = make_index.build({**PACKAGES, "lib": {**PACKAGES["lib"],
+                                                  "2.0.0": {"requires_python": ">=3.8"}}})
+    links = tmp_path / "wheels"
+    links.mkdir()
+    for (_name, _version), paths in older.files.items():
+        for path in paths:
+            shutil.copy(path, links)
+    (tmp_path / "requirements.in").write_text("--no-index\napp\n", encoding="utf-8")
+    args = ["compile", "--isolated", "--find-links", str(links), "--cache-dir",
+            str(tmp_path / ".cache"), *ONE_ENV, "--upgrade", "requirements.in"]
+    for run in range(3):
+        result = run_cli(args, cwd=tmp_path)
+        assert result.code == 0, result.stderr
+        assert (REUSED in result.stderr) == (run > 0)
+    for path in newer.files[("lib", "2.0.0")]:
+        shutil.copy(path, links)
+    result = run_cli(args, cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert REUSED not in result.stderr
+    assert "lib==2.0.0" in _lock(tmp_path)

@@ -246,10 +246,13 @@ class IndexClient:
         return page.groups if page.found else None
 
     def _local_index_page(self, index: str, project: NormalizedName) -> Groups | None:
-        links = local_project_page(index, project, self._credentials.learn)
-        records = None if links is None else tuple(link.to_dict() for link in links)
+        records = self._local_index_records(index, project)
         self._note(f"file-index {index} {project}", _local_digest(records))
         return None if records is None else group_records(records)
+
+    def _local_index_records(self, index: str, project: str) -> tuple[Record, ...] | None:
+        links = local_project_page(index, canonicalize_name(project), self._credentials.learn)
+        return None if links is None else tuple(link.to_dict() for link in links)
 
     def _find_links_groups(self, location: str) -> Groups:
         def compute() -> Groups:
@@ -260,10 +263,13 @@ class IndexClient:
         return self._once(("find-links", location), compute)
 
     def _local_find_links(self, location: str) -> Groups:
-        links = find_links_listing(location, self._credentials.learn)
-        records = tuple(link.to_dict() for link in links)
+        records = self._local_find_links_records(location)
         self._note(f"find-links {location}", _local_digest(records))
         return group_records(records)
+
+    def _local_find_links_records(self, location: str) -> tuple[Record, ...]:
+        links = find_links_listing(location, self._credentials.learn)
+        return tuple(link.to_dict() for link in links)
 
     # -- what the sources said (for reusing an unchanged resolution) ----------
 
@@ -293,10 +299,9 @@ class IndexClient:
         try:
             if kind == "file-index":
                 index, _, project = rest.rpartition(" ")
-                return _local_digest(self._local_index_page_quiet(index, project))
+                return _local_digest(self._local_index_records(index, project))
             if kind == "find-links":
-                records = find_links_listing(rest, self._credentials.learn)
-                return _local_digest(tuple(link.to_dict() for link in records))
+                return _local_digest(self._local_find_links_records(rest))
             raw = self._cache.page_bytes(key)
             if raw is not None and (self.settings.offline or (
                 not self.settings.refresh and not _has_validators(raw) and self._fresh(key)
@@ -309,10 +314,6 @@ class IndexClient:
             return None
         with self._lock:
             return self._digests.get(key)
-
-    def _local_index_page_quiet(self, index: str, project: str) -> tuple[Record, ...] | None:
-        links = local_project_page(index, canonicalize_name(project), self._credentials.learn)
-        return None if links is None else tuple(link.to_dict() for link in links)
 
     def _fetch_page(self, url: str) -> CachedPage:
         """A page from the cache (revalidated) or the network; 404/410 -> not found.
