@@ -161,11 +161,6 @@ class Cache:
         with contextlib.suppress(OSError):
             atomic_write(self._path(*parts), data)
 
-    def page(self, url: str) -> CachedPage | None:
-        """The cached page for a URL (without credentials), or ``None``."""
-        raw = self.page_bytes(url)
-        return None if raw is None else CachedPage.load(raw)
-
     def page_bytes(self, url: str) -> bytes | None:
         """The cache entry of a page as stored (see :meth:`CachedPage.to_json`), or ``None``."""
         return self._read("pages", _digest(url) + ".json")
@@ -179,10 +174,6 @@ class Cache:
         except OSError:
             return None
         return max(0.0, time.time() - mtime)
-
-    def store_page(self, url: str, page: CachedPage) -> None:
-        """Remember a page for a URL."""
-        self.store_page_bytes(url, page.to_json())
 
     def store_page_bytes(self, url: str, data: bytes) -> None:
         """Remember a page for a URL, as :meth:`CachedPage.to_json` gave it."""

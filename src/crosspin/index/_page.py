@@ -50,21 +50,6 @@ class Link:
             out["metadata_hashes"] = dict(self.metadata_hashes)
         return out
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Link:
-        """Inverse of :meth:`to_dict`."""
-        meta = data.get("metadata_hashes")
-        return cls(
-            filename=data["filename"],
-            url=data["url"],
-            hashes=tuple(sorted(data.get("hashes", {}).items())),
-            requires_python=data.get("requires_python"),
-            yanked=data.get("yanked"),
-            upload_time=data.get("upload_time"),
-            size=data.get("size"),
-            metadata_hashes=None if meta is None else tuple(sorted(meta.items())),
-        )
-
 
 _FRACTION = re.compile(r"\.(\d+)")
 

@@ -209,5 +209,3 @@ class EnvironmentView:
 def any_installable(view: EnvironmentView, name: str, versions: Iterable[Version]) -> bool:
     """Whether any of ``versions`` installs in the view (asks about each)."""
     return any(view.installable(name, v, False) for v in versions)
-
-
