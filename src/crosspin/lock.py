@@ -88,7 +88,7 @@ class LockedPackage:
             return environment.name in self.environments
         if self.marker is None:
             return True
-        return _holds(str(self.marker), environment)
+        return _holds(self.marker, environment)
 
     def depends_on(self, child: str, environment: Environment) -> bool:
         """Whether this pin depends on ``child`` in ``environment``.
@@ -153,11 +153,9 @@ class Lock:
 
 
 @functools.lru_cache(maxsize=16384)
-def _holds(marker: str, environment: Environment) -> bool:
-    """Whether a pin's marker holds in an environment; pins share markers, so once each."""
-    return _marker(marker).evaluate(dict(environment.marker_environment))
+def _holds(marker: Marker, environment: Environment) -> bool:
+    """Whether a pin's marker holds in an environment; pins share markers, so once each.
 
-
-@functools.lru_cache(maxsize=4096)
-def _marker(text: str) -> Marker:
-    return Marker(text)
+    Markers hash and compare by their text, so equal markers share an entry.
+    """
+    return marker.evaluate(dict(environment.marker_environment))
