@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 import attrs
 from packaging.markers import Marker
+from packaging.version import Version
 
+from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,6 +25,30 @@ def scenarios_root() -> Optional[Path]:
     env = os.environ.get("CROSSPIN_SCENARIOS")
     root = Path(env) if env else REPO.parent / "shared" / "scenarios"
     return root if root.is_dir() else None
+
+
+class MemoryFinder:
+    """An in-memory index for the resolver (project -> files); counts page reads."""
+
+    def __init__(self, files: dict[str, list[DistFile]]) -> None:
+        self.files = files
+        self.reads: Counter[str] = Counter()
+
+    def project_files(self, name: str) -> tuple[DistFile, ...]:
+        self.reads[name] += 1
+        return tuple(self.files.get(name, ()))
+
+    def project_releases(self, name: str) -> dict[Version, tuple[DistFile, ...]]:
+        grouped: dict[Version, list[DistFile]] = {}
+        for f in self.project_files(name):
+            grouped.setdefault(f.version, []).append(f)
+        return {v: tuple(fs) for v, fs in grouped.items()}
+
+    def prefetch_projects(self, names: Iterable[str]) -> None:
+        pass
+
+    def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
+        pass
 
 
 @attrs.frozen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,7 +17,7 @@ from crosspin.errors import CrosspinError
 from crosspin.metadata import DistMetadata
 from crosspin.resolver import ResolveOptions, Root, resolve_matrix
 from crosspin.resolver._replay import STATS
-from tests.helpers import run_cli, scenarios_root
+from tests.helpers import MemoryFinder, run_cli, scenarios_root
 from tests.test_scenarios import _matrix_for, scenario_compile_args
 
 ROOT = scenarios_root()
@@ -32,26 +32,6 @@ _MARKERS = (
 )
 _SPECS = ("", "", ">=1.1", "<2", "!=1.2", ">=1.0,<1.3", "==1.1", ">1.0")
 _PYTHONS = (None, None, None, ">=3.10", ">=3.12", "<3.13")
-
-
-class _Finder:
-    def __init__(self, files: dict[str, list[DistFile]]) -> None:
-        self.files = files
-
-    def project_files(self, name: str) -> tuple[DistFile, ...]:
-        return tuple(self.files.get(name, ()))
-
-    def project_releases(self, name: str) -> dict[Version, tuple[DistFile, ...]]:
-        grouped: dict[Version, list[DistFile]] = {}
-        for f in self.project_files(name):
-            grouped.setdefault(f.version, []).append(f)
-        return {v: tuple(fs) for v, fs in grouped.items()}
-
-    def prefetch_projects(self, names: Iterable[str]) -> None:
-        pass
-
-    def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
-        pass
 
 
 class _Metadata:
@@ -76,7 +56,7 @@ def _wheel(name: str, version: str) -> DistFile:
     return dist
 
 
-def _universe(seed: int) -> tuple[_Finder, _Metadata, list[Root], ResolveOptions]:
+def _universe(seed: int) -> tuple[MemoryFinder, _Metadata, list[Root], ResolveOptions]:
     """A random small index: projects p0..pN, versions 1.0..1.3, random deps."""
     rng = random.Random(seed)
     names = [f"p{i}" for i in range(rng.randint(3, 9))]
@@ -109,7 +89,7 @@ def _universe(seed: int) -> tuple[_Finder, _Metadata, list[Root], ResolveOptions
     if rng.random() < 0.5:
         roots.append(Root(requirement=Requirement(f"{rng.choice(names[1:])}[x]"), origin="-r in"))
     options = ResolveOptions(resolution=rng.choice(("highest", "highest", "lowest-direct")))
-    return _Finder(files), _Metadata(deps, python), roots, options
+    return MemoryFinder(files), _Metadata(deps, python), roots, options
 
 
 def _outcome(fast: bool, seed: int) -> Any:
@@ -137,10 +117,10 @@ def test_switch_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None
     files = {"a": [_wheel("a", "1.0")], "b": [_wheel("b", "1.0")]}
     metadata = _Metadata({("a", "1.0"): ["b"]}, {})
     roots = [Root(requirement=Requirement("a"), origin="-r in")]
-    resolve_matrix(Matrix.from_options(), roots, finder=_Finder(files), metadata=metadata)
+    resolve_matrix(Matrix.from_options(), roots, finder=MemoryFinder(files), metadata=metadata)
     assert before == STATS
     monkeypatch.delenv("CROSSPIN_REPLAY")
-    resolve_matrix(Matrix.from_options(), roots, finder=_Finder(files), metadata=metadata)
+    resolve_matrix(Matrix.from_options(), roots, finder=MemoryFinder(files), metadata=metadata)
     assert STATS["replayed"] == before["replayed"] + 1
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,36 +15,12 @@ from crosspin.distributions import DistFile
 from crosspin.environments import Matrix
 from crosspin.metadata import DistMetadata
 from crosspin.resolver import Root, resolve_matrix
-from tests.helpers import run_cli
+from tests.helpers import MemoryFinder, run_cli
 
 PLATFORMS = (
     "manylinux_2_17_x86_64", "manylinux_2_17_aarch64", "macosx_11_0_arm64",
     "macosx_10_9_x86_64", "win_amd64",
 )
-
-
-class _Finder:
-    """An in-memory index: project -> files; counts page reads."""
-
-    def __init__(self, files: dict[str, list[DistFile]]) -> None:
-        self.files = files
-        self.reads: Counter[str] = Counter()
-
-    def project_files(self, name: str) -> tuple[DistFile, ...]:
-        self.reads[name] += 1
-        return tuple(self.files.get(name, ()))
-
-    def project_releases(self, name: str) -> dict[Version, tuple[DistFile, ...]]:
-        grouped: dict[Version, list[DistFile]] = {}
-        for f in self.project_files(name):
-            grouped.setdefault(f.version, []).append(f)
-        return {v: tuple(fs) for v, fs in grouped.items()}
-
-    def prefetch_projects(self, names: Iterable[str]) -> None:
-        pass
-
-    def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
-        pass
 
 
 class _Metadata:
@@ -73,8 +49,8 @@ def _sdist(name: str, version: str) -> DistFile:
 
 
 def _solve(files: dict[str, list[DistFile]], deps: dict[tuple[str, str], list[str]],
-           roots: list[str]) -> tuple[list[Any], _Finder]:
-    finder = _Finder(files)
+           roots: list[str]) -> tuple[list[Any], MemoryFinder]:
+    finder = MemoryFinder(files)
     results = resolve_matrix(
         Matrix.from_options(), [Root(requirement=Requirement(r), origin="-r in") for r in roots],
         finder=finder, metadata=_Metadata(deps),
@@ -369,7 +345,7 @@ def test_lookahead_fetches_likely_picks_and_their_dependencies() -> None:
                                 requires_dist=tuple(Requirement(r) for r in requires))
 
     meta = _Meta()
-    ahead = Lookahead(finder=_Finder(files), metadata=meta, options=ResolveOptions(),
+    ahead = Lookahead(finder=MemoryFinder(files), metadata=meta, options=ResolveOptions(),
                       oldest_python="3.9.0", hints={}, skip=frozenset())
     ahead.start([Requirement("app>=1.2")])
     ahead.wait()
