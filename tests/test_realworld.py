@@ -46,7 +46,8 @@ hint: relax the conflicting requirements, or narrow the matrix
 
 TRACEBACK = """\
 Traceback (most recent call last):
-  File "crosspin/metadata.py", line 10, in as_string
+  File "/venv/lib/python3.11/site-packages/crosspin/metadata.py", line 218, in project_metadata
+  File "/usr/lib/python3.11/email/generator.py", line 225, in _write_headers
 email.errors.HeaderParseError: header value appears to contain an embedded header
 """
 
@@ -72,9 +73,10 @@ def test_classify(code: int | None, stderr: str, timed_out: bool, cls: str, reas
     assert (verdict.cls, verdict.reason) == (cls, reason)
 
 
-def test_traceback_verdict_names_the_exception() -> None:
+def test_traceback_verdict_names_the_exception_and_crosspins_frame() -> None:
     verdict = rw.classify(_run(1, TRACEBACK))
     assert verdict.last_line.startswith("email.errors.HeaderParseError: header value")
+    assert rw.crosspin_frame(TRACEBACK) == "crosspin/metadata.py:218 in project_metadata"
 
 
 def test_check_failure_is_its_own_class_but_a_crash_stays_a_traceback() -> None:
@@ -123,7 +125,8 @@ def test_summary_lists_every_refusal_and_traceback() -> None:
     records = [
         {"id": "six", "kind": "pypi", "rank": 2, "class": "ok", "seconds": 1.0, "pins": 1},
         {"id": "docopt", "kind": "pypi", "rank": 9, "class": "traceback", "stage": "compile",
-         "reason": "traceback", "last_line": "HeaderParseError: embedded header"},
+         "reason": "traceback", "last_line": "HeaderParseError: embedded header",
+         "crosspin_frame": "crosspin/metadata.py:218 in project_metadata"},
         {"id": "case:graphene", "kind": "case", "class": "refusal", "stage": "compile",
          "reason": "bad metadata for graphene 2.1.5"},
     ]
@@ -131,7 +134,8 @@ def test_summary_lists_every_refusal_and_traceback() -> None:
     assert "| traceback | 0 | 1 | 0 | 1 |" not in text
     assert "| traceback | 0 | 0 | 1 | 1 |" in text
     assert "| refusal | 0 | 1 | 0 | 1 |" in text
-    assert "| docopt | compile | HeaderParseError: embedded header |" in text
+    assert ("| docopt | compile | crosspin/metadata.py:218 in project_metadata"
+            " | HeaderParseError: embedded header |") in text
     assert "| case:graphene | compile | bad metadata for graphene 2.1.5 |" in text
 
 

@@ -43,6 +43,7 @@ import csv
 import difflib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -199,6 +200,20 @@ def last_line(text: str, limit: int = 300) -> str:
 
 def _cut(line: str, limit: int) -> str:
     return line if len(line) <= limit else line[:limit] + "…"
+
+
+def crosspin_frame(stderr: str) -> str:
+    """The innermost traceback frame in crosspin's own code: ``file:line in function``."""
+    found = ""
+    for line in stderr.splitlines():
+        match = _FRAME.match(line)
+        if match and "/crosspin/" in match["path"].replace("\\", "/"):
+            path = match["path"].replace("\\", "/")
+            found = f"{path[path.rindex('/crosspin/') + 1:]}:{match['line']} in {match['func']}"
+    return found
+
+
+_FRAME = re.compile(r'\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
 
 def error_reason(stderr: str) -> str:
@@ -382,7 +397,7 @@ class Runner:
             if verdict.cls != OK:
                 _save_log(work, f"compile{number}", run)
                 return verdict, f"{label}compile", {"command": _shown(args),
-                                                    "stderr_tail": _tail(run.stderr)}
+                                                    **_failure(run)}
             first = (work / step.output).read_text(encoding="utf-8")
             extra[f"compile{number}_seconds"] = round(run.seconds, 2)
             extra["pins"] = count_pins(first, step.output)
@@ -390,12 +405,12 @@ class Runner:
             verdict = classify_check(check)
             if verdict.cls != OK:
                 _save_log(work, f"check{number}", check)
-                return verdict, f"{label}check", {**extra, "stderr_tail": _tail(check.stderr)}
+                return verdict, f"{label}check", {**extra, **_failure(check)}
             again = self.command(args, work, deadline)
             verdict = classify(again)
             if verdict.cls != OK:
                 _save_log(work, f"rerun{number}", again)
-                return verdict, f"{label}rerun", {**extra, "stderr_tail": _tail(again.stderr)}
+                return verdict, f"{label}rerun", {**extra, **_failure(again)}
             second = (work / step.output).read_text(encoding="utf-8")
             if second != first:
                 (work / f"{step.output}.first").write_text(first, encoding="utf-8")
@@ -410,7 +425,7 @@ class Runner:
                 verdict = classify(run)
                 if verdict.cls != OK:
                     _save_log(fresh, "compile", run)
-                    return verdict, "fresh compile", {**extra, "stderr_tail": _tail(run.stderr)}
+                    return verdict, "fresh compile", {**extra, **_failure(run)}
             for name, first in outputs.items():
                 again_text = (fresh / name).read_text(encoding="utf-8")
                 if again_text != first:
@@ -431,6 +446,15 @@ class Runner:
 def _kill_group(proc: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _failure(run: Run) -> dict[str, Any]:
+    """What a failure record keeps of a command: its stderr tail and crosspin frame."""
+    found: dict[str, Any] = {"stderr_tail": _tail(run.stderr)}
+    frame = crosspin_frame(run.stderr)
+    if frame:
+        found["crosspin_frame"] = frame
+    return found
 
 
 def _tail(text: str, lines: int = 25) -> list[str]:
@@ -508,7 +532,7 @@ def render_summary(records: Iterable[dict[str, Any]], title: str = "crosspin rea
     totals = [sum(counts[(cls, kind)] for cls in CLASSES) for kind in kinds]
     out.append("| **all** | " + " | ".join(str(n) for n in totals) + f" | {sum(totals)} |")
     sections = [
-        (TRACEBACK, "Tracebacks", ("stage", "last_line")),
+        (TRACEBACK, "Tracebacks", ("stage", "crosspin_frame", "last_line")),
         (TIMEOUT, "Timeouts", ("stage", "last_line")),
         (CHECK_FAILED, "Locks that fail `crosspin check`", ("reason",)),
         (CHANGED, "Changed on rerun / differs from fresh", ("stage", "diff")),
