@@ -219,6 +219,15 @@ if name.startswith("case_crash"):
     sys.exit(1)
 if name.startswith("case_slow"):
     time.sleep(60)
+if args[0] == "export":
+    print("lib==1.0\\nsix==1.16.0")
+    sys.exit(0)
+if args[0] == "compile" and "--python" in args:
+    pathlib.Path(args[args.index("-o") + 1]).write_text("lib==2.0\\nsix==1.16.0\\n")
+    sys.exit(0)
+if args[0] == "compile" and name.startswith("case_held"):
+    pathlib.Path(args[args.index("-o") + 1]).write_text("lib==1.0 ; python_version < '3.13'\\n")
+    sys.exit(0)
 if args[0] == "compile":
     out = args[args.index("-o") + 1]
     pins = "torch==2.10.0\\n" if calls == 1 else "torch==2.9.1\\n"
@@ -243,10 +252,15 @@ def test_fake_crosspin_outcomes(tmp_path: Path) -> None:
         name = "slow"
         about = "x"
         requirements = ["a"]
+        [[case]]
+        name = "held"
+        about = "x"
+        requirements = ["lib"]
         """)
     out = tmp_path / "out"
     assert rw.main(["--out", str(out), "--no-top", "--cases", str(cases), "--timeout", "3",
-                    "--crosspin", f"{sys.executable} {fake}", "--jobs", "2"]) == 0
+                    "--crosspin", f"{sys.executable} {fake}", "--jobs", "2",
+                    "--newest", "3.12:linux-x86_64"]) == 0
     records = _records(out)
     assert records["case:crash"]["class"] == "traceback"
     assert records["case:crash"]["last_line"] == "KeyError: 'torch'"
@@ -255,6 +269,18 @@ def test_fake_crosspin_outcomes(tmp_path: Path) -> None:
     assert flip["diff"] == ["-torch==2.10.0", "+torch==2.9.1"]
     assert records["case:slow"]["class"] == "timeout"
     assert records["case:slow"]["seconds"] < 30
+    held = records["case:held"]
+    assert held["class"] == "ok"
+    assert held["held_back"] == [
+        {"env": "3.12-linux-x86_64", "name": "lib", "lock": "1.0", "alone": "2.0"}]
+    assert "| case:held | 3.12-linux-x86_64 | lib | 1.0 | 2.0 |" in (out / "summary.md").read_text()
+
+
+def test_flat_pins_and_matrix_options() -> None:
+    text = "# c\nTyping_Extensions==4.6 ; python_version < '3.11'\nrich[jupyter]==13.0 \\\n"
+    assert rw.flat_pins(text) == {"typing-extensions": "4.6", "rich": "13.0"}
+    assert rw._without_matrix(["--python", ">=3.10", "--extra", "test", "--platform=linux-x86_64",
+                               "--platform", "macos-arm64"]) == ("--extra", "test")
 
 
 @pytest.mark.network

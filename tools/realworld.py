@@ -284,6 +284,8 @@ class Options:
     exclude_newer: Optional[str] = None
     extra_args: tuple[str, ...] = ()
     memo: bool = False
+    #: ``(python, platform)`` pairs whose one-environment compile the lock is compared with.
+    newest_envs: tuple[tuple[str, str], ...] = ()
 
 
 class Runner:
@@ -406,6 +408,9 @@ class Runner:
             if verdict.cls != OK:
                 _save_log(work, f"check{number}", check)
                 return verdict, f"{label}check", {**extra, **_failure(check)}
+            if (number == len(job.steps) and self.options.newest_envs
+                    and not step.output.endswith(".toml")):
+                extra["held_back"] = self.held_back(job, step, work, deadline)
             again = self.command(args, work, deadline)
             verdict = classify(again)
             if verdict.cls != OK:
@@ -434,6 +439,42 @@ class Runner:
                             "fresh", {**extra, "diff": diff_summary(first, again_text)})
             extra["fresh_compared"] = True
         return Verdict(OK), "", extra
+
+    def held_back(self, job: Job, step: Step, work: Path,
+                  deadline: float) -> list[dict[str, str]]:
+        """Pins of the lock older, in one environment, than a compile for that environment alone.
+
+        ``crosspin export`` gives the lock's pins for the environment; a
+        compile with ``--python``/``--platform`` naming only it gives that
+        environment's own newest choice. Environments outside the lock's
+        matrix, or whose own compile fails, are skipped.
+        """
+        found: list[dict[str, str]] = []
+        for python, platform in self.options.newest_envs:
+            env_args = ["--python", python, "--platform", platform]
+            exported = self.command(["export", step.output, *env_args, "-o", "-"], work, deadline)
+            if exported.returncode != 0:
+                continue
+            alone_dir = work / f"alone-{python}-{platform}"
+            alone_dir.mkdir(exist_ok=True)
+            for name in step.src:
+                source = work / name
+                if source.is_file():
+                    shutil.copy(source, alone_dir / name)
+            for other in job.steps[:-1]:
+                shutil.copy(work / other.output, alone_dir / other.output)
+            single = replace(step, args=(*_without_matrix(step.args), *env_args))
+            alone = self.command(self.compile_args(single), alone_dir, deadline)
+            if alone.returncode != 0:
+                continue
+            ours = flat_pins(exported.stdout)
+            theirs = flat_pins((alone_dir / step.output).read_text(encoding="utf-8"))
+            for name, version in sorted(ours.items()):
+                best = theirs.get(name)
+                if best is not None and _older(version, best):
+                    found.append({"env": f"{python}-{platform}", "name": name,
+                                  "lock": version, "alone": best})
+        return found
 
     def append(self, record: dict[str, Any]) -> None:
         """Append one record to ``results.jsonl`` (one line, flushed)."""
@@ -476,6 +517,42 @@ def _save_log(work: Path, name: str, run: Run) -> None:
             f"exit: {run.returncode} timed_out: {run.timed_out} seconds: {run.seconds:.1f}\n"
             f"--- stdout\n{run.stdout}\n--- stderr\n{run.stderr}")
     (work / f"{name}.log").write_text(text, encoding="utf-8")
+
+
+def flat_pins(text: str) -> dict[str, str]:
+    """``name -> version`` of the unconditional ``name==version`` lines of a requirements file."""
+    pins: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _PIN.match(line)
+        if match:
+            pins[match["name"].lower().replace("_", "-").replace(".", "-")] = match["version"]
+    return pins
+
+
+_PIN = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(?P<version>[^\s;\\]+)")
+
+
+def _older(version: str, other: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) < Version(other)
+    except InvalidVersion:
+        return False
+
+
+def _without_matrix(args: Sequence[str]) -> tuple[str, ...]:
+    """``args`` without ``--python``/``--platform`` options (and their values)."""
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("--python", "--platform"):
+            skip = True
+        elif not arg.startswith(("--python=", "--platform=")):
+            kept.append(arg)
+    return tuple(kept)
 
 
 def count_pins(text: str, output: str) -> int:
@@ -554,6 +631,13 @@ def render_summary(records: Iterable[dict[str, Any]], title: str = "crosspin rea
                     value = f"{r.get('reason')}: {value}"
                 cells.append(_cell(value))
             out.append(f"| {_cell(r['id'])} | " + " | ".join(cells) + " |")
+    held = [(r["id"], h) for r in rows for h in r.get("held_back") or ()]
+    if held:
+        out += ["", f"## Held back against a one-environment compile ({len(held)} pins, "
+                f"{len({job for job, _ in held})} jobs)", "",
+                "| job | environment | package | lock | alone |", "|---|---|---|---|---|"]
+        out += [f"| {_cell(job)} | {h['env']} | {h['name']} | {h['lock']} | {h['alone']} |"
+                for job, h in held]
     done = [r for r in rows if r["class"] == OK]
     if done:
         slow = sorted(done, key=lambda r: -float(r.get("seconds", 0)))[:10]
@@ -605,6 +689,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--fresh", choices=("sample", "all", "none"), default="sample",
                         help="compile fresh into a new folder and compare: cases and every "
                         "tenth ranked project (sample), every job, or none")
+    parser.add_argument("--newest", action="append", default=[], metavar="PY:PLATFORM",
+                        help="also compare the lock's pins for this environment (e.g. "
+                        "3.12:linux-x86_64) with a compile for it alone; repeatable")
     parser.add_argument("--resume", action="store_true",
                         help="keep results.jsonl and skip the jobs it already has")
     parser.add_argument("--memo", action="store_true",
@@ -659,7 +746,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     options = Options(crosspin=crosspin, out=out, timeout=args.timeout,
                       cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
                       exclude_newer=args.exclude_newer, extra_args=tuple(args.compile_arg),
-                      memo=args.memo)
+                      memo=args.memo,
+                      newest_envs=tuple(tuple(e.split(":", 1)) for e in args.newest))
     meta = {"crosspin": version, "command": " ".join(sys.argv),
             "exclude-newer": args.exclude_newer or "-", "timeout per job": f"{args.timeout:.0f} s"}
     runner = Runner(options)
