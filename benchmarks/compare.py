@@ -84,7 +84,7 @@ def _commands(tool: str, exe: Path, case: str, cache: Path) -> dict[str, list[st
         if offline:
             base.append("--offline")
         one = ["--python", "3.11", "--platform", "linux-x86_64"]
-        # "resolving": reuse of an unchanged lock (crosspin._memo) off, so
+        # "resolving": reuse of an unchanged lock (crosspin.pipeline._memo) off, so
         # the row times the resolution itself; the plain rows are what a
         # user gets by default (warm/offline reruns may reuse the last lock).
         fresh = ["env", "CROSSPIN_MEMO=0"]

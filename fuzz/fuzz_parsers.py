@@ -19,10 +19,10 @@ from typing import Callable
 import atheris
 
 with atheris.instrument_imports():
-    from crosspin._reqfile import parse_text
+    from crosspin.reqfile import parse_text
     from crosspin.errors import CrosspinError
     from crosspin.inputs import read_inputs
-    from crosspin.writers import pylock, requirements
+    from crosspin.lockfiles import pylock, requirements
 
 _WORK = Path(tempfile.mkdtemp(prefix="crosspin-fuzz-"))
 

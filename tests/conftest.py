@@ -26,7 +26,7 @@ from fixtures.scenarios import Scenario, load_scenarios  # noqa: E402
 def _resolve_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests compile the same inputs again and again to check what resolving gives.
 
-    Reusing the last lock (crosspin._memo) would answer those from the
+    Reusing the last lock (crosspin.pipeline._memo) would answer those from the
     store, so it is off here; tests/test_memo.py turns it on and checks it.
     """
     monkeypatch.setenv("CROSSPIN_MEMO", "0")

@@ -1,10 +1,17 @@
-"""Helpers shared by tests: run the CLI in-process, read lockfiles per environment."""
+"""Helpers shared by tests: run the CLI in-process, read lockfiles per environment.
+
+Also the projects, indexes and checks that several test modules share; a
+test module never imports another test module (``from tests.helpers import
+...`` is the one spelling).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -16,6 +23,7 @@ from packaging.version import Version
 
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
+from crosspin.index._cache import CachedPage
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -129,3 +137,110 @@ def selected(text: str, env: Environment) -> frozenset[str]:
 def selected_by_env(text: str, matrix: Matrix) -> dict[str, frozenset[str]]:
     """Environment name -> selected ``name==version`` set."""
     return {env.name: selected(text, env) for env in matrix.environments}
+
+
+#: A small project with a platform split (colorama only on Windows) and a
+#: Python split (backport below 3.11), so the lock has markers to break.
+SPLIT_PROJECT: dict[str, Any] = {
+    "app": {"1.0.0": {"requires_python": ">=3.8",
+                      "requires": ["lib>=1", "colorama ; os_name == 'nt'",
+                                   "backport ; python_version < '3.11'"]}},
+    "lib": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.8",
+                                                         "requires": ["helper>=2"]}},
+    "helper": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.8"}},
+    "colorama": {"0.4.6": {"requires_python": ">=3.8"}},
+    "backport": {"1.0.0": {"requires_python": ">=3.8"}},
+}
+
+#: An index for every input form of a project (requirements, pyproject, local trees).
+PROJECT_INDEX: dict[str, Any] = {
+    "web": {"1.0.0": {"requires_python": ">=3.8", "requires": ["util>=1"]},
+            "2.0.0": {"requires_python": ">=3.8", "requires": ["util>=2"]}},
+    "util": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.8"},
+             "2.1.0": {"requires_python": ">=3.8"}},
+    "tool": {"1.0.0": {"requires_python": ">=3.8", "requires": ["util>=2"]}},
+    "docs": {"1.0.0": {"requires_python": ">=3.8"}},
+    "lint": {"1.0.0": {"requires_python": ">=3.8"}},
+    "pytest": {"1.0.0": {"requires_python": ">=3.8"}},
+}
+
+
+def make_project(folder: Path, name: str, version: str, requires: list[str] = (),  # type: ignore[assignment]
+                 extras: dict[str, list[str]] | None = None) -> Path:
+    """A local source tree with a stdlib-only PEP 517 backend (no network to build)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "fixtures" / "_backend_template.py", folder / "_fixture_backend.py")
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    for extra, reqs in (extras or {}).items():
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f"Requires-Dist: {r} ; extra == \"{extra}\"" for r in reqs]
+    (folder / "PKG-INFO").write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    (folder / "pyproject.toml").write_text(
+        "[build-system]\nrequires = []\nbuild-backend = \"_fixture_backend\"\n"
+        "backend-path = [\".\"]\n\n[project]\n"
+        f"name = \"{name}\"\ndynamic = [\"version\", \"dependencies\"]\n",
+        encoding="utf-8",
+    )
+    pkg = folder / name.replace("-", "_")
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    return folder
+
+
+def assert_cache_consistent(cache: Path) -> None:
+    """Every cache entry is whole: files match their sha256 names, pages parse, no temp files."""
+    if not cache.exists():
+        return
+    for path in cache.rglob("*"):
+        if path.is_dir():
+            continue
+        assert not path.name.startswith(".tmp-"), f"temporary file left: {path}"
+        assert not path.name.endswith(".lock"), f"lock file left: {path}"
+        rel = path.relative_to(cache).parts
+        if rel[1:3] == ("files", "sha256"):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, path
+        elif rel[1] == "pages":
+            CachedPage.from_json(path.read_bytes())  # a whole entry, or this raises
+        elif rel[1:3] == ("metadata", "sha256"):
+            assert path.read_bytes().startswith(b"Metadata-Version:"), path
+            assert b"ghost" not in path.read_bytes(), path
+
+
+def scenario_compile_args(
+    scenario: Any, folder: Path, index_url: str, matrix_args: list[str]
+) -> list[str]:
+    """Write the scenario's requirements.in into ``folder``; the compile arguments for it."""
+    opts = scenario.resolver_options
+    (folder / "requirements.in").write_text(
+        "".join(f"{r}\n" for r in scenario.root.requires), encoding="utf-8"
+    )
+    args = [
+        "compile", "requirements.in", "-o", "requirements.txt", "--isolated",
+        "--index-url", index_url, "--cache-dir", str(folder / "cache"), "-q", *matrix_args,
+    ]
+    if opts.prereleases:
+        args.append("--pre")
+    if opts.resolution:
+        args += ["--resolution", opts.resolution]
+    for name in opts.no_binary:
+        args += ["--no-binary", name]
+    for name in opts.no_build:
+        args += ["--only-binary", name]
+    return args
+
+
+def matrix_for(scenario: Any) -> tuple[list[str], Matrix]:
+    """The ``--python``/``--platform`` arguments of a scenario and the matrix they give."""
+    opts = scenario.resolver_options
+    python = scenario.python_version
+    if opts.universal:
+        spec = f">={python}"
+        if scenario.root.requires_python:
+            spec += f",{scenario.root.requires_python}"
+        args = ["--python", spec]
+        return args, Matrix.from_options(python=spec)
+    platform = opts.python_platform or "linux-x86_64"
+    return ["--python", python, "--platform", platform], Matrix.from_options(
+        python=python, platforms=[platform]
+    )

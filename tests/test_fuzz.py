@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crosspin import markers
-from crosspin._reqfile import parse_text
 from crosspin.environments import Matrix
 from crosspin.errors import CrosspinError, LockFileError
 from crosspin.inputs import read_inputs
-from crosspin.writers import pylock, requirements
-from helpers import run_cli
+from crosspin.lockfiles import pylock, requirements
+from crosspin.reqfile import parse_text
+from tests.helpers import run_cli
 
 EXAMPLES = int(os.environ.get("CROSSPIN_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from crosspin.checker import check_lock
 from crosspin.environments import Matrix
-from crosspin.lock import Lock
+from crosspin.lock import Lock, check_lock
+from crosspin.lockfiles.requirements import read
 from crosspin.metadata import MetadataProvider
-from crosspin.writers.requirements import read
 from tests.helpers import REPO, parse_pins, run_cli, selected_by_env
 
 pytestmark = pytest.mark.network

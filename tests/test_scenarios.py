@@ -25,7 +25,13 @@ import pytest
 from packaging.markers import Marker
 
 from crosspin.environments import Matrix
-from tests.helpers import run_cli, scenarios_root, selected_by_env
+from tests.helpers import (
+    matrix_for,
+    run_cli,
+    scenario_compile_args,
+    scenarios_root,
+    selected_by_env,
+)
 
 ROOT = scenarios_root()
 
@@ -162,44 +168,6 @@ def _name_of(path: Path) -> str:
     return path.stem
 
 
-def scenario_compile_args(
-    scenario: Any, folder: Path, index_url: str, matrix_args: list[str]
-) -> list[str]:
-    """Write the scenario's requirements.in into ``folder``; the compile arguments for it."""
-    opts = scenario.resolver_options
-    (folder / "requirements.in").write_text(
-        "".join(f"{r}\n" for r in scenario.root.requires), encoding="utf-8"
-    )
-    args = [
-        "compile", "requirements.in", "-o", "requirements.txt", "--isolated",
-        "--index-url", index_url, "--cache-dir", str(folder / "cache"), "-q", *matrix_args,
-    ]
-    if opts.prereleases:
-        args.append("--pre")
-    if opts.resolution:
-        args += ["--resolution", opts.resolution]
-    for name in opts.no_binary:
-        args += ["--no-binary", name]
-    for name in opts.no_build:
-        args += ["--only-binary", name]
-    return args
-
-
-def _matrix_for(scenario: Any) -> tuple[list[str], Matrix]:
-    opts = scenario.resolver_options
-    python = scenario.python_version
-    if opts.universal:
-        spec = f">={python}"
-        if scenario.root.requires_python:
-            spec += f",{scenario.root.requires_python}"
-        args = ["--python", spec]
-        return args, Matrix.from_options(python=spec)
-    platform = opts.python_platform or "linux-x86_64"
-    return ["--python", python, "--platform", platform], Matrix.from_options(
-        python=python, platforms=[platform]
-    )
-
-
 @pytest.mark.parametrize("path", _scenario_files())
 def test_scenario(path: Path, scenario_indexes: Any, tmp_path: Path) -> None:
     """crosspin resolves each packse scenario as its description says."""
@@ -207,7 +175,7 @@ def test_scenario(path: Path, scenario_indexes: Any, tmp_path: Path) -> None:
 
     scenario = Scenario.from_toml(path)
     opts = scenario.resolver_options
-    matrix_args, matrix = _matrix_for(scenario)
+    matrix_args, matrix = matrix_for(scenario)
     index_url = scenario_indexes.index_url(scenario.name)
     args = scenario_compile_args(scenario, tmp_path, index_url, matrix_args)
     result = run_cli(args, cwd=tmp_path)
@@ -266,11 +234,10 @@ def test_tables_name_real_scenarios() -> None:
 
 def _check_contract(text: str, matrix: Matrix, index_url: str, cache: Path, opts: Any) -> None:
     """The lock, read back, passes the contract checker over its matrix."""
-    from crosspin.checker import check_lock
     from crosspin.index import IndexClient, IndexSettings
-    from crosspin.lock import Lock
+    from crosspin.lock import Lock, check_lock
+    from crosspin.lockfiles.requirements import read
     from crosspin.metadata import MetadataProvider
-    from crosspin.writers.requirements import read
 
     parsed = read(text)
     lock = Lock.build(matrix=parsed.matrix or matrix, packages=parsed.packages)

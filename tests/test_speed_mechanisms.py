@@ -380,7 +380,7 @@ def test_split_requirement_parse_equals_packaging() -> None:
     import pytest
     from packaging.requirements import InvalidRequirement
 
-    from crosspin.metadata import _requirement
+    from crosspin.metadata._provider import _requirement
 
     for text in ["foo>=1.0", "foo[bar,baz] (>=1,<2) ; python_version < '3.10'",
                  'a; extra == "x;y"', "b ;sys_platform=='win32' and extra=='test'",
@@ -399,7 +399,7 @@ def test_requires_python_checked_once_per_minor_when_no_clause_names_it() -> Non
     """Skipping patch-by-patch checks gives the same answer as checking all 60 patches."""
     from packaging.specifiers import SpecifierSet
 
-    from crosspin.environments import _admits, _patch_versions
+    from crosspin.environments._environment import _admits, _patch_versions
 
     specs = [">=3.8", "<4", ">=3.11.2", "!=3.11.*", "<3.11", "~=3.10", "~=3.11.1", ">3.10",
              "==3.12.*", ">=3.9,!=3.10.0,<3.13", ">=3.11.0rc1", "===3.11.4", ">=3", "<3.11.5",

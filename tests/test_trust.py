@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pytest
 
 from fixtures.server import IndexServer, Request, Response
-from helpers import parse_pins, run_cli
+from tests.helpers import parse_pins, run_cli
 
 ANY = ">=3.8"
 PRIVATE: dict[str, Any] = {

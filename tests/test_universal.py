@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
-from crosspin.checker import check_lock
 from crosspin.environments import Matrix
 from crosspin.index import IndexClient, IndexSettings
-from crosspin.lock import Lock
+from crosspin.lock import Lock, check_lock
+from crosspin.lockfiles.requirements import read
 from crosspin.metadata import MetadataProvider
-from crosspin.writers.requirements import read
 from tests.helpers import run_cli, selected_by_env
 
 ANY = ">=3.8"

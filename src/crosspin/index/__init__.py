@@ -27,6 +27,7 @@ Only this package imports httpx, and only when a client first needs it.
 
 from __future__ import annotations
 
+from crosspin.index._cache import atomic_write
 from crosspin.index._client import ACCEPT, IndexClient
 from crosspin.index._settings import DEFAULT_INDEX_URL, IndexSettings, IndexStrategy
 from crosspin.index._urls import redact, strip_credentials
@@ -37,6 +38,7 @@ __all__ = [
     "IndexClient",
     "IndexSettings",
     "IndexStrategy",
+    "atomic_write",
     "redact",
     "strip_credentials",
 ]

@@ -8,6 +8,7 @@ anything is removed or installed, so a failed download or a hash mismatch
 leaves the environment as it was. ``export`` writes one environment's
 subset as a flat requirements file (for ``pip install --require-hashes``).
 
+Locks are read by :mod:`crosspin.lockfiles` (``read_lock``, ``merge_locks``).
 Only this package imports ``installer``.
 """
 
@@ -17,7 +18,6 @@ from crosspin.sync._export import export_requirements
 from crosspin.sync._fetch import FileSource, choose_file
 from crosspin.sync._install import check_wheel_paths
 from crosspin.sync._installed import InstalledDist, scan_installed
-from crosspin.sync._lockfile import LockData, merge_locks, read_lock
 from crosspin.sync._plan import PROTECTED, SyncPlan, make_plan
 from crosspin.sync._run import SyncResult, apply_plan, plan_for
 from crosspin.sync._target import Target, inspect_target
@@ -26,7 +26,6 @@ __all__ = [
     "PROTECTED",
     "FileSource",
     "InstalledDist",
-    "LockData",
     "SyncPlan",
     "SyncResult",
     "Target",
@@ -36,8 +35,6 @@ __all__ = [
     "export_requirements",
     "inspect_target",
     "make_plan",
-    "merge_locks",
     "plan_for",
-    "read_lock",
     "scan_installed",
 ]

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from crosspin._archives import unpack_sdist
 from crosspin.errors import BuildError
+from crosspin.metadata import unpack_sdist
 
 __all__ = ["build_wheel"]
 

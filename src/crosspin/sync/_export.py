@@ -11,8 +11,8 @@ from typing import Optional
 
 from crosspin.environments import Environment
 from crosspin.lock import LockedPackage
+from crosspin.lockfiles import LockData
 from crosspin.sync._fetch import FileSource, file_hashes
-from crosspin.sync._lockfile import LockData
 
 __all__ = ["export_requirements"]
 

@@ -12,11 +12,11 @@ from typing import Callable, Optional, Protocol
 import attrs
 
 from crosspin.lock import LockedPackage
+from crosspin.lockfiles import LockData
 from crosspin.sync._build import build_wheel
 from crosspin.sync._fetch import FileSource, fetch_all, is_sdist
 from crosspin.sync._install import check_wheel_paths, install_wheel, make_parent_dirs
 from crosspin.sync._installed import scan_installed
-from crosspin.sync._lockfile import LockData
 from crosspin.sync._plan import SyncPlan, make_plan
 from crosspin.sync._target import Target
 from crosspin.sync._uninstall import uninstall
@@ -27,7 +27,7 @@ _INSTALL_WORKERS = 6
 
 
 class _Progress(Protocol):
-    """Where a sync reports its phases (``crosspin._progress.Reporter`` fits)."""
+    """Where a sync reports its phases (``crosspin.cli._progress.Reporter`` fits)."""
 
     def start(self, description: str, total: int) -> None: ...
 

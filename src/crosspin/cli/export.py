@@ -1,0 +1,63 @@
+"""``crosspin export``: one environment's pins of a lock as a flat requirements file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from crosspin.cli._options import with_index_options
+from crosspin.cli._output import write_atomically
+from crosspin.environments import Environment, Platform
+from crosspin.errors import MatrixError, UsageError
+from crosspin.index import IndexClient
+from crosspin.lockfiles import read_lock
+from crosspin.settings import index_settings
+from crosspin.sync import export_requirements
+
+__all__ = ["export_command"]
+
+
+@click.command("export")
+@click.argument("lock", type=click.Path(dir_okay=False), default="requirements.txt")
+@click.option("--python", "python", required=True, help="Python minor version, e.g. 3.12.")
+@click.option("--platform", "platform", required=True, help="Platform, e.g. linux-x86_64.")
+@click.option("-o", "--output-file", default="-", help="Where to write (default: stdout).")
+@click.option("--generate-hashes", is_flag=True, help="Write hashes even if the lock has none.")
+@with_index_options
+def export_command(
+    lock: str, python: str, platform: str, output_file: str, generate_hashes: bool,
+    index_url: Optional[str], extra_index_urls: Sequence[str], find_links: Sequence[str],
+    isolated: bool, cache_dir: Optional[str], no_cache: bool, offline: bool,
+) -> None:
+    """Write one environment's pins as a flat requirements file (no markers)."""
+    data = read_lock(Path(lock))
+    plat = Platform.from_name(platform)
+    parts = python.strip().split(".")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise UsageError(f"--python {python!r}: give a minor version such as 3.12")
+    minor = (int(parts[0]), int(parts[1]))
+    env: Optional[Environment]
+    if data.matrix is None:
+        env = Environment(python=minor, platform=plat)
+    else:
+        matching = [e for e in data.matrix.environments
+                    if e.python == minor and e.platform.name == plat.name]
+        env = max(matching, key=lambda e: e.patch_floor, default=None)
+        if env is None:
+            raise MatrixError(f"{python}-{plat.name}", data.matrix.describe())
+    settings = index_settings(sources=data.sources, index_url=index_url,
+                              extra_index_urls=extra_index_urls, find_links=find_links,
+                              isolated=isolated, offline=offline, cache_dir=cache_dir,
+                              no_cache=no_cache)
+    header = (f"This file is exported by crosspin from {lock} for {env.name}\n"
+              f"by: crosspin export {lock} --python {python} --platform {platform}")
+    with IndexClient(settings) as client:
+        text = export_requirements(data, env, client, generate_hashes=generate_hashes,
+                                   header=header)
+    if output_file == "-":
+        click.echo(text, nl=False)
+    else:
+        write_atomically(Path(output_file), text)

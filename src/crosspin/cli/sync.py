@@ -1,0 +1,111 @@
+"""``crosspin sync``: options in, an environment that matches the lock out."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from crosspin.cli._options import with_index_options
+from crosspin.cli._output import echo
+from crosspin.cli._progress import reporter
+from crosspin.errors import UsageError
+from crosspin.index import IndexClient
+from crosspin.lockfiles import merge_locks, read_lock
+from crosspin.settings import index_settings
+from crosspin.sync import apply_plan, inspect_target, plan_for
+
+__all__ = ["sync_command"]
+
+def _default_python() -> Path:
+    venv = os.environ.get("VIRTUAL_ENV")
+    return _venv_python(Path(venv) if venv else Path(".venv"))
+
+
+def _venv_python(venv: Path) -> Path:
+    if sys.platform == "win32":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
+
+
+@click.command("sync")
+@click.argument("locks", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--python", "python", default=None, type=click.Path(dir_okay=False),
+              help="Interpreter to sync (default: $VIRTUAL_ENV, else ./.venv).")
+@click.option("--venv", default=None, type=click.Path(file_okay=False),
+              help="Virtual environment folder to sync.")
+@click.option("-n", "--dry-run", is_flag=True,
+              help="Print the plan; exit 1 when changes are pending, 0 when in sync.")
+@click.option("-a", "--ask", is_flag=True, help="Show the plan and ask before changing anything.")
+@click.option("--no-build", is_flag=True, help="Never build sdists; wheels only.")
+@click.option("--extras", "extras", multiple=True,
+              help="pylock.toml: extras to install (repeatable, or comma-separated).")
+@click.option("--group", "groups", multiple=True,
+              help="pylock.toml: dependency groups to install instead of its default-groups "
+                   "(repeatable, or comma-separated).")
+@click.option("-v", "--verbose", count=True, help="One line per file downloaded and installed.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+@with_index_options
+def sync_command(
+    locks: Sequence[str], python: Optional[str], venv: Optional[str], dry_run: bool,
+    ask: bool, no_build: bool, extras: Sequence[str], groups: Sequence[str],
+    verbose: int, quiet: bool,
+    index_url: Optional[str], extra_index_urls: Sequence[str],
+    find_links: Sequence[str], isolated: bool, cache_dir: Optional[str], no_cache: bool,
+    offline: bool,
+) -> None:
+    """Make an environment match the lock: install what it lacks, remove the rest.
+
+    Every file is downloaded and its hash checked before anything is
+    removed or installed. Several locks are merged (conflicting pins are an
+    error); from a pylock.toml, --extras and --group select what to install.
+    On a terminal a live display shows the downloads and installs.
+    """
+    if python and venv:
+        raise UsageError("give --python or --venv, not both")
+    interpreter = Path(python) if python else (
+        _venv_python(Path(venv)) if venv else _default_python())
+    if not interpreter.exists():
+        raise UsageError(f"no interpreter at {interpreter}",
+                         hint="pass --python PATH or --venv DIR, or activate a virtualenv")
+    paths = [Path(p) for p in (locks or ("requirements.txt",))]
+    lock = merge_locks([read_lock(p) for p in paths])
+    target = inspect_target(interpreter)
+    plan = plan_for(lock, target, extras=_names(extras),
+                    groups=_names(groups) if groups else None)
+    for warning in plan.warnings():
+        echo(f"warning: {warning}")
+    if plan.is_empty:
+        if not quiet:
+            echo("Everything up to date")
+        return
+    if dry_run or ask:
+        for line in plan.describe():
+            click.echo(line)
+        if dry_run:
+            sys.exit(1)
+        if not click.confirm("Would you like to proceed with these changes?", default=False):
+            sys.exit(1)
+    settings = index_settings(sources=lock.sources, index_url=index_url,
+                              extra_index_urls=extra_index_urls, find_links=find_links,
+                              isolated=isolated, offline=offline, cache_dir=cache_dir,
+                              no_cache=no_cache)
+    pip_args = [*(["--index-url", index_url] if index_url else []),
+                *(a for u in extra_index_urls for a in ("--extra-index-url", u)),
+                *(a for f in find_links for a in ("--find-links", f)),
+                *(["--isolated"] if isolated else [])]
+    with IndexClient(settings) as client, \
+            reporter(quiet=quiet, verbose=verbose) as progress:
+        result = apply_plan(plan, target, client, allow_build=not no_build,
+                            on_step=None if quiet else progress.say,
+                            pip_args=pip_args, progress=progress)
+    if not quiet:
+        echo(result.summary())
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]

@@ -1,0 +1,171 @@
+"""Dependencies of a local project whose ``pyproject.toml`` does not state them.
+
+Projects with ``dynamic = ["dependencies"]`` (or only ``setup.py`` /
+``setup.cfg``) are asked through PEP 517's
+``prepare_metadata_for_build_wheel`` in an isolated build environment, and
+their Requires-Dist is split back into base requirements and extras so it
+can be read like a static ``[project]`` table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import attrs
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from crosspin.errors import BuildError, Problem
+from crosspin.inputs._links import invalid
+
+__all__ = ["BuiltProject", "build_metadata", "split_extra"]
+
+_EXTRA_CLAUSE = re.compile(r'^(?:extra == "(?P<a>[^"]*)"|"(?P<b>[^"]*)" == extra)$')
+
+
+@attrs.frozen(kw_only=True)
+class BuiltProject:
+    """What a project's built metadata says, shaped like a ``[project]`` table.
+
+    Each requirement is ``(location, text)``; ``extras`` maps canonical extra
+    names to theirs.
+    """
+
+    name: NormalizedName
+    requires_python: Optional[SpecifierSet]
+    dependencies: tuple[tuple[str, str], ...]
+    extras: dict[NormalizedName, tuple[tuple[str, str], ...]]
+
+
+def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Problem]]:
+    """Build the metadata of the project in ``folder`` and read its dependencies.
+
+    Raises :class:`~crosspin.errors.BuildError` when the backend fails;
+    unusable Requires-Dist lines come back as problems located at
+    ``display: Requires-Dist[i]``.
+    """
+    # Imported here: building is rare and ``build`` is slow to import.
+    import build
+    import build.util
+
+    try:
+        metadata = build.util.project_wheel_metadata(folder, isolated=True)
+    except (build.BuildException, build.BuildBackendException) as exc:
+        raise BuildError(display, _one_line(str(exc))) from exc
+    except (OSError, ValueError, RuntimeError) as exc:  # environment creation, bad tables
+        raise BuildError(display, _one_line(f"{type(exc).__name__}: {exc}")) from exc
+    problems: list[Problem] = []
+    requires_python: Optional[SpecifierSet] = None
+    raw_python = _first(metadata.get_all("Requires-Python"))
+    if raw_python:
+        try:
+            requires_python = SpecifierSet(raw_python)
+        except InvalidSpecifier as exc:
+            reason = invalid(raw_python, exc, what="Requires-Python")
+            problems.append(Problem(location=f"{display}: Requires-Python", reason=reason))
+    provided = [canonicalize_name(e) for e in metadata.get_all("Provides-Extra") or []]
+    dependencies: list[tuple[str, str]] = []
+    extras: dict[NormalizedName, list[tuple[str, str]]] = {e: [] for e in provided}
+    for index, text in enumerate(metadata.get_all("Requires-Dist") or []):
+        location = f"{display}: Requires-Dist[{index}] (built metadata)"
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            problems.append(Problem(location=location, reason=invalid(text, exc)))
+            continue
+        split = split_extra(requirement.marker)
+        if split is None:
+            problems.append(
+                Problem(location=location, reason=f"cannot tell which extra needs {text!r}")
+            )
+            continue
+        extra, residual = split
+        requirement.marker = residual
+        if extra is None:
+            dependencies.append((location, str(requirement)))
+        else:
+            extras.setdefault(extra, []).append((location, str(requirement)))
+    built = BuiltProject(
+        name=canonicalize_name(_first(metadata.get_all("Name")) or display),
+        requires_python=requires_python,
+        dependencies=tuple(dependencies),
+        extras={name: tuple(items) for name, items in extras.items()},
+    )
+    return built, problems
+
+
+def split_extra(
+    marker: Marker | None,
+) -> tuple[NormalizedName | None, Marker | None] | None:
+    """Split ``extra == "x"`` out of a Requires-Dist marker.
+
+    Returns ``(extra or None, the rest of the marker or None)``, or ``None``
+    when ``extra`` is used in a way that is not a plain top-level ``and``
+    clause (which backends do not generate).
+    """
+    if marker is None:
+        return None, None
+    text = str(marker)
+    if "extra" not in text:
+        return None, marker
+    if len(list(_top_level(text, " or "))) > 1:
+        return None
+    extra: NormalizedName | None = None
+    rest: list[str] = []
+    for clause in _top_level(text, " and "):
+        match = _EXTRA_CLAUSE.match(clause)
+        if match and extra is None:
+            extra = canonicalize_name(match.group("a") or match.group("b") or "")
+        else:
+            rest.append(clause)
+    if extra is None or any("extra" in _unquoted(clause) for clause in rest):
+        return None
+    if not rest:
+        return extra, None
+    try:
+        return extra, Marker(" and ".join(rest))
+    except InvalidMarker:  # pragma: no cover - parts of a valid marker stay valid
+        return None
+
+
+def _top_level(text: str, separator: str) -> Iterator[str]:
+    """Split on ``separator`` outside parentheses and quotes."""
+    depth = 0
+    quote = ""
+    start = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            yield text[start:index]
+            index += len(separator)
+            start = index
+            continue
+        index += 1
+    yield text[start:]
+
+
+def _unquoted(text: str) -> str:
+    return re.sub(r"\"[^\"]*\"|'[^']*'", "", text)
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "the build backend failed"

@@ -1,0 +1,179 @@
+"""Resolve a parsed compile request: direct references, forks over the matrix, merge.
+
+Direct references (wheel and sdist URLs, local trees, git checkouts) become
+candidates here; the resolver resolves every environment of the matrix and
+:func:`crosspin.lock.merge_forks` merges the forks into one lock.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Optional, Protocol
+
+import attrs
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from crosspin.distributions import DistFile
+from crosspin.environments import Environment, Matrix
+from crosspin.errors import UsageError
+from crosspin.inputs import checkout, is_vcs
+from crosspin.lock import Lock, LockedPackage, Sources, merge_forks
+from crosspin.metadata import DistMetadata, MetadataProvider, MetadataSource, project_metadata
+from crosspin.resolver import (
+    Candidate,
+    Finder,
+    Metadata,
+    ResolveOptions,
+    Root,
+    resolve_matrix,
+)
+
+__all__ = ["Client", "CompileRequest", "compile_lock"]
+
+
+@attrs.frozen(kw_only=True)
+class CompileRequest:
+    """Everything one compile needs, already parsed and validated."""
+
+    roots: tuple[Root, ...]
+    matrix: Matrix
+    options: ResolveOptions = ResolveOptions()
+    constraints: tuple[Root, ...] = ()
+    overrides: tuple[Root, ...] = ()
+    #: Pins of the existing output file (kept unless upgraded).
+    existing: tuple[LockedPackage, ...] = ()
+    upgrade: bool = False
+    #: ``-P name[spec]``: names to upgrade, with optional upper bounds.
+    upgrade_packages: tuple[Requirement, ...] = ()
+    sources: Sources = Sources()
+    meta: Mapping[str, str] = attrs.field(factory=dict)
+    #: How to write a link in the lock (a relative local path as written,
+    #: relative to the output); links not listed are written as resolved.
+    link_text: Mapping[str, str] = attrs.field(factory=dict)
+
+
+class Client(Finder, MetadataSource, Protocol):
+    """What compile needs of an index client (crosspin.index.IndexClient is one)."""
+
+
+def compile_lock(
+    request: CompileRequest,
+    *,
+    client: Client,
+    on_fork: Optional[Callable[[Environment, bool], None]] = None,
+    lookahead: bool = False,
+) -> Lock:
+    """Resolve every environment of the matrix and merge the forks.
+
+    ``lookahead``: prefetch likely picks in the background (for a client
+    that goes to the network; see ``crosspin.resolver.resolve_matrix``).
+    """
+    metadata = MetadataProvider(client)
+    upgrade_names = {canonicalize_name(r.name) for r in request.upgrade_packages}
+    constraints = list(request.constraints)
+    for req in request.upgrade_packages:
+        if req.specifier:
+            constraints.append(Root(requirement=req, origin="--upgrade-package"))
+    existing: Sequence[LockedPackage] = () if request.upgrade else [
+        p for p in request.existing if p.name not in upgrade_names and not p.url
+    ]
+
+    def existing_for(env: Environment) -> Mapping[str, Version]:
+        return {p.name: p.version for p in existing if p.applies_to(env)}
+
+    links, link_meta, pinned = _link_candidates(request.roots, client)
+    forks = resolve_matrix(
+        request.matrix,
+        request.roots,
+        finder=client,
+        metadata=_LinkMetadata(metadata, link_meta),
+        options=request.options,
+        constraints=constraints,
+        overrides=request.overrides,
+        existing=existing_for if existing else None,
+        links=links,
+        on_fork=on_fork,
+        lookahead=lookahead,
+    )
+    lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
+    rewrite = {**pinned, **request.link_text}
+    if not rewrite:
+        return lock
+    return attrs.evolve(lock, packages=tuple(
+        attrs.evolve(p, url=rewrite.get(p.url, p.url)) if p.url else p for p in lock.packages
+    ))
+
+
+class _LinkMetadata:
+    """Metadata of direct references (read from their trees) before the index's."""
+
+    def __init__(self, inner: Metadata, known: Mapping[str, DistMetadata]) -> None:
+        self._inner = inner
+        self._known = known
+
+    def get(self, name: str, version: Version, files: Sequence[DistFile]) -> DistMetadata:
+        """The tree's metadata for a direct reference without files, else the index's."""
+        meta = self._known.get(canonicalize_name(name))
+        if meta is not None and not files and meta.version == version:
+            return meta
+        return self._inner.get(name, version, files)
+
+
+def _link_candidates(
+    roots: Iterable[Root], client: Client
+) -> tuple[dict[str, Candidate], dict[str, DistMetadata], dict[str, str]]:
+    """Candidates for direct references, their metadata, and VCS links pinned to commits.
+
+    A wheel or sdist URL is read through the index client; a local tree or a
+    git checkout through its PEP 517 hooks.
+    """
+    out: dict[str, Candidate] = {}
+    metas: dict[str, DistMetadata] = {}
+    pinned: dict[str, str] = {}
+    for root in roots:
+        link = root.link or root.requirement.url
+        if not link:
+            continue
+        name = canonicalize_name(root.requirement.name)
+        filename = link.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        file = None if is_vcs(link) else DistFile.from_link(filename=filename, url=link)
+        if file is not None:
+            files: tuple[DistFile, ...] = (file,)
+            version = file.version
+        elif is_vcs(link):
+            with tempfile.TemporaryDirectory(prefix="crosspin-vcs-") as tmp:
+                done = checkout(link, Path(tmp) / "repo")
+                meta = project_metadata(done.tree)
+            pinned[link] = done.pinned_url
+            files, version = (), meta.version
+            metas[name] = meta
+        else:
+            path = _local_path(link)
+            if path is None:
+                raise UsageError(
+                    f"cannot lock {link}: only wheel/sdist URLs, git URLs and local paths "
+                    "are supported",
+                    hint="give a wheel or sdist URL, a git+ URL, or a local directory",
+                )
+            meta = project_metadata(path)
+            files, version = (), meta.version
+            metas[name] = meta
+        out[name] = Candidate(name=name, version=version, files=files, link=link,
+                              editable=root.editable)
+    return out, metas, pinned
+
+
+def _local_path(link: str) -> Optional[Path]:
+    # lazy: urllib.request pulls in much of the email package; few inputs are local links.
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    if link.startswith("file:"):
+        return Path(url2pathname(unquote(urlsplit(link).path)))
+    if "://" not in link:
+        return Path(link)
+    return None

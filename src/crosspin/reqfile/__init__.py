@@ -1,0 +1,29 @@
+"""pip's requirement-file syntax, read in one place.
+
+Requirement inputs (``requirements.in``, constraints, overrides), the
+``requirements.txt`` lock reader and sync all read this syntax through
+here, so a file pip accepts reads the same everywhere: backslash
+continuations, comments, ``${VAR}`` expansion, and words split into a
+requirement and its options (short options spelled long). Nothing here
+reads other files: ``-r``/``-c`` come back as options for the caller.
+"""
+
+from __future__ import annotations
+
+from crosspin.reqfile._tokens import (
+    GLOBAL_OPTIONS,
+    REQUIREMENT_OPTIONS,
+    ReqLine,
+    expand_env_vars,
+    logical_lines,
+    parse_text,
+)
+
+__all__ = [
+    "GLOBAL_OPTIONS",
+    "REQUIREMENT_OPTIONS",
+    "ReqLine",
+    "expand_env_vars",
+    "logical_lines",
+    "parse_text",
+]

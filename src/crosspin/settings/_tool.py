@@ -1,0 +1,164 @@
+"""The ``[tool.crosspin]`` table of ``pyproject.toml``.
+
+:func:`load_tool_config` reads it and reports every bad key together, each
+with its key path (``pyproject.toml: tool.crosspin.<key>``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import attrs
+
+from crosspin.errors import InputError, Problem
+
+__all__ = ["ToolConfig", "load_tool_config"]
+
+
+@attrs.frozen(kw_only=True)
+class ToolConfig:
+    """The ``[tool.crosspin]`` table of ``pyproject.toml``.
+
+    Every field is ``None``/empty when not set, so the CLI can tell "not
+    configured" from a value and apply its own defaults. ``exclude_newer`` is
+    kept as the ISO 8601 text (a TOML date or datetime is converted to it).
+    """
+
+    python: Optional[str] = None
+    platforms: tuple[str, ...] = ()
+    index_url: Optional[str] = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    generate_hashes: Optional[bool] = None
+    allow_unsafe: Optional[bool] = None
+    annotation_style: Optional[str] = None
+    exclude_newer: Optional[str] = None
+
+
+_ANNOTATION_STYLES = ("line", "split")
+
+
+def _str(value: object) -> tuple[object | None, str | None]:
+    if isinstance(value, str):
+        return value, None
+    return None, "must be a string"
+
+
+def _bool(value: object) -> tuple[object | None, str | None]:
+    if isinstance(value, bool):
+        return value, None
+    return None, "must be true or false"
+
+
+def _str_list(value: object) -> tuple[object | None, str | None]:
+    if isinstance(value, str):  # a single value is a list of one
+        return (value,), None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value), None
+    return None, "must be a list of strings"
+
+
+def _platforms(value: object) -> tuple[object | None, str | None]:
+    parsed, problem = _str_list(value)
+    if problem is not None or not isinstance(parsed, tuple):
+        return None, problem
+    from crosspin.environments import Platform  # deferred: pulls in packaging.tags
+    from crosspin.errors import UsageError
+
+    for name in parsed:
+        try:
+            Platform.from_name(name)
+        except UsageError as exc:
+            return None, f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    return parsed, None
+
+
+def _annotation_style(value: object) -> tuple[object | None, str | None]:
+    if isinstance(value, str) and value in _ANNOTATION_STYLES:
+        return value, None
+    return None, f"must be one of {', '.join(repr(s) for s in _ANNOTATION_STYLES)}"
+
+
+def _exclude_newer(value: object) -> tuple[object | None, str | None]:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat(), None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            # Python 3.9's fromisoformat knows no "Z"; the CLI parses the same way.
+            datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            return None, f"{value!r} is not an ISO 8601 date or datetime"
+        return text, None
+    return None, "must be an ISO 8601 date or datetime"
+
+
+_Check = Callable[[object], "tuple[object | None, str | None]"]
+
+_TOOL_KEYS: dict[str, tuple[str, _Check]] = {
+    "python": ("python", _str),
+    "platforms": ("platforms", _platforms),
+    "index-url": ("index_url", _str),
+    "extra-index-urls": ("extra_index_urls", _str_list),
+    "find-links": ("find_links", _str_list),
+    "generate-hashes": ("generate_hashes", _bool),
+    "allow-unsafe": ("allow_unsafe", _bool),
+    "annotation-style": ("annotation_style", _annotation_style),
+    "exclude-newer": ("exclude_newer", _exclude_newer),
+}
+
+
+def load_tool_config(pyproject: Path) -> ToolConfig:
+    """Read ``[tool.crosspin]`` from a ``pyproject.toml``.
+
+    A missing file or table gives all defaults. Keys are kebab-case
+    (``extra-index-urls``); snake_case spellings are accepted too. Unknown
+    keys and wrongly typed values are all reported in one
+    :class:`~crosspin.errors.InputError`, each located as
+    ``pyproject.toml: tool.crosspin.<key>``.
+    """
+    label = pyproject.name
+    try:
+        raw = pyproject.read_bytes()
+    except FileNotFoundError:
+        return ToolConfig()
+    except OSError as exc:
+        raise InputError([Problem(location=label, reason=f"cannot read: {exc.strerror}")]) from None
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(location=label, reason=f"invalid TOML: {exc}")]) from None
+    tool = data.get("tool", {})
+    table = tool.get("crosspin") if isinstance(tool, dict) else None
+    if table is None:
+        return ToolConfig()
+    if not isinstance(table, dict):
+        raise InputError([Problem(location=f"{label}: tool.crosspin", reason="must be a table")])
+    problems: list[Problem] = []
+    fields: dict[str, Any] = {}
+    for key, value in table.items():
+        where = f"{label}: tool.crosspin.{key}"
+        spec = _TOOL_KEYS.get(key.replace("_", "-"))
+        if spec is None:
+            known = ", ".join(_TOOL_KEYS)
+            problems.append(Problem(location=where, reason=f"unknown key (known keys: {known})"))
+            continue
+        field, check = spec
+        if field in fields:
+            problems.append(Problem(location=where, reason="given twice (kebab and snake case)"))
+            continue
+        parsed, problem = check(value)
+        if problem is not None:
+            problems.append(Problem(location=where, reason=problem))
+        else:
+            fields[field] = parsed
+    if problems:
+        raise InputError(problems)
+    return ToolConfig(**fields)
