@@ -1,0 +1,348 @@
+"""A drop-in for pip-tools users (issue 16): pip-tools 7.6's options, config and messages.
+
+The option table is data: every option of ``pip-compile`` and ``pip-sync``
+7.6.2 with crosspin's planned action. An option crosspin does not accept
+yet is a strict xfail, so the table turns green option by option. The
+behaviour tests pin what a user notices (a name, an exit code, a file),
+not yet the exact wording, which docs/output.md will quote once settled;
+each failing one is a strict xfail naming the gap. When an option starts to
+parse, move its row from TO_ACCEPT to SAME.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import ONE_ENV, run_cli
+
+ISSUE = "issue 16: not implemented yet"
+ANY = ">=3.8"
+
+
+def _cp(platform: str) -> list[str]:
+    return [f"cp3{m}-cp3{m}-{platform}" for m in range(9, 15)]
+
+
+PACKAGES: dict[str, Any] = {
+    "requests": {"2.32.3": {"requires_python": ANY, "requires": ["idna"],
+                            "extras": {"socks": ["pysocks"]}}},
+    "idna": {"3.10": {"requires_python": ANY}},
+    "pysocks": {"1.7.1": {"requires_python": ANY}},
+    "six": {"1.15.0": {"requires_python": ANY}, "1.16.0": {"requires_python": ANY},
+            "1.17.0": {"requires_python": ANY}},
+    "app": {"1.0": {"requires_python": ANY, "requires": ["lib"]}},
+    "lib": {"1.0": {"requires_python": ">=3.11"}, "2.0": {"requires_python": ">=3.11"}},
+    "pywin32": {"306": {"requires_python": None, "sdist": False, "wheel_tags": _cp("win_amd64")}},
+    "uvloop": {"0.21.0": {"requires_python": ANY,
+                          "wheel_tags": _cp("manylinux_2_17_x86_64") + _cp("macosx_11_0_arm64")
+                          + _cp("manylinux_2_17_aarch64") + _cp("macosx_10_9_x86_64")}},
+}
+
+
+@pytest.fixture
+def index(make_index: Any) -> Any:
+    return make_index(PACKAGES)
+
+
+@pytest.fixture(autouse=True)
+def _plain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def _compile(index: Any, cwd: Path, requirements: str, *args: str) -> Any:
+    cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "requirements.in").write_text(requirements, encoding="utf-8")
+    return run_cli(["compile", "--isolated", "--index-url", index.index_url,
+                    "--cache-dir", str(cwd / ".cache"), "-q", *args], cwd=cwd)
+
+
+# --- the option table -------------------------------------------------------------------------
+
+#: (command, argv) of every pip-compile / pip-sync 7.6.2 option crosspin accepts today.
+SAME = [
+    ("compile", ["-v"]), ("compile", ["-q"]), ("compile", ["--dry-run"]), ("compile", ["--pre"]),
+    ("compile", ["--extra", "x"]), ("compile", ["--all-extras"]), ("compile", ["-f", "x"]),
+    ("compile", ["-i", "x"]), ("compile", ["--extra-index-url", "x"]), ("compile", ["--header"]),
+    ("compile", ["--no-header"]), ("compile", ["--annotate"]), ("compile", ["--no-annotate"]),
+    ("compile", ["--annotation-style", "line"]), ("compile", ["-U"]), ("compile", ["-P", "x"]),
+    ("compile", ["-o", "x"]), ("compile", ["--allow-unsafe"]), ("compile", ["--generate-hashes"]),
+    ("compile", ["--emit-find-links"]), ("compile", ["--no-emit-find-links"]),
+    ("compile", ["--cache-dir", "x"]), ("compile", ["--emit-index-url"]),
+    ("compile", ["--no-emit-index-url"]), ("compile", ["-c", "x"]),
+    ("sync", ["-a"]), ("sync", ["-n"]), ("sync", ["-f", "x"]), ("sync", ["-i", "x"]),
+    ("sync", ["--extra-index-url", "x"]), ("sync", ["-v"]), ("sync", ["-q"]),
+]
+
+#: Options (or spellings) pip-tools 7.6.2 has and crosspin is to accept.
+TO_ACCEPT = [
+    ("compile", ["--version"]), ("compile", ["--color"]), ("compile", ["--no-color"]),
+    ("compile", ["-n"]), ("compile", ["-p"]), ("compile", ["-r"]), ("compile", ["--rebuild"]),
+    ("compile", ["--no-index"]), ("compile", ["--cert", "x"]), ("compile", ["--client-cert", "x"]),
+    ("compile", ["--trusted-host", "x"]), ("compile", ["--uploaded-prior-to", "2024-01-01"]),
+    ("compile", ["--emit-trusted-host"]), ("compile", ["--no-emit-trusted-host"]),
+    ("compile", ["--no-upgrade"]), ("compile", ["--newline", "lf"]),
+    ("compile", ["--no-allow-unsafe"]), ("compile", ["--strip-extras"]),
+    ("compile", ["--no-strip-extras"]), ("compile", ["--reuse-hashes"]),
+    ("compile", ["--no-reuse-hashes"]), ("compile", ["--max-rounds", "10"]),
+    ("compile", ["--build-isolation"]), ("compile", ["--no-build-isolation"]),
+    ("compile", ["--pip-args", "--pre"]), ("compile", ["--resolver", "backtracking"]),
+    ("compile", ["--emit-options"]), ("compile", ["--no-emit-options"]),
+    ("compile", ["--unsafe-package", "x"]), ("compile", ["--config", "pyproject.toml"]),
+    ("compile", ["--no-config"]), ("compile", ["--build-deps-for", "wheel"]),
+    ("compile", ["--all-build-deps"]), ("compile", ["--only-build-deps"]),
+    ("sync", ["--version"]), ("sync", ["--force"]), ("sync", ["--trusted-host", "x"]),
+    ("sync", ["--no-index"]), ("sync", ["--python-executable", "python3"]),
+    ("sync", ["--cert", "x"]), ("sync", ["--client-cert", "x"]),
+    ("sync", ["--pip-args", "--no-index"]), ("sync", ["--config", "pyproject.toml"]),
+    ("sync", ["--no-config"]),
+]
+
+
+def _ids(rows: list[tuple[str, list[str]]]) -> list[str]:
+    return [f"{command} {argv[0]}" for command, argv in rows]
+
+
+def _parses(command: str, argv: list[str], cwd: Path) -> Any:
+    # --help is eager: click rejects an unknown option before printing help,
+    # so this checks that the option parses without running the command.
+    (cwd / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n', encoding="utf-8")
+    return run_cli([command, *argv, "--help"], cwd=cwd)
+
+
+@pytest.mark.parametrize(("command", "argv"), SAME, ids=_ids(SAME))
+def test_pip_tools_option_accepted(command: str, argv: list[str], tmp_path: Path) -> None:
+    """A pip-tools 7.6 option crosspin already takes parses."""
+    result = _parses(command, argv, tmp_path)
+    assert result.code == 0, result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: pip-tools 7.6 option missing")
+@pytest.mark.parametrize(("command", "argv"), TO_ACCEPT, ids=_ids(TO_ACCEPT))
+def test_pip_tools_option_to_accept(command: str, argv: list[str], tmp_path: Path) -> None:
+    """A pip-tools 7.6 option crosspin is to accept parses (today: 'No such option')."""
+    result = _parses(command, argv, tmp_path)
+    assert result.code == 0, result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: refusals name crosspin's equivalent")
+@pytest.mark.parametrize(("command", "argv", "equivalent"), [
+    ("sync", ["--user"], "--venv"),
+    ("compile", ["--resolver", "legacy"], "backtracking"),
+], ids=["sync --user", "compile --resolver legacy"])
+def test_pip_tools_option_refused_with_equivalent(command: str, argv: list[str],
+                                                  equivalent: str, tmp_path: Path) -> None:
+    """An option crosspin cannot honour is one error line naming what to use instead."""
+    result = run_cli([command, *argv], cwd=tmp_path)
+    assert result.code == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"error: {argv[0]}")
+    assert equivalent in result.stderr
+
+
+# --- options and config ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: --strip-extras is not the default")
+def test_extras_are_stripped_by_default(index: Any, tmp_path: Path) -> None:
+    """requests[socks] is locked as requests==..., so the lock also works with pip -c."""
+    result = _compile(index, tmp_path, "requests[socks]\n", *ONE_ENV)
+    assert result.code == 0, result.stderr
+    text = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    assert "pysocks==1.7.1" in text
+    assert "requests==2.32.3" in text
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: '-' is read as a file name")
+def test_requirements_from_stdin(index: Any, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """'crosspin compile - -o out.txt' reads requirement lines from stdin."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("six\n"))
+    result = run_cli(["compile", "-", "-o", "out.txt", "--isolated", "--index-url",
+                      index.index_url, "--cache-dir", str(tmp_path / ".cache"), *ONE_ENV],
+                     cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert "six==1.17.0" in (tmp_path / "out.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: [tool.pip-tools] is ignored")
+def test_pip_tools_config_table_is_read(index: Any, tmp_path: Path) -> None:
+    """[tool.pip-tools] generate-hashes = true in .pip-tools.toml gives hashes."""
+    (tmp_path / ".pip-tools.toml").write_text("[tool.pip-tools]\ngenerate-hashes = true\n",
+                                             encoding="utf-8")
+    result = _compile(index, tmp_path, "six\n", *ONE_ENV)
+    assert result.code == 0, result.stderr
+    assert "--hash=sha256:" in (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: options are not remembered")
+def test_bare_rerun_keeps_the_options_of_the_lock(index: Any, tmp_path: Path) -> None:
+    """After a one-environment hashed lock, a bare compile keeps matrix and hashes."""
+    first = _compile(index, tmp_path, "six\n", *ONE_ENV, "--generate-hashes",
+                     "--exclude-newer", "2024-01-02")
+    assert first.code == 0, first.stderr
+    (tmp_path / "requirements.in").write_text("six>=1\n", encoding="utf-8")
+    again = run_cli(["compile", "--isolated", "--index-url", index.index_url,
+                     "--cache-dir", str(tmp_path / ".cache"), "-q"], cwd=tmp_path)
+    assert again.code == 0, again.stderr
+    text = (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    assert "# crosspin-matrix: python=3.12; platforms=linux-x86_64" in text
+    assert "--hash=sha256:" in text
+    assert "--exclude-newer=2024-01-02" in text
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: the stale hint says only 'crosspin compile'")
+def test_stale_hint_prints_the_recorded_command(index: Any, tmp_path: Path) -> None:
+    """The stale-lock hint is the command the lock was made with."""
+    assert _compile(index, tmp_path, "six\n", *ONE_ENV).code == 0
+    (tmp_path / "requirements.in").write_text("six>=1\n", encoding="utf-8")
+    result = run_cli(["check", "--cache-dir", str(tmp_path / ".cache")], cwd=tmp_path)
+    assert result.code == 1
+    hint = result.stderr.splitlines()[-1]
+    assert "--platform=linux-x86_64 --python=3.12" in hint
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: a typo says 'narrow the matrix'")
+def test_typo_names_the_close_project(index: Any, tmp_path: Path) -> None:
+    """'reqeusts' is not on the index; the hint names 'requests'."""
+    result = _compile(index, tmp_path, "reqeusts\n")
+    assert result.code == 1
+    assert "requests" in result.stderr.replace("reqeusts", "")
+    assert "narrow the matrix" not in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: no such version says 'narrow the matrix'")
+def test_missing_version_names_the_nearest(index: Any, tmp_path: Path) -> None:
+    """six==9.9 does not exist: the message names versions that do."""
+    result = _compile(index, tmp_path, "six==9.9\n")
+    assert result.code == 1
+    assert "1.17.0" in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: the Requires-Python floor is not named")
+def test_requires_python_floor_names_the_python_that_works(index: Any, tmp_path: Path) -> None:
+    """lib needs Python >=3.11: the message says so and which --python works."""
+    result = _compile(index, tmp_path, "app\n")
+    assert result.code == 1
+    assert ">=3.11" in result.stderr
+    assert "--python" in result.stderr
+    assert "no file is installable" not in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: --exclude-newer is not mentioned")
+def test_exclude_newer_hiding_every_release_is_named(index: Any, tmp_path: Path) -> None:
+    """Every six was uploaded after the cut-off: the message names --exclude-newer."""
+    result = _compile(index, tmp_path, "six\n", "--exclude-newer", "2023-06-01")
+    assert result.code == 1
+    assert "--exclude-newer" in result.stderr
+    assert "2024-01-01" in result.stderr  # the first upload
+
+
+def _metadata_failing_sdist(folder: Path) -> Path:
+    """broken-0.1.tar.gz: its backend prints a compiler error and fails to give metadata."""
+    backend = (
+        "import sys\n"
+        "def get_requires_for_build_wheel(config_settings=None):\n    return []\n"
+        "def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):\n"
+        "    print('error: Microsoft Visual C++ 14.0 or greater is required.', file=sys.stderr)\n"
+        "    raise SystemExit(1)\n"
+    )
+    members = {
+        "broken-0.1/PKG-INFO": "Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n",
+        "broken-0.1/pyproject.toml": ('[build-system]\nrequires = []\n'
+                                      'build-backend = "backend"\nbackend-path = ["."]\n'),
+        "broken-0.1/backend.py": backend,
+    }
+    folder.mkdir()
+    path = folder / "broken-0.1.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: a build failure shows a temp path")
+def test_build_failure_at_compile_shows_the_backend_error(index: Any, tmp_path: Path) -> None:
+    """The backend's own last line is shown, not a temporary folder."""
+    links = _metadata_failing_sdist(tmp_path / "links").parent
+    result = _compile(index, tmp_path / "p", "broken\n", *ONE_ENV, "-f", str(links))
+    assert result.code == 1
+    assert "Microsoft Visual C++ 14.0 or greater is required." in result.stderr
+    assert "crosspin-sdist" not in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: unknown CPython versions are accepted")
+@pytest.mark.parametrize("python", ["3.99", "2.7"])
+def test_unknown_python_is_refused(python: str, index: Any, tmp_path: Path) -> None:
+    """--python 3.99 or 2.7 is a usage error, not a lock for a Python that does not exist."""
+    result = _compile(index, tmp_path, "six\n", "--python", python)
+    assert result.code == 2
+    assert result.stderr.startswith(f"error: --python {python}")
+    assert not (tmp_path / "requirements.txt").exists()
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: 'requires-python None' in a message")
+def test_python_range_without_cpython_3_reads_well(index: Any, tmp_path: Path) -> None:
+    """--python '<3.0' is refused without printing Python's None."""
+    result = _compile(index, tmp_path, "six\n", "--python", "<3.0")
+    assert result.code == 2
+    assert "None" not in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: no marker suggested for platform-only packages")
+def test_platform_only_package_suggests_its_marker(index: Any, tmp_path: Path) -> None:
+    """pywin32 has Windows wheels only: the hint gives the marker to add."""
+    result = _compile(index, tmp_path, "pywin32\n")
+    assert result.code == 1
+    assert 'pywin32 ; sys_platform == "win32"' in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: sdist-only pins pass silently")
+def test_source_build_environments_are_warned_about(index: Any, tmp_path: Path) -> None:
+    """uvloop has no Windows wheel: the lock is written and a warning names Windows."""
+    result = _compile(index, tmp_path, "uvloop\n")
+    assert result.code == 0, result.stderr
+    assert "warning:" in result.stderr
+    assert "windows-x86_64" in result.stderr
+
+
+# --- sync --------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: sync would uninstall crosspin's requirements")
+def test_sync_keeps_crosspin_in_its_own_environment(index: Any, tmp_path: Path) -> None:
+    """A dry run against the environment crosspin runs in plans no removal of its requirements.
+
+    Only --dry-run: this is the test run's own environment.
+    """
+    assert _compile(index, tmp_path, "six\n").code == 0
+    result = run_cli(["sync", "--python", sys.executable, "--dry-run", "--isolated",
+                      "--index-url", index.index_url, "--cache-dir", str(tmp_path / ".cache")],
+                     cwd=tmp_path)
+    removals = next((line for line in result.stdout.splitlines()
+                     if line.startswith("Would uninstall:")), "")
+    for name in ("click", "attrs", "httpx", "packaging", "installer", "resolvelib"):
+        assert f" {name}==" not in removals, name
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: sync --venv DIR needs DIR to exist")
+def test_sync_creates_a_missing_venv(index: Any, tmp_path: Path) -> None:
+    """sync --venv app makes the virtual environment, then installs the lock into it."""
+    assert _compile(index, tmp_path, "six\n").code == 0
+    result = run_cli(["sync", "--venv", "app", "--isolated", "--index-url", index.index_url,
+                      "--cache-dir", str(tmp_path / ".cache")], cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert list((tmp_path / "app").rglob("six.py"))
