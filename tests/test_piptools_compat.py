@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -210,113 +209,73 @@ def test_stale_hint_prints_the_recorded_command(index: Any, tmp_path: Path) -> N
 
 # --- messages ----------------------------------------------------------------------------------
 
+#: The backend of broken-0.1.tar.gz: a compiler error instead of metadata.
+_FAILING_METADATA = (
+    "import sys\n"
+    "def get_requires_for_build_wheel(config_settings=None):\n    return []\n"
+    "def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):\n"
+    "    print('error: Microsoft Visual C++ 14.0 or greater is required.', file=sys.stderr)\n"
+    "    raise SystemExit(1)\n"
+)
 
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: a typo says 'narrow the matrix'")
-def test_typo_names_the_close_project(index: Any, tmp_path: Path) -> None:
-    """'reqeusts' is not on the index; the hint names 'requests'."""
-    result = _compile(index, tmp_path, "reqeusts\n")
-    assert result.code == 1
-    assert "requests" in result.stderr.replace("reqeusts", "")
-    assert "narrow the matrix" not in result.stderr
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: no such version says 'narrow the matrix'")
-def test_missing_version_names_the_nearest(index: Any, tmp_path: Path) -> None:
-    """six==9.9 does not exist: the message names versions that do."""
-    result = _compile(index, tmp_path, "six==9.9\n")
-    assert result.code == 1
-    assert "1.17.0" in result.stderr
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: the Requires-Python floor is not named")
-def test_requires_python_floor_names_the_python_that_works(index: Any, tmp_path: Path) -> None:
-    """lib needs Python >=3.11: the message says so and which --python works."""
-    result = _compile(index, tmp_path, "app\n")
-    assert result.code == 1
-    assert ">=3.11" in result.stderr
-    assert "--python" in result.stderr
-    assert "no file is installable" not in result.stderr
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: --exclude-newer is not mentioned")
-def test_exclude_newer_hiding_every_release_is_named(index: Any, tmp_path: Path) -> None:
-    """Every six was uploaded after the cut-off: the message names --exclude-newer."""
-    result = _compile(index, tmp_path, "six\n", "--exclude-newer", "2023-06-01")
-    assert result.code == 1
-    assert "--exclude-newer" in result.stderr
-    assert "2024-01-01" in result.stderr  # the first upload
-
-
-def _metadata_failing_sdist(folder: Path) -> Path:
-    """broken-0.1.tar.gz: its backend prints a compiler error and fails to give metadata."""
-    backend = (
-        "import sys\n"
-        "def get_requires_for_build_wheel(config_settings=None):\n    return []\n"
-        "def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):\n"
-        "    print('error: Microsoft Visual C++ 14.0 or greater is required.', file=sys.stderr)\n"
-        "    raise SystemExit(1)\n"
-    )
-    members = {
-        "broken-0.1/PKG-INFO": "Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n",
-        "broken-0.1/pyproject.toml": ('[build-system]\nrequires = []\n'
-                                      'build-backend = "backend"\nbackend-path = ["."]\n'),
-        "broken-0.1/backend.py": backend,
-    }
-    folder.mkdir()
-    path = folder / "broken-0.1.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
-        for name, text in members.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            tf.addfile(info, io.BytesIO(data))
-    return path
+#: id, requirements.in, extra arguments ({links}: a find-links folder holding
+#: broken-0.1.tar.gz), exit code, texts stderr must hold, texts it must not,
+#: and what is wrong today.
+MISTAKES = [
+    ("typo", "reqeusts\n", [], 1, ["requests"], ["narrow the matrix"],
+     "a typo says 'narrow the matrix'"),
+    ("no-such-version", "six==9.9\n", [], 1, ["1.17.0"], [],
+     "no such version says 'narrow the matrix'"),
+    ("python-floor", "app\n", [], 1, [">=3.11", "--python"], ["no file is installable"],
+     "the Requires-Python floor is not named"),
+    ("exclude-newer", "six\n", ["--exclude-newer", "2023-06-01"], 1,
+     ["--exclude-newer", "2024-01-01"], [], "--exclude-newer is not mentioned"),
+    ("build-failure", "broken\n", [*ONE_ENV, "-f", "{links}"], 1,
+     ["Microsoft Visual C++ 14.0 or greater is required."], ["crosspin-sdist"],
+     "a build failure shows a temp path, not the backend's error"),
+    ("python-3.99", "six\n", ["--python", "3.99"], 2, ["error: --python 3.99"], [],
+     "unknown CPython versions are accepted"),
+    ("python-2.7", "six\n", ["--python", "2.7"], 2, ["error: --python 2.7"], [],
+     "unknown CPython versions are accepted"),
+    ("python-below-3", "six\n", ["--python", "<3.0"], 2, ["error: --python"], ["None"],
+     "'requires-python None' in a message"),
+    ("platform-only", "pywin32\n", [], 1, ['pywin32 ; sys_platform == "win32"'], [],
+     "no marker suggested for a platform-only package"),
+    ("sdist-only-somewhere", "uvloop\n", [], 0, ["warning:", "windows-x86_64"], [],
+     "a pin that needs a source build on Windows passes silently"),
+]
 
 
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: a build failure shows a temp path")
-def test_build_failure_at_compile_shows_the_backend_error(index: Any, tmp_path: Path) -> None:
-    """The backend's own last line is shown, not a temporary folder."""
-    links = _metadata_failing_sdist(tmp_path / "links").parent
-    result = _compile(index, tmp_path / "p", "broken\n", *ONE_ENV, "-f", str(links))
-    assert result.code == 1
-    assert "Microsoft Visual C++ 14.0 or greater is required." in result.stderr
-    assert "crosspin-sdist" not in result.stderr
+@pytest.mark.parametrize(
+    ("requirements", "args", "code", "present", "absent"),
+    [pytest.param(*row[1:6], id=row[0], marks=pytest.mark.xfail(strict=True, reason=row[6]))
+     for row in MISTAKES],
+)
+def test_mistake_gets_a_message_that_says_what_to_do(
+    requirements: str, args: list[str], code: int, present: list[str], absent: list[str],
+    index: Any, tmp_path: Path,
+) -> None:
+    """Each of issue 16's mistakes: the exit code, the facts to name, no misleading advice."""
+    from fixtures._backend_template import sdist_bytes
 
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: unknown CPython versions are accepted")
-@pytest.mark.parametrize("python", ["3.99", "2.7"])
-def test_unknown_python_is_refused(python: str, index: Any, tmp_path: Path) -> None:
-    """--python 3.99 or 2.7 is a usage error, not a lock for a Python that does not exist."""
-    result = _compile(index, tmp_path, "six\n", "--python", python)
-    assert result.code == 2
-    assert result.stderr.startswith(f"error: --python {python}")
-    assert not (tmp_path / "requirements.txt").exists()
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: 'requires-python None' in a message")
-def test_python_range_without_cpython_3_reads_well(index: Any, tmp_path: Path) -> None:
-    """--python '<3.0' is refused without printing Python's None."""
-    result = _compile(index, tmp_path, "six\n", "--python", "<3.0")
-    assert result.code == 2
-    assert "None" not in result.stderr
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: no marker suggested for platform-only packages")
-def test_platform_only_package_suggests_its_marker(index: Any, tmp_path: Path) -> None:
-    """pywin32 has Windows wheels only: the hint gives the marker to add."""
-    result = _compile(index, tmp_path, "pywin32\n")
-    assert result.code == 1
-    assert 'pywin32 ; sys_platform == "win32"' in result.stderr
-
-
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: sdist-only pins pass silently")
-def test_source_build_environments_are_warned_about(index: Any, tmp_path: Path) -> None:
-    """uvloop has no Windows wheel: the lock is written and a warning names Windows."""
-    result = _compile(index, tmp_path, "uvloop\n")
-    assert result.code == 0, result.stderr
-    assert "warning:" in result.stderr
-    assert "windows-x86_64" in result.stderr
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "broken-0.1.tar.gz").write_bytes(sdist_bytes("broken", "0.1", {
+        "PKG-INFO": b"Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n",
+        "pyproject.toml": (b'[build-system]\nrequires = []\n'
+                           b'build-backend = "backend"\nbackend-path = ["."]\n'),
+        "backend.py": _FAILING_METADATA.encode(),
+    }))
+    project = tmp_path / "project"
+    result = _compile(index, project, requirements,
+                      *(a.replace("{links}", str(links)) for a in args))
+    assert result.code == code, result.stderr
+    for text in present:
+        assert text in result.stderr, text
+    for text in absent:
+        assert text not in result.stderr, text
+    if code != 0:
+        assert not (project / "requirements.txt").exists()
 
 
 # --- sync --------------------------------------------------------------------------------------
