@@ -305,3 +305,50 @@ def test_sync_creates_a_missing_venv(index: Any, tmp_path: Path) -> None:
                       "--cache-dir", str(tmp_path / ".cache")], cwd=tmp_path)
     assert result.code == 0, result.stderr
     assert list((tmp_path / "app").rglob("six.py"))
+
+
+def _externally_managed_python(root: Path) -> Path:
+    """A throw-away "system" CPython 3.12 whose stdlib holds EXTERNALLY-MANAGED (PEP 668).
+
+    The interpreter binary is copied into ``root/bin``; ``root/lib/python3.12``
+    links every stdlib entry of the real one, with an empty site-packages of
+    its own, so Python takes ``root`` as its prefix and nothing outside it
+    can change.
+    """
+    found = [Path(sys.base_prefix, "bin", "python3.12"),
+             *sorted(Path.home().glob(".pyenv/versions/3.12.*/bin/python3.12"))]
+    real = next((p for p in found if p.is_file()), None)
+    if real is None:
+        pytest.skip("no CPython 3.12 to copy")
+    base = real.parent.parent
+    stdlib = root / "lib" / "python3.12"
+    stdlib.mkdir(parents=True)
+    for entry in (base / "lib" / "python3.12").iterdir():
+        if entry.name != "site-packages":
+            (stdlib / entry.name).symlink_to(entry)
+    (stdlib / "site-packages").mkdir()
+    (stdlib / "EXTERNALLY-MANAGED").write_text("[externally-managed]\nError=test\n",
+                                               encoding="utf-8")
+    (root / "bin").mkdir()
+    python = root / "bin" / "python3.12"
+    python.write_bytes(real.read_bytes())
+    python.chmod(0o755)
+    import subprocess
+
+    probe = subprocess.run([str(python), "-c", "import sys; print(sys.prefix)"],
+                           capture_output=True, text=True, check=False)
+    if probe.returncode != 0 or probe.stdout.strip() != str(root):
+        pytest.skip(f"a copy of {real} does not run from its own prefix")
+    return python
+
+
+@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: sync changes externally managed interpreters")
+def test_sync_refuses_an_externally_managed_python(index: Any, tmp_path: Path) -> None:
+    """PEP 668: without --break-system-packages, sync changes nothing and says why."""
+    python = _externally_managed_python(tmp_path / "system")
+    assert _compile(index, tmp_path, "six\n", *ONE_ENV).code == 0
+    result = run_cli(["sync", "--python", str(python), "--isolated", "--index-url",
+                      index.index_url, "--cache-dir", str(tmp_path / ".cache")], cwd=tmp_path)
+    assert not list((tmp_path / "system" / "lib" / "python3.12" / "site-packages").iterdir())
+    assert result.code != 0
+    assert "externally managed" in result.stderr
