@@ -1,0 +1,226 @@
+"""Running crosspin against hostile inputs as a user would, and judging what they see.
+
+:func:`run_crosspin` starts ``python -m crosspin`` in a subprocess with a
+hard timeout (a hang is a finding, not a stuck suite) and can report the
+process's peak memory. :func:`assert_one_error` is the shape every refusal
+must have: a non-zero exit, exactly one ``error:`` line naming what was
+refused and why, no traceback. :func:`make_venv` builds a small real venv
+whose ``python3`` / ``python3.X`` links lead to stand-ins for the base
+interpreter outside it, so a sync writing through them is caught by
+:mod:`venv_snapshot` without ever touching a real interpreter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import attrs
+import pytest
+
+from helpers import ONE_ENV, run_cli
+
+__all__ = [
+    "ONE_ENV",
+    "SYNC_PYTHON",
+    "Run",
+    "argv_logging_env",
+    "assert_one_error",
+    "children_with",
+    "compile_lock",
+    "isolated_env",
+    "make_venv",
+    "resource_limit_file_size",
+    "run_crosspin",
+    "site_packages",
+]
+
+#: The interpreter sync tests install into (a pyenv CPython; skipped when absent).
+SYNC_PYTHON = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
+
+_PEAK_SCRIPT = """\
+import atexit, os, resource, sys
+def _peak():
+    with open(os.environ["HOSTILE_PEAK_FILE"], "w") as out:
+        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+atexit.register(_peak)
+from crosspin.cli import main
+sys.argv[0] = "crosspin"
+main(sys.argv[1:])
+"""
+
+
+@attrs.frozen(kw_only=True)
+class Run:
+    """What a user saw: exit code (``None`` if killed at the timeout), output, time, memory."""
+
+    code: Optional[int]
+    stdout: str
+    stderr: str
+    seconds: float
+    #: Peak resident memory in MiB (only with ``measure_memory``).
+    peak_mib: Optional[float] = None
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the run had to be killed."""
+        return self.code is None
+
+    @property
+    def errors(self) -> list[str]:
+        """The ``error:`` lines of stderr."""
+        return [line for line in self.stderr.splitlines() if line.startswith("error:")]
+
+    def __str__(self) -> str:
+        return (f"exit {self.code} after {self.seconds:.1f}s\n--- stdout\n{self.stdout[-2000:]}"
+                f"\n--- stderr\n{self.stderr[-4000:]}")
+
+
+def isolated_env(**extra: str) -> dict[str, str]:
+    """The environment for a crosspin child: no pip config, no memo, quick retries."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "CROSSPIN_"))}
+    env.update({"PIP_CONFIG_FILE": os.devnull, "CROSSPIN_MEMO": "0",
+                "CROSSPIN_RETRY_BACKOFF": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(extra)
+    return env
+
+
+def run_crosspin(
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: float = 60,
+    measure_memory: bool = False,
+    preexec: Any = None,
+) -> Run:
+    """``python -m crosspin ARGS`` in ``cwd``; killed (with its process group) at ``timeout``."""
+    environ = dict(env if env is not None else isolated_env())
+    command = [sys.executable, "-m", "crosspin", *args]
+    peak_file = cwd / ".hostile-peak"
+    if measure_memory:
+        environ["HOSTILE_PEAK_FILE"] = str(peak_file)
+        command = [sys.executable, "-c", _PEAK_SCRIPT, *args]
+    start = time.monotonic()
+    process = subprocess.Popen(command, cwd=cwd, env=environ, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace",
+                               start_new_session=True, preexec_fn=preexec)
+    try:
+        out, err = process.communicate(timeout=timeout)
+        code: Optional[int] = process.returncode
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        out, err = process.communicate()
+        code = None
+    seconds = time.monotonic() - start
+    peak = None
+    if measure_memory and peak_file.exists():
+        peak = int(peak_file.read_text()) / 1024  # ru_maxrss is in KiB on Linux
+        peak_file.unlink()
+    return Run(code=code, stdout=out, stderr=err, seconds=seconds, peak_mib=peak)
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def assert_one_error(run: Run, *needles: str) -> str:
+    """A clean refusal: exit code non-zero, one ``error:`` line holding ``needles``, no traceback.
+
+    Needles are matched case-insensitively. Returns the error line.
+    """
+    assert not run.timed_out, f"crosspin hung:\n{run}"
+    assert run.code not in (0, None), f"expected a failure:\n{run}"
+    assert "Traceback" not in run.stderr + run.stdout, f"a traceback:\n{run}"
+    assert len(run.errors) == 1, f"expected one error line:\n{run}"
+    line = run.errors[0]
+    for needle in needles:
+        assert needle.lower() in line.lower(), f"{needle!r} not in {line!r}\n{run}"
+    return line
+
+
+def compile_lock(index_url: str, work: Path, requirements: Sequence[str], *args: str,
+                 output: str = "requirements.txt") -> Path:
+    """A hashed lock for :data:`ONE_ENV` (setup, in-process: the test is about what follows)."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "requirements.in").write_text("".join(f"{r}\n" for r in requirements))
+    result = run_cli(["compile", "requirements.in", "-o", output, "--isolated", "--no-cache",
+                      "--generate-hashes", "--index-url", index_url, *ONE_ENV, *args], cwd=work)
+    assert result.code == 0, result.stderr
+    return work / output
+
+
+def make_venv(where: Path) -> Path:
+    """A small venv of :data:`SYNC_PYTHON`; returns its ``bin/python``.
+
+    ``bin/python`` is a real copy (crosspin runs it to inspect the target);
+    ``bin/python3`` and ``bin/python3.12`` are links to copies in a sibling
+    ``base/`` folder, standing for the base interpreter a normal venv links
+    to: writing through them changes ``base/``, which the snapshot sees.
+    """
+    if not SYNC_PYTHON.exists():
+        pytest.skip(f"{SYNC_PYTHON} is not installed")
+    subprocess.run([str(SYNC_PYTHON), "-m", "venv", "--copies", "--without-pip", str(where)],
+                   check=True, env={k: v for k, v in os.environ.items()
+                                    if not k.startswith("PIP_")})
+    base = where.parent / f"{where.name}-base"
+    base.mkdir(exist_ok=True)
+    for name in ("python3", "python3.12"):
+        link = where / "bin" / name
+        shutil.copy2(where / "bin" / "python", base / name)
+        link.unlink()
+        link.symlink_to(base / name)
+    return where / "bin" / "python"
+
+
+def site_packages(venv: Path) -> Path:
+    """The venv's purelib folder."""
+    return venv / "lib" / "python3.12" / "site-packages"
+
+
+def resource_limit_file_size(limit: int) -> Any:
+    """A ``preexec_fn`` that caps the size of files the child may write (EFBIG beyond)."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+_ARGV_LOGGER = """\
+import json, os, sys
+_log = os.environ.get("HOSTILE_ARGV_LOG")
+if _log:
+    with open(_log, "a") as _out:
+        _out.write(json.dumps(getattr(sys, "orig_argv", sys.argv)) + "\\n")
+"""
+
+
+def argv_logging_env(folder: Path, **extra: str) -> tuple[dict[str, str], Path]:
+    """An environment in which every Python process appends its argv to a log (sitecustomize).
+
+    Returns the environment and the log's path: what a local user could read
+    with ``ps`` while crosspin and its children run.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(_ARGV_LOGGER)
+    log = folder / "argv.log"
+    env = isolated_env(PYTHONPATH=str(folder), HOSTILE_ARGV_LOG=str(log), **extra)
+    return env, log
+
+
+def children_with(log: Path, secret: str) -> list[str]:
+    """argv lines of crosspin's child processes (not crosspin itself) that contain ``secret``."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line for line in lines if secret in line and '"crosspin"' not in line]

@@ -1,0 +1,532 @@
+"""Issue 13, part 3: bounded -- no hang, no runaway memory, no quadratic parse, no traceback.
+
+Hangs are run under a hard timeout and memory is read from the child's own
+``ru_maxrss`` (``hostile_support.run_crosspin(measure_memory=True)``). Where
+crosspin has no knob yet to make a bound testable in seconds, the test sets
+the environment variable the fix is expected to read (named in the reason
+and in /work/notes/hostile-findings.md): ``CROSSPIN_DEADLINE`` (whole
+request, seconds), ``CROSSPIN_BUILD_TIMEOUT`` (seconds),
+``CROSSPIN_MAX_SDIST_SIZE`` (unpacked bytes) and ``CROSSPIN_MAX_SDIST_MEMBERS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures import faults
+from fixtures.hostile import (
+    Artefact,
+    HostileIndex,
+    good_metadata,
+    gzip_bomb,
+    sdist_file_dir_clash,
+    sdist_hanging_backend,
+    sdist_many_members,
+    sdist_not_an_archive,
+    sdist_unpacked_bomb,
+    wheel_huge_metadata,
+    wheel_huge_record,
+    wheel_with_big_file,
+)
+from fixtures.server import IndexServer
+from hostile_support import (
+    ONE_ENV,
+    Run,
+    assert_one_error,
+    compile_lock,
+    isolated_env,
+    make_venv,
+    resource_limit_file_size,
+    run_crosspin,
+)
+from venv_snapshot import assert_unchanged, snapshot
+
+ISSUE = "issue 13: "
+MIB = 1 << 20
+
+#: A run that reads nothing big stays near 40 MiB; bombs below expand to 256 MiB.
+MEMORY_BOUND_MIB = 200
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> HostileIndex:
+    return HostileIndex(tmp_path / "hostile-index")
+
+
+@pytest.fixture
+def serve(hostile: HostileIndex) -> Iterator[Any]:
+    servers: list[IndexServer] = []
+
+    def start(**options: Any) -> IndexServer:
+        server = hostile.serve(**options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _compile(index_url: str, work: Path, requirements: str = "a\n", *args: str,
+             env: dict[str, str] | None = None, timeout: float = 60,
+             measure_memory: bool = False, preexec: Any = None) -> Run:
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "requirements.in").write_text(requirements)
+    return run_crosspin(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
+                         "--index-url", index_url, "--no-cache", *ONE_ENV, *args], cwd=work,
+                        env=env, timeout=timeout, measure_memory=measure_memory,
+                        preexec=preexec)
+
+
+# --- every wait has a deadline
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "no whole-request deadline: httpx's timeout is per "
+                   "read, a byte every 2 s never trips it (index/_http.py Http.get/download; "
+                   "the test sets CROSSPIN_DEADLINE=3)")
+def test_a_dribbling_server_fails_naming_the_url(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """A page sent one byte every 2 s: crosspin gives up at its deadline, naming the URL."""
+    hostile.add_good("a", "1.0")
+    hostile.route(r"/simple/a/$", faults.dribble(2.0))
+    server = serve(api="json")
+    env = isolated_env(CROSSPIN_DEADLINE="3", CROSSPIN_RETRIES="1")
+    run = _compile(server.index_url, tmp_path / "work", env=env, timeout=12)
+    assert_one_error(run, "/simple/a/")
+
+
+def _pids(pidfile: Path) -> list[int]:
+    return [int(p) for p in pidfile.read_text().split()] if pidfile.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited; only its parent has not reaped it yet.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _kill_group(leader: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(leader, signal.SIGKILL)
+
+
+def _wait_for(condition: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
+
+
+@pytest.fixture
+def hanging(hostile: HostileIndex, serve: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An index whose only ``hang`` is an sdist with a backend that never answers."""
+    hostile.add("hang", sdist_hanging_backend("hang", "1.0"))
+    pidfile = tmp_path / "backend.pids"
+    yield serve(api="json").index_url, pidfile
+    _kill(_pids(pidfile))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "build backends run without a timeout "
+                   "(metadata.py project_metadata, sync/_build.py _quiet_runner; the test sets "
+                   "CROSSPIN_BUILD_TIMEOUT=3)")
+def test_a_hanging_build_backend_times_out(hanging: tuple[str, Path], tmp_path: Path) -> None:
+    """A backend that never returns: one error line naming the package, its processes gone."""
+    url, pidfile = hanging
+    env = isolated_env(CROSSPIN_BUILD_TIMEOUT="3", HOSTILE_PIDFILE=str(pidfile))
+    run = _compile(url, tmp_path / "work", "hang\n", env=env, timeout=25)
+    assert_one_error(run, "hang")
+    assert not [p for p in _pids(pidfile) if _alive(p)], "the backend outlived crosspin"
+
+
+def _start_compile(url: str, work: Path, pidfile: Path) -> subprocess.Popen[str]:
+    work.mkdir()
+    (work / "requirements.in").write_text("hang\n")
+    env = isolated_env(HOSTILE_PIDFILE=str(pidfile))
+    return subprocess.Popen(
+        [sys.executable, "-m", "crosspin", "compile", "requirements.in", "-o", "out.txt",
+         "--isolated", "--no-cache", "--index-url", url, *ONE_ENV],
+        cwd=work, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "SIGTERM kills crosspin but not the build backend "
+                   "it started (metadata.py project_metadata: no process group, no handler)")
+def test_sigterm_takes_the_build_backend_down_too(
+    hanging: tuple[str, Path], tmp_path: Path
+) -> None:
+    """SIGTERM to crosspin during a build: crosspin and the backend's whole group end."""
+    url, pidfile = hanging
+    process = _start_compile(url, tmp_path / "work", pidfile)
+    try:
+        assert _wait_for(lambda: len(_pids(pidfile)) == 2, 60), "the backend never started"
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+        assert _wait_for(lambda: not any(_alive(p) for p in _pids(pidfile)), 5), \
+            "the backend outlived crosspin"
+    finally:
+        _kill_group(process.pid)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "Ctrl-C during a build exits 1 with 'Aborted.' "
+                   "(click turns KeyboardInterrupt into Abort before cli.main sees it) and "
+                   "nothing stops the backend's group (metadata.py project_metadata)")
+def test_ctrl_c_exits_130_and_stops_the_build(
+    hanging: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Ctrl-C (SIGINT to the foreground group) during a build: exit 130, "Interrupted.", clean."""
+    url, pidfile = hanging
+    process = _start_compile(url, tmp_path / "work", pidfile)
+    try:
+        assert _wait_for(lambda: len(_pids(pidfile)) == 2, 60), "the backend never started"
+        os.killpg(process.pid, signal.SIGINT)
+        _out, err = process.communicate(timeout=20)
+        assert process.returncode == 130, err
+        assert err.strip().splitlines()[-1] == "Interrupted.", err
+        assert "Traceback" not in err, err
+        assert _wait_for(lambda: not any(_alive(p) for p in _pids(pidfile)), 5), \
+            "the backend outlived crosspin"
+    finally:
+        _kill_group(process.pid)
+
+
+# --- every decompression and every body has a cap
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "decoded page size is not capped: httpx inflates "
+                   "the whole body in memory (index/_http.py Http.get, index/_client.py _parse)")
+@pytest.mark.parametrize("api", ["json", "html"])
+def test_a_gzip_bomb_page_is_refused_within_bounded_memory(
+    hostile: HostileIndex, serve: Any, tmp_path: Path, api: str
+) -> None:
+    """A 256 KiB gzip body that inflates to 256 MiB: refused by size, memory stays bounded."""
+    hostile.add_good("a", "1.0")
+    if api == "json":
+        prefix = b'{"meta": {"api-version": "1.1"}, "name": "a", "files": []}'
+        kind = "application/vnd.pypi.simple.v1+json"
+    else:
+        prefix = b'<html><body><a href="../../files/a-1.0-py3-none-any.whl">a</a>'
+        kind = "text/html"
+    hostile.route(r"/simple/a/$", gzip_bomb(256 * MIB, prefix=prefix, content_type=kind))
+    server = serve(api=api)
+    run = _compile(server.index_url, tmp_path / "work", measure_memory=True)
+    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
+        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    assert_one_error(run, "/simple/a/")
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "a .metadata body is inflated whole before its hash "
+                   "is checked (index/_files.py Files._fetch_metadata)")
+def test_a_gzip_bomb_metadata_file_is_refused_within_bounded_memory(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """A PEP 658 file that inflates to 256 MiB: refused, memory stays bounded."""
+    artefact = hostile.add_good("a", "1.0")
+    prefix = good_metadata("a", "1.0") + b"\n"
+    hostile.route(rf"/files/{artefact.filename}\.metadata$",
+                  gzip_bomb(256 * MIB, prefix=prefix, content_type="application/octet-stream"))
+    server = serve(api="json")
+    run = _compile(server.index_url, tmp_path / "work", measure_memory=True)
+    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
+        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    assert_one_error(run, artefact.filename)
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "METADATA read from a wheel (range requests) is "
+                   "inflated and parsed whole (index/_range.py read_member, metadata.py _fields)")
+def test_a_metadata_zip_bomb_in_a_wheel_stays_bounded(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """A wheel whose METADATA inflates to 64 MiB (no .metadata file): bounded, no traceback."""
+    bomb = wheel_huge_metadata("a", "1.0", 64 * MIB)
+    hostile.add("a", bomb)
+    server = serve(api="json")
+    run = _compile(server.index_url, tmp_path / "work", measure_memory=True, timeout=120)
+    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
+        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    assert "Traceback" not in run.stderr, str(run)
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "a server ignoring Range makes the whole wheel a "
+                   "bytes object in memory (index/_files.py Files._by_ranges via Http.get)")
+def test_a_server_ignoring_range_is_streamed_to_disk(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """No .metadata and no Range: the 128 MiB wheel is read from disk, not from memory."""
+    hostile.add("a", wheel_with_big_file("a", "1.0", 128 * MIB))
+    server = serve(api="json", range_requests=False)
+    run = _compile(server.index_url, tmp_path / "work", measure_memory=True, timeout=120)
+    assert run.code == 0, str(run)
+    assert run.peak_mib is not None and run.peak_mib < 100, f"peak {run.peak_mib:.0f} MiB"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "RECORD is read whole, with no size cap, and only "
+                   "checked for paths (sync/_install.py check_wheel_paths)")
+def test_a_huge_record_is_refused_before_the_venv_changes(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """A wheel whose RECORD inflates to 64 MiB: refused by size, venv unchanged, bounded."""
+    hostile.add_good("a", "1.0")
+    bomb = wheel_huge_record("a", "2.0", 64 * MIB)
+    hostile.add("a", bomb)
+    server = serve(api="json")
+    python = make_venv(tmp_path / "venv")
+    old = compile_lock(server.index_url, tmp_path / "old", ["a==1.0"])
+    new = compile_lock(server.index_url, tmp_path / "new", ["a==2.0"])
+    args = ["--python", str(python), "--isolated", "--no-cache"]
+    assert run_crosspin(["sync", str(old), *args], cwd=tmp_path).code == 0
+    before = snapshot(tmp_path / "venv")
+    run = run_crosspin(["sync", str(new), *args], cwd=tmp_path, measure_memory=True)
+    assert_unchanged(before, snapshot(tmp_path / "venv"))
+    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
+        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    assert_one_error(run, bomb.filename, "RECORD")
+
+
+def _sdist_only(hostile: HostileIndex, artefact: Artefact) -> None:
+    hostile.add("a", artefact)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a size cap "
+                   "(_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_SIZE=1MiB)")
+def test_an_sdist_past_the_unpacked_size_cap_is_refused(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """An sdist holding 8 MiB of zeros, with the cap at 1 MiB: one error line, nothing built."""
+    _sdist_only(hostile, sdist_unpacked_bomb("a", "1.0", 8 * MIB))
+    server = serve(api="json")
+    env = isolated_env(CROSSPIN_MAX_SDIST_SIZE=str(MIB))
+    run = _compile(server.index_url, tmp_path / "work", env=env, timeout=120)
+    assert_one_error(run, "a")
+    assert not (tmp_path / "work" / "requirements.txt").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a member-count cap "
+                   "(_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_MEMBERS=1000)")
+def test_an_sdist_past_the_member_cap_is_refused(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """An sdist of 3,000 members, with the cap at 1,000: one error line, nothing built."""
+    _sdist_only(hostile, sdist_many_members("a", "1.0", 3000))
+    server = serve(api="json")
+    env = isolated_env(CROSSPIN_MAX_SDIST_MEMBERS="1000")
+    run = _compile(server.index_url, tmp_path / "work", env=env, timeout=120)
+    assert_one_error(run, "a")
+    assert not (tmp_path / "work" / "requirements.txt").exists()
+
+
+# --- requirement files: no FIFO, no device, no giant file, no quadratic comment
+
+
+def _inputs_run(work: Path, lines: str, *extra: str, timeout: float = 20) -> Run:
+    (work / "requirements.in").write_text(lines)
+    return run_crosspin(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
+                         "--offline", "--cache-dir", str(work / "cache"), *ONE_ENV, *extra],
+                        cwd=work, timeout=timeout)
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "-r/-c of a FIFO blocks forever in read_text "
+                   "(_inputs_reqfiles.py read_requirements_file)")
+@pytest.mark.parametrize("option", ["-r", "-c"])
+def test_a_fifo_as_requirements_file_is_an_error(tmp_path: Path, option: str) -> None:
+    """``-r pipe`` / ``-c pipe`` naming a FIFO nobody writes to: one error line, no hang."""
+    os.mkfifo(tmp_path / "pipe.txt")
+    run = _inputs_run(tmp_path, f"a\n{option} pipe.txt\n", timeout=6)
+    assert_one_error(run, "pipe.txt")
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "-c of a device is read like a file "
+                   "(_inputs_reqfiles.py read_requirements_file)")
+def test_a_device_as_constraints_file_is_an_error(tmp_path: Path) -> None:
+    """``-c /dev/null``: one error line naming it (``/dev/zero`` would never end)."""
+    run = _inputs_run(tmp_path, "a\n-c /dev/null\n")
+    assert_one_error(run, "/dev/null")
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "requirement files are read whole, with no size "
+                   "cap (_inputs_reqfiles.py read_requirements_file)")
+def test_a_requirements_file_past_the_size_cap_is_an_error(tmp_path: Path) -> None:
+    """A 64 MiB ``-r`` file (all comments): one error line naming it, before any resolution."""
+    line = b"#" * 1023 + b"\n"
+    with (tmp_path / "big.txt").open("wb") as out:
+        for _ in range(64):
+            out.write(line * 1024)
+    run = _inputs_run(tmp_path, "a\n-r big.txt\n")
+    assert_one_error(run, "big.txt")
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "the comment pattern (^|\\s+)#.*$ backtracks "
+                   "quadratically over whitespace (_reqfile.py logical_lines, _COMMENT_RE)")
+def test_a_megabyte_of_spaces_parses_quickly(tmp_path: Path) -> None:
+    """A 1 MiB line of spaces: the file is read and its real problem reported in seconds."""
+    run = _inputs_run(tmp_path, "a\n" + " " * MIB + "\n-r missing.txt\n", timeout=8)
+    assert not run.timed_out, "the parse did not finish in 8 s"
+    assert_one_error(run, "missing.txt")
+    assert run.seconds < 6
+
+
+# --- no traceback on broken inputs
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "an sdist that is not an archive raises "
+                   "tarfile.ReadError (_archives.py unpack_sdist)")
+def test_an_sdist_that_is_not_an_archive(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """An HTML error page saved as ``a-1.0.tar.gz``: one error line naming it."""
+    _sdist_only(hostile, sdist_not_an_archive("a", "1.0"))
+    server = serve(api="json")
+    run = _compile(server.index_url, tmp_path / "work")
+    assert_one_error(run, "a-1.0")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=ISSUE + "an sdist with a file/folder clash fails inside "
+                   "tarfile.extractall with a traceback (_archives.py unpack_sdist)")
+def test_an_sdist_with_a_file_directory_clash(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """``a/`` as a file, then ``a/__init__.py``: one error line naming the sdist."""
+    _sdist_only(hostile, sdist_file_dir_clash("a", "1.0"))
+    server = serve(api="json")
+    run = _compile(server.index_url, tmp_path / "work")
+    assert_one_error(run, "a")
+
+
+def _deep_groups(depth: int) -> str:
+    lines = ["[project]", 'name = "deep"', 'version = "1.0"', "dependencies = []", "",
+             "[dependency-groups]"]
+    lines += [f'g{i} = [{{include-group = "g{i + 1}"}}]' for i in range(depth)]
+    lines.append(f'g{depth} = ["a"]')
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "a deep include-group chain recurses past the "
+                   "interpreter's limit (_inputs_project.py group, packaging's resolver)")
+def test_a_deep_include_group_chain(tmp_path: Path) -> None:
+    """5,000 groups each including the next: one error line (or a lock), never a traceback."""
+    (tmp_path / "pyproject.toml").write_text(_deep_groups(5000))
+    run = run_crosspin(["compile", "pyproject.toml", "--group", "g0", "-o", "requirements.txt",
+                        "--isolated", "--offline", "--cache-dir", str(tmp_path / "cache"),
+                        *ONE_ENV], cwd=tmp_path, timeout=60)
+    assert not run.timed_out, str(run)
+    assert "Traceback" not in run.stderr, str(run)
+    assert len(run.errors) == 1, str(run)
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of -o raises OSError with a "
+                   "traceback (_cli_compile.py write_atomically)")
+def test_a_full_disk_while_writing_the_lock(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """Writing ``-o`` fails (file size limit: EFBIG, as ENOSPC would): one line, old lock kept."""
+    hostile.add_good("a", "1.0")
+    server = serve(api="json")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "requirements.txt").write_text("# the previous lock\n")
+    run = _compile(server.index_url, work, preexec=resource_limit_file_size(256))
+    assert_one_error(run, "requirements.txt")
+    assert (work / "requirements.txt").read_text() == "# the previous lock\n"
+    assert sorted(p.name for p in work.iterdir()) == ["requirements.in", "requirements.txt"]
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of export -o raises OSError with a "
+                   "traceback and leaves its temporary file (_cli_sync.py _atomic_write)")
+def test_a_full_disk_while_exporting(hostile: HostileIndex, serve: Any, tmp_path: Path) -> None:
+    """``export -o`` cannot be written: one line, the previous file kept, no temporary left."""
+    hostile.add_good("a", "1.0")
+    server = serve(api="json")
+    lock = compile_lock(server.index_url, tmp_path / "work", ["a"])
+    out = tmp_path / "work" / "exported.txt"
+    out.write_text("# the previous export\n")
+    run = run_crosspin(["export", str(lock), "--python", "3.12", "--platform", "linux-x86_64",
+                        "-o", str(out), "--isolated", "--no-cache"], cwd=tmp_path / "work",
+                       preexec=resource_limit_file_size(64))
+    assert_one_error(run, "exported.txt")
+    assert out.read_text() == "# the previous export\n"
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+# --- lock files keep their mode
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _with_umask(mask: int) -> Any:
+    def apply() -> None:
+        os.umask(mask)
+
+    return apply
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "locks are written via mkstemp, whose 0600 mode "
+                   "is renamed into place (_cli_compile.py write_atomically)")
+def test_a_new_lock_is_0644_under_the_umask(
+    hostile: HostileIndex, serve: Any, tmp_path: Path
+) -> None:
+    """A new lock is readable by the group and others as any file the user writes (umask 022)."""
+    hostile.add_good("a", "1.0")
+    server = serve(api="json")
+    run = _compile(server.index_url, tmp_path / "work", preexec=_with_umask(0o022))
+    assert run.code == 0, str(run)
+    assert oct(_mode(tmp_path / "work" / "requirements.txt")) == oct(0o644)
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "rewriting a lock resets its mode to 0600 "
+                   "(_cli_compile.py write_atomically, _cli_sync.py _atomic_write)")
+@pytest.mark.parametrize("command", ["compile", "export"])
+def test_a_rewritten_lock_keeps_its_mode(
+    hostile: HostileIndex, serve: Any, tmp_path: Path, command: str
+) -> None:
+    """A lock (or export) the user made 0664 is still 0664 after crosspin rewrites it."""
+    hostile.add_good("a", "1.0")
+    server = serve(api="json")
+    work = tmp_path / "work"
+    lock = compile_lock(server.index_url, work, ["a"])
+    target = lock if command == "compile" else work / "exported.txt"
+    target.write_text("# before\n")
+    target.chmod(0o664)
+    if command == "compile":
+        run = _compile(server.index_url, work, preexec=_with_umask(0o022))
+    else:
+        run = run_crosspin(["export", str(lock.with_name("requirements.txt")), "--python",
+                            "3.12", "--platform", "linux-x86_64", "-o", str(target),
+                            "--isolated", "--no-cache"], cwd=work, preexec=_with_umask(0o022))
+    assert run.code == 0, str(run)
+    assert oct(_mode(target)) == oct(0o664)
