@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from fixtures.hostile import (
+    Artefact,
     HostileIndex,
     deep_json_page,
     good_metadata,
@@ -108,21 +110,14 @@ def test_a_filename_with_a_path_is_not_offered(
     hostile: HostileIndex, serve: Any, tmp_path: Path
 ) -> None:
     """A JSON ``filename`` holding ``../`` names no file of the project: it is never used."""
-    artefact = wheel_good("a", "1.0")
-    hostile.add("a", artefact)
+    hostile.add_good("a", "1.0")
     sneaky = "../../../a-2.0.tar.gz"
-    hostile.add("a", attrs_evolve(artefact, filename="a-2.0.tar.gz"), filename=sneaky)
+    hostile.add("a", Artefact(filename="a-2.0.tar.gz", data=b"never fetched"), filename=sneaky)
     server = serve(api="json")
     run = _compile(server.index_url, tmp_path / "work", "a\n", "--generate-hashes")
     assert run.code == 0, str(run)
     assert "a==1.0" in _lock(tmp_path / "work")
     assert not (tmp_path / "a-2.0.tar.gz").exists()
-
-
-def attrs_evolve(artefact: Any, **changes: Any) -> Any:
-    import attrs
-
-    return attrs.evolve(artefact, **changes)
 
 
 # --- the cache belongs to the index that filled it
@@ -132,7 +127,7 @@ def _poison(hostile: HostileIndex, honest_wheel: Any) -> None:
     """A mirror that claims the honest wheel's sha256 but serves metadata of its own."""
     evil = good_metadata("a", "1.0", requires=["evil"])
     claimed = hashlib.sha256(honest_wheel.data).hexdigest()
-    hostile.add("a", attrs_evolve(honest_wheel, metadata=evil), hashes={"sha256": claimed})
+    hostile.add("a", attrs.evolve(honest_wheel, metadata=evil), hashes={"sha256": claimed})
     hostile.add_good("evil", "1.0")
 
 
@@ -212,7 +207,7 @@ def test_a_tampered_cached_wheel_is_not_read_for_metadata(tmp_path: Path) -> Non
     """A wheel in the file cache whose bytes no longer match its name is never read."""
     index = HostileIndex(tmp_path / "index")
     honest = wheel_good("a", "1.0", requires=["b"])
-    index.add("a", attrs_evolve(honest, metadata=None))  # no .metadata: the whole wheel is read
+    index.add("a", attrs.evolve(honest, metadata=None))  # no .metadata: the whole wheel is read
     index.add_good("b", "1.0")
     index.add_good("evil", "1.0")
     work = tmp_path / "work"
@@ -267,7 +262,7 @@ def test_a_remote_page_cannot_make_crosspin_read_local_files(
     secret.mkdir()
     local = wheel_good("a", "1.0", requires=["leaked-from-disk"])
     (secret / local.filename).write_bytes(local.data)
-    hostile.add("a", attrs_evolve(local, metadata=None),
+    hostile.add("a", attrs.evolve(local, metadata=None),
                 url=(secret / local.filename).as_uri())
     hostile.add_good("leaked-from-disk", "1.0")
     server = serve(api=api)
