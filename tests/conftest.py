@@ -19,6 +19,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from fixtures.catalog import IndexFactory, ScenarioIndexes  # noqa: E402
+from fixtures.hostile import HostileIndex  # noqa: E402
 from fixtures.scenarios import Scenario, load_scenarios  # noqa: E402
 
 
@@ -65,3 +66,13 @@ def make_index(tmp_path: Path) -> Iterator[IndexFactory]:
         yield factory
     finally:
         factory.close()
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Iterator[HostileIndex]:
+    """An empty hostile index (``fixtures.hostile``); servers it ``start()``-ed stop at teardown."""
+    index = HostileIndex(tmp_path / "hostile-index")
+    try:
+        yield index
+    finally:
+        index.close()

@@ -35,8 +35,10 @@ __all__ = [
     "Run",
     "argv_logging_env",
     "assert_one_error",
+    "assert_peak_below",
     "children_with",
     "compile_lock",
+    "compile_run",
     "isolated_env",
     "make_venv",
     "resource_limit_file_size",
@@ -148,6 +150,28 @@ def assert_one_error(run: Run, *needles: str) -> str:
     for needle in needles:
         assert needle.lower() in line.lower(), f"{needle!r} not in {line!r}\n{run}"
     return line
+
+
+def assert_peak_below(run: Run, mib: float) -> None:
+    """The run's peak resident memory (``measure_memory``) stayed under ``mib`` MiB."""
+    assert run.peak_mib is not None, f"no memory figure:\n{run}"
+    assert run.peak_mib < mib, f"peak {run.peak_mib:.0f} MiB (bound {mib} MiB)\n{run}"
+
+
+def compile_run(index_url: str, work: Path, requirements: str = "a\n", *args: str,
+                cache: bool = False, env: Optional[Mapping[str, str]] = None,
+                timeout: float = 60, measure_memory: bool = False, preexec: Any = None) -> Run:
+    """``crosspin compile requirements.in`` for :data:`ONE_ENV` in a subprocess.
+
+    The cache is ``work/cache`` when ``cache`` is true, else off (``--no-cache``).
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "requirements.in").write_text(requirements)
+    cache_args = ["--cache-dir", str(work / "cache")] if cache else ["--no-cache"]
+    return run_crosspin(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
+                         "--index-url", index_url, *cache_args, *ONE_ENV, *args], cwd=work,
+                        env=env, timeout=timeout, measure_memory=measure_memory,
+                        preexec=preexec)
 
 
 def compile_lock(index_url: str, work: Path, requirements: Sequence[str], *args: str,

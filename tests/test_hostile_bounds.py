@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -39,12 +39,13 @@ from fixtures.hostile import (
     wheel_huge_record,
     wheel_with_big_file,
 )
-from fixtures.server import IndexServer
 from hostile_support import (
     ONE_ENV,
     Run,
     assert_one_error,
+    assert_peak_below,
     compile_lock,
+    compile_run,
     isolated_env,
     make_venv,
     resource_limit_file_size,
@@ -60,36 +61,6 @@ MIB = 1 << 20
 MEMORY_BOUND_MIB = 160
 
 
-@pytest.fixture
-def hostile(tmp_path: Path) -> HostileIndex:
-    return HostileIndex(tmp_path / "hostile-index")
-
-
-@pytest.fixture
-def serve(hostile: HostileIndex) -> Iterator[Any]:
-    servers: list[IndexServer] = []
-
-    def start(**options: Any) -> IndexServer:
-        server = hostile.serve(**options).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def _compile(index_url: str, work: Path, requirements: str = "a\n", *args: str,
-             env: dict[str, str] | None = None, timeout: float = 60,
-             measure_memory: bool = False, preexec: Any = None) -> Run:
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "requirements.in").write_text(requirements)
-    return run_crosspin(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
-                         "--index-url", index_url, "--no-cache", *ONE_ENV, *args], cwd=work,
-                        env=env, timeout=timeout, measure_memory=measure_memory,
-                        preexec=preexec)
-
-
 # --- every wait has a deadline
 
 
@@ -97,14 +68,14 @@ def _compile(index_url: str, work: Path, requirements: str = "a\n", *args: str,
                    "read, a byte every 2 s never trips it (index/_http.py Http.get/download; "
                    "the test sets CROSSPIN_DEADLINE=3)")
 def test_a_dribbling_server_fails_naming_the_url(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A page sent one byte every 2 s: crosspin gives up at its deadline, naming the URL."""
     hostile.add_good("a", "1.0")
     hostile.route(r"/simple/a/$", faults.dribble(2.0))
-    server = serve(api="json")
+    server = hostile.start(api="json")
     env = isolated_env(CROSSPIN_DEADLINE="3", CROSSPIN_RETRIES="1")
-    run = _compile(server.index_url, tmp_path / "work", env=env, timeout=10)
+    run = compile_run(server.index_url, tmp_path / "work", env=env, timeout=10)
     assert_one_error(run, "/simple/a/")
 
 
@@ -146,11 +117,11 @@ def _wait_for(condition: Any, seconds: float) -> bool:
 
 
 @pytest.fixture
-def hanging(hostile: HostileIndex, serve: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def hanging(hostile: HostileIndex, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """An index whose only ``hang`` is an sdist with a backend that never answers."""
     hostile.add("hang", sdist_hanging_backend("hang", "1.0"))
     pidfile = tmp_path / "backend.pids"
-    yield serve(api="json").index_url, pidfile
+    yield hostile.start(api="json").index_url, pidfile
     _kill(_pids(pidfile))
 
 
@@ -162,20 +133,32 @@ def test_a_hanging_build_backend_times_out(hanging: tuple[str, Path], tmp_path: 
     """A backend that never returns: one error line naming the package, its processes gone."""
     url, pidfile = hanging
     env = isolated_env(CROSSPIN_BUILD_TIMEOUT="3", HOSTILE_PIDFILE=str(pidfile))
-    run = _compile(url, tmp_path / "work", "hang\n", env=env, timeout=15)
+    run = compile_run(url, tmp_path / "work", "hang\n", env=env, timeout=15)
     assert_one_error(run, "hang")
     assert not [p for p in _pids(pidfile) if _alive(p)], "the backend outlived crosspin"
 
 
-def _start_compile(url: str, work: Path, pidfile: Path) -> subprocess.Popen[str]:
+@contextlib.contextmanager
+def _building(url: str, work: Path, pidfile: Path) -> Iterator[subprocess.Popen[str]]:
+    """A compile (its own process group) whose build backend is up and hanging."""
     work.mkdir()
     (work / "requirements.in").write_text("hang\n")
     env = isolated_env(HOSTILE_PIDFILE=str(pidfile))
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "crosspin", "compile", "requirements.in", "-o", "out.txt",
          "--isolated", "--no-cache", "--index-url", url, *ONE_ENV],
         cwd=work, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True)
+    try:
+        assert _wait_for(lambda: len(_pids(pidfile)) == 2, 60), "the backend never started"
+        yield process
+    finally:
+        _kill_group(process.pid)
+
+
+def _backend_gone(pidfile: Path) -> bool:
+    """Whether the hook and its child are gone (within 5 s)."""
+    return _wait_for(lambda: not any(_alive(p) for p in _pids(pidfile)), 5)
 
 
 @pytest.mark.slow
@@ -186,15 +169,10 @@ def test_sigterm_takes_the_build_backend_down_too(
 ) -> None:
     """SIGTERM to crosspin during a build: crosspin and the backend's whole group end."""
     url, pidfile = hanging
-    process = _start_compile(url, tmp_path / "work", pidfile)
-    try:
-        assert _wait_for(lambda: len(_pids(pidfile)) == 2, 60), "the backend never started"
+    with _building(url, tmp_path / "work", pidfile) as process:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
-        assert _wait_for(lambda: not any(_alive(p) for p in _pids(pidfile)), 5), \
-            "the backend outlived crosspin"
-    finally:
-        _kill_group(process.pid)
+        assert _backend_gone(pidfile), "the backend outlived crosspin"
 
 
 @pytest.mark.slow
@@ -206,18 +184,13 @@ def test_ctrl_c_exits_130_and_stops_the_build(
 ) -> None:
     """Ctrl-C (SIGINT to the foreground group) during a build: exit 130, "Interrupted.", clean."""
     url, pidfile = hanging
-    process = _start_compile(url, tmp_path / "work", pidfile)
-    try:
-        assert _wait_for(lambda: len(_pids(pidfile)) == 2, 60), "the backend never started"
+    with _building(url, tmp_path / "work", pidfile) as process:
         os.killpg(process.pid, signal.SIGINT)
         _out, err = process.communicate(timeout=20)
         assert process.returncode == 130, err
         assert err.strip().splitlines()[-1] == "Interrupted.", err
         assert "Traceback" not in err, err
-        assert _wait_for(lambda: not any(_alive(p) for p in _pids(pidfile)), 5), \
-            "the backend outlived crosspin"
-    finally:
-        _kill_group(process.pid)
+        assert _backend_gone(pidfile), "the backend outlived crosspin"
 
 
 # --- every decompression and every body has a cap
@@ -227,7 +200,7 @@ def test_ctrl_c_exits_130_and_stops_the_build(
                    "the whole body in memory (index/_http.py Http.get, index/_client.py _parse)")
 @pytest.mark.parametrize("api", ["json", "html"])
 def test_a_gzip_bomb_page_is_refused_within_bounded_memory(
-    hostile: HostileIndex, serve: Any, tmp_path: Path, api: str
+    hostile: HostileIndex, tmp_path: Path, api: str
 ) -> None:
     """A 128 KiB gzip body that inflates to 128 MiB: refused by size, memory stays bounded."""
     hostile.add_good("a", "1.0")
@@ -238,69 +211,66 @@ def test_a_gzip_bomb_page_is_refused_within_bounded_memory(
         prefix = b'<html><body><a href="../../files/a-1.0-py3-none-any.whl">a</a>'
         kind = "text/html"
     hostile.route(r"/simple/a/$", gzip_bomb(128 * MIB, prefix=prefix, content_type=kind))
-    server = serve(api=api)
-    run = _compile(server.index_url, tmp_path / "work", measure_memory=True)
-    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
-        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    server = hostile.start(api=api)
+    run = compile_run(server.index_url, tmp_path / "work", measure_memory=True)
+    assert_peak_below(run, MEMORY_BOUND_MIB)
     assert_one_error(run, "/simple/a/")
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a .metadata body is inflated whole before its hash "
                    "is checked (index/_files.py Files._fetch_metadata)")
 def test_a_gzip_bomb_metadata_file_is_refused_within_bounded_memory(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A PEP 658 file that inflates to 128 MiB: refused, memory stays bounded."""
     artefact = hostile.add_good("a", "1.0")
     prefix = good_metadata("a", "1.0") + b"\n"
     hostile.route(rf"/files/{artefact.filename}\.metadata$",
                   gzip_bomb(128 * MIB, prefix=prefix, content_type="application/octet-stream"))
-    server = serve(api="json")
-    run = _compile(server.index_url, tmp_path / "work", measure_memory=True)
-    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
-        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    server = hostile.start(api="json")
+    run = compile_run(server.index_url, tmp_path / "work", measure_memory=True)
+    assert_peak_below(run, MEMORY_BOUND_MIB)
     assert_one_error(run, artefact.filename)
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "METADATA read from a wheel (range requests) is "
                    "inflated and parsed whole (index/_range.py read_member, metadata.py _fields)")
 def test_a_metadata_zip_bomb_in_a_wheel_stays_bounded(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A wheel whose METADATA inflates to 64 MiB (no .metadata file): bounded, no traceback."""
     bomb = wheel_huge_metadata("a", "1.0", 64 * MIB)
     hostile.add("a", bomb)
-    server = serve(api="json")
-    run = _compile(server.index_url, tmp_path / "work", measure_memory=True, timeout=120)
-    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
-        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    server = hostile.start(api="json")
+    run = compile_run(server.index_url, tmp_path / "work", measure_memory=True, timeout=120)
+    assert_peak_below(run, MEMORY_BOUND_MIB)
     assert "Traceback" not in run.stderr, str(run)
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a server ignoring Range makes the whole wheel a "
                    "bytes object in memory (index/_files.py Files._by_ranges via Http.get)")
 def test_a_server_ignoring_range_is_streamed_to_disk(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """No .metadata and no Range: the 128 MiB wheel is read from disk, not from memory."""
     hostile.add("a", wheel_with_big_file("a", "1.0", 128 * MIB))
-    server = serve(api="json", range_requests=False)
-    run = _compile(server.index_url, tmp_path / "work", measure_memory=True, timeout=120)
+    server = hostile.start(api="json", range_requests=False)
+    run = compile_run(server.index_url, tmp_path / "work", measure_memory=True, timeout=120)
     assert run.code == 0, str(run)
-    assert run.peak_mib is not None and run.peak_mib < 100, f"peak {run.peak_mib:.0f} MiB"
+    assert_peak_below(run, 100)
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "RECORD is read whole, with no size cap, and only "
                    "checked for paths (sync/_install.py check_wheel_paths)")
 def test_a_huge_record_is_refused_before_the_venv_changes(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A wheel whose RECORD inflates to 64 MiB: refused by size, venv unchanged, bounded."""
     hostile.add_good("a", "1.0")
     bomb = wheel_huge_record("a", "2.0", 64 * MIB)
     hostile.add("a", bomb)
-    server = serve(api="json")
+    server = hostile.start(api="json")
     python = make_venv(tmp_path / "venv")
     old = compile_lock(server.index_url, tmp_path / "old", ["a==1.0"])
     new = compile_lock(server.index_url, tmp_path / "new", ["a==2.0"])
@@ -309,26 +279,21 @@ def test_a_huge_record_is_refused_before_the_venv_changes(
     before = snapshot(tmp_path / "venv")
     run = run_crosspin(["sync", str(new), *args], cwd=tmp_path, measure_memory=True)
     assert_unchanged(before, snapshot(tmp_path / "venv"))
-    assert run.peak_mib is not None and run.peak_mib < MEMORY_BOUND_MIB, \
-        f"peak {run.peak_mib:.0f} MiB\n{run}"
+    assert_peak_below(run, MEMORY_BOUND_MIB)
     assert_one_error(run, bomb.filename, "RECORD")
-
-
-def _sdist_only(hostile: HostileIndex, artefact: Artefact) -> None:
-    hostile.add("a", artefact)
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a size cap "
                    "(_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_SIZE=1MiB)")
 def test_an_sdist_past_the_unpacked_size_cap_is_refused(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """An sdist holding 8 MiB of zeros, with the cap at 1 MiB: one error line, nothing built."""
-    _sdist_only(hostile, sdist_unpacked_bomb("a", "1.0", 8 * MIB))
-    server = serve(api="json")
+    hostile.add("a", sdist_unpacked_bomb("a", "1.0", 8 * MIB))
+    server = hostile.start(api="json")
     env = isolated_env(CROSSPIN_MAX_SDIST_SIZE=str(MIB))
-    run = _compile(server.index_url, tmp_path / "work", env=env, timeout=120)
+    run = compile_run(server.index_url, tmp_path / "work", env=env, timeout=120)
     assert_one_error(run, "a")
     assert not (tmp_path / "work" / "requirements.txt").exists()
 
@@ -337,13 +302,13 @@ def test_an_sdist_past_the_unpacked_size_cap_is_refused(
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a member-count cap "
                    "(_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_MEMBERS=1000)")
 def test_an_sdist_past_the_member_cap_is_refused(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """An sdist of 3,000 members, with the cap at 1,000: one error line, nothing built."""
-    _sdist_only(hostile, sdist_many_members("a", "1.0", 3000))
-    server = serve(api="json")
+    hostile.add("a", sdist_many_members("a", "1.0", 3000))
+    server = hostile.start(api="json")
     env = isolated_env(CROSSPIN_MAX_SDIST_MEMBERS="1000")
-    run = _compile(server.index_url, tmp_path / "work", env=env, timeout=120)
+    run = compile_run(server.index_url, tmp_path / "work", env=env, timeout=120)
     assert_one_error(run, "a")
     assert not (tmp_path / "work" / "requirements.txt").exists()
 
@@ -402,29 +367,19 @@ def test_a_megabyte_of_spaces_parses_quickly(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "an sdist that is not an archive raises "
-                   "tarfile.ReadError (_archives.py unpack_sdist)")
-def test_an_sdist_that_is_not_an_archive(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+@pytest.mark.xfail(strict=True, reason=ISSUE + "a broken sdist escapes as a traceback: "
+                   "tarfile.ReadError / NotADirectoryError from extractall (_archives.py "
+                   "unpack_sdist)")
+@pytest.mark.parametrize("broken", [sdist_not_an_archive, sdist_file_dir_clash],
+                         ids=["not-an-archive", "file-directory-clash"])
+def test_a_broken_sdist_is_one_error_line(
+    hostile: HostileIndex, tmp_path: Path, broken: Callable[[str, str], Artefact]
 ) -> None:
-    """An HTML error page saved as ``a-1.0.tar.gz``: one error line naming it."""
-    _sdist_only(hostile, sdist_not_an_archive("a", "1.0"))
-    server = serve(api="json")
-    run = _compile(server.index_url, tmp_path / "work")
-    assert_one_error(run, "a-1.0")
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "an sdist with a file/folder clash fails inside "
-                   "tarfile.extractall with a traceback (_archives.py unpack_sdist)")
-def test_an_sdist_with_a_file_directory_clash(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
-) -> None:
-    """``a/`` as a file, then ``a/__init__.py``: one error line naming the sdist."""
-    _sdist_only(hostile, sdist_file_dir_clash("a", "1.0"))
-    server = serve(api="json")
-    run = _compile(server.index_url, tmp_path / "work")
-    assert_one_error(run, "a")
+    """An HTML page saved as ``a-1.0.tar.gz``; ``a/`` a file and a folder: one line naming it."""
+    hostile.add("a", broken("a", "1.0"))
+    server = hostile.start(api="json")
+    line = assert_one_error(compile_run(server.index_url, tmp_path / "work"))
+    assert "a-1.0" in line or "a==1.0" in line, line
 
 
 def _deep_groups(depth: int) -> str:
@@ -451,15 +406,15 @@ def test_a_deep_include_group_chain(tmp_path: Path) -> None:
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of -o raises OSError with a "
                    "traceback (_cli_compile.py write_atomically)")
 def test_a_full_disk_while_writing_the_lock(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """Writing ``-o`` fails (file size limit: EFBIG, as ENOSPC would): one line, old lock kept."""
     hostile.add_good("a", "1.0")
-    server = serve(api="json")
+    server = hostile.start(api="json")
     work = tmp_path / "work"
     work.mkdir()
     (work / "requirements.txt").write_text("# the previous lock\n")
-    run = _compile(server.index_url, work, preexec=resource_limit_file_size(256))
+    run = compile_run(server.index_url, work, preexec=resource_limit_file_size(256))
     assert_one_error(run, "requirements.txt")
     assert (work / "requirements.txt").read_text() == "# the previous lock\n"
     assert sorted(p.name for p in work.iterdir()) == ["requirements.in", "requirements.txt"]
@@ -467,10 +422,10 @@ def test_a_full_disk_while_writing_the_lock(
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of export -o raises OSError with a "
                    "traceback and leaves its temporary file (_cli_sync.py _atomic_write)")
-def test_a_full_disk_while_exporting(hostile: HostileIndex, serve: Any, tmp_path: Path) -> None:
+def test_a_full_disk_while_exporting(hostile: HostileIndex, tmp_path: Path) -> None:
     """``export -o`` cannot be written: one line, the previous file kept, no temporary left."""
     hostile.add_good("a", "1.0")
-    server = serve(api="json")
+    server = hostile.start(api="json")
     lock = compile_lock(server.index_url, tmp_path / "work", ["a"])
     out = tmp_path / "work" / "exported.txt"
     out.write_text("# the previous export\n")
@@ -499,12 +454,12 @@ def _with_umask(mask: int) -> Any:
 @pytest.mark.xfail(strict=True, reason=ISSUE + "locks are written via mkstemp, whose 0600 mode "
                    "is renamed into place (_cli_compile.py write_atomically)")
 def test_a_new_lock_is_0644_under_the_umask(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A new lock is readable by the group and others as any file the user writes (umask 022)."""
     hostile.add_good("a", "1.0")
-    server = serve(api="json")
-    run = _compile(server.index_url, tmp_path / "work", preexec=_with_umask(0o022))
+    server = hostile.start(api="json")
+    run = compile_run(server.index_url, tmp_path / "work", preexec=_with_umask(0o022))
     assert run.code == 0, str(run)
     assert oct(_mode(tmp_path / "work" / "requirements.txt")) == oct(0o644)
 
@@ -513,18 +468,18 @@ def test_a_new_lock_is_0644_under_the_umask(
                    "(_cli_compile.py write_atomically, _cli_sync.py _atomic_write)")
 @pytest.mark.parametrize("command", ["compile", "export"])
 def test_a_rewritten_lock_keeps_its_mode(
-    hostile: HostileIndex, serve: Any, tmp_path: Path, command: str
+    hostile: HostileIndex, tmp_path: Path, command: str
 ) -> None:
     """A lock (or export) the user made 0664 is still 0664 after crosspin rewrites it."""
     hostile.add_good("a", "1.0")
-    server = serve(api="json")
+    server = hostile.start(api="json")
     work = tmp_path / "work"
     lock = compile_lock(server.index_url, work, ["a"])
     target = lock if command == "compile" else work / "exported.txt"
     target.write_text("# before\n")
     target.chmod(0o664)
     if command == "compile":
-        run = _compile(server.index_url, work, preexec=_with_umask(0o022))
+        run = compile_run(server.index_url, work, preexec=_with_umask(0o022))
     else:
         run = run_crosspin(["export", str(lock.with_name("requirements.txt")), "--python",
                             "3.12", "--platform", "linux-x86_64", "-o", str(target),

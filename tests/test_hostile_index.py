@@ -13,9 +13,8 @@ import base64
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import attrs
 import pytest
@@ -29,13 +28,14 @@ from fixtures.hostile import (
     sdist_with_build_requires,
     wheel_good,
 )
-from fixtures.server import IndexServer, Request, Response
+from fixtures.server import Request, Response
 from hostile_support import (
     ONE_ENV,
     Run,
     argv_logging_env,
     assert_one_error,
     children_with,
+    compile_run,
     isolated_env,
     run_crosspin,
 )
@@ -45,11 +45,9 @@ ISSUE = "issue 13: "
 
 def _compile(index_url: str, work: Path, requirements: str = "a\n", *args: str,
              env: dict[str, str] | None = None, timeout: float = 60) -> Run:
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "requirements.in").write_text(requirements)
-    return run_crosspin(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
-                         "--index-url", index_url, "--cache-dir", str(work / "cache"),
-                         *ONE_ENV, *args], cwd=work, env=env, timeout=timeout)
+    """A compile with its cache in ``work/cache`` (the cache is under attack here)."""
+    return compile_run(index_url, work, requirements, *args, cache=True, env=env,
+                       timeout=timeout)
 
 
 def _lock(work: Path) -> str:
@@ -60,26 +58,6 @@ def _tree(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*")}
 
 
-@pytest.fixture
-def hostile(tmp_path: Path) -> Iterator[HostileIndex]:
-    index = HostileIndex(tmp_path / "hostile-index")
-    yield index
-
-
-@pytest.fixture
-def serve(hostile: HostileIndex) -> Iterator[Any]:
-    servers: list[IndexServer] = []
-
-    def start(**options: Any) -> IndexServer:
-        server = hostile.serve(**options).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 # --- index values never form paths
 
 
@@ -87,13 +65,13 @@ def serve(hostile: HostileIndex) -> Iterator[Any]:
                    "without checking they are hex (index/_cache.py Cache._path)")
 @pytest.mark.parametrize("api", ["html", "json"])
 def test_path_like_hash_never_leaves_the_cache(
-    hostile: HostileIndex, serve: Any, tmp_path: Path, api: str
+    hostile: HostileIndex, tmp_path: Path, api: str
 ) -> None:
     """A ``#sha256=../../x`` fragment (HTML) or ``hashes.sha256`` (JSON) writes nothing outside."""
     # <cache>/v1/metadata/sha256/<hash[:2]>/<hash>: ".." then four more steps up is tmp_path.
     escape = "../../../../escaped.pth"
     hostile.add("a", wheel_good("a", "1.0"), hashes={"sha256": escape})
-    server = serve(api=api)
+    server = hostile.start(api=api)
     work = tmp_path / "work"
     before = _tree(tmp_path)
     run = _compile(server.index_url, work)
@@ -107,13 +85,13 @@ def test_path_like_hash_never_leaves_the_cache(
 
 
 def test_a_filename_with_a_path_is_not_offered(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A JSON ``filename`` holding ``../`` names no file of the project: it is never used."""
     hostile.add_good("a", "1.0")
     sneaky = "../../../a-2.0.tar.gz"
     hostile.add("a", Artefact(filename="a-2.0.tar.gz", data=b"never fetched"), filename=sneaky)
-    server = serve(api="json")
+    server = hostile.start(api="json")
     run = _compile(server.index_url, tmp_path / "work", "a\n", "--generate-hashes")
     assert run.code == 0, str(run)
     assert "a==1.0" in _lock(tmp_path / "work")
@@ -164,41 +142,47 @@ def _cache_files(work: Path, kind: str) -> list[Path]:
     return [p for p in (work / "cache" / "v1" / kind).rglob("*") if p.is_file()]
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "parsed metadata entries carry no digest of the "
-                   "raw bytes and are trusted as read (metadata.py MetadataProvider._parsed)")
-def test_an_edited_parsed_metadata_entry_is_not_trusted(tmp_path: Path) -> None:
-    """Dropping a dependency from the parsed-metadata cache does not drop it from the lock."""
+def _recompile_after(tmp_path: Path, damage: Callable[[Path], None]) -> str:
+    """Compile ``a`` (needs ``b``), ``damage(work)`` the cache, compile again: the new lock."""
     index = _honest_pair(tmp_path)
     work = tmp_path / "work"
     with index.serve(api="json") as server:
         assert _compile(server.index_url, work).code == 0
         assert "b==1.0" in _lock(work)
+        damage(work)
+        run = _compile(server.index_url, work)
+    assert run.code == 0, str(run)
+    return _lock(work)
+
+
+@pytest.mark.xfail(strict=True, reason=ISSUE + "parsed metadata entries carry no digest of the "
+                   "raw bytes and are trusted as read (metadata.py MetadataProvider._parsed)")
+def test_an_edited_parsed_metadata_entry_is_not_trusted(tmp_path: Path) -> None:
+    """Dropping a dependency from the parsed-metadata cache does not drop it from the lock."""
+
+    def edit(work: Path) -> None:
         for entry in _cache_files(work, "parsed"):
             fields = json.loads(entry.read_bytes())
             if fields.get("name") == "a" or fields.get("requires_dist"):
                 fields["requires_dist"] = []
                 entry.write_text(json.dumps(fields))
-        run = _compile(server.index_url, work)
-    assert run.code == 0, str(run)
-    assert "b==1.0" in _lock(work)
+
+    assert "b==1.0" in _recompile_after(tmp_path, edit)
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a truncated METADATA cache entry is used as is "
                    "(index/_files.py Files.metadata reads it without a digest check)")
 def test_a_truncated_metadata_entry_is_refetched(tmp_path: Path) -> None:
     """A METADATA cache entry cut short (a full disk, a bad copy) is fetched again, not believed."""
-    index = _honest_pair(tmp_path)
-    work = tmp_path / "work"
-    with index.serve(api="json") as server:
-        assert _compile(server.index_url, work).code == 0
+
+    def truncate(work: Path) -> None:
         for entry in _cache_files(work, "parsed"):
             entry.unlink()
         for entry in _cache_files(work, "metadata"):
             data = entry.read_bytes()
             entry.write_bytes(data[: data.index(b"Requires-Python")])
-        run = _compile(server.index_url, work)
-    assert run.code == 0, str(run)
-    assert "b==1.0" in _lock(work)
+
+    assert "b==1.0" in _recompile_after(tmp_path, truncate)
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a cached wheel is opened for its METADATA without "
@@ -255,7 +239,7 @@ def test_an_edited_memo_entry_cannot_change_the_lock(tmp_path: Path) -> None:
                    "(index/_html.py _link, index/_json.py parse_json keep any scheme)")
 @pytest.mark.parametrize("api", ["html", "json"])
 def test_a_remote_page_cannot_make_crosspin_read_local_files(
-    hostile: HostileIndex, serve: Any, tmp_path: Path, api: str
+    hostile: HostileIndex, tmp_path: Path, api: str
 ) -> None:
     """A ``file:`` link on an http page is refused: the local wheel is never opened."""
     secret = tmp_path / "private-wheels"
@@ -265,7 +249,7 @@ def test_a_remote_page_cannot_make_crosspin_read_local_files(
     hostile.add("a", attrs.evolve(local, metadata=None),
                 url=(secret / local.filename).as_uri())
     hostile.add_good("leaked-from-disk", "1.0")
-    server = serve(api=api)
+    server = hostile.start(api=api)
     run = _compile(server.index_url, tmp_path / "work")
     lock = (tmp_path / "work" / "requirements.txt")
     assert "Traceback" not in run.stderr, str(run)
@@ -341,20 +325,26 @@ def test_compile_build_requirements_come_from_the_runs_index(tmp_path: Path) -> 
 # --- what reaches the lock
 
 
+def _direct_url_lock(hostile: HostileIndex, tmp_path: Path, userinfo: str,
+                     **env: str) -> tuple[str, str]:
+    """The lock of ``a @ http://<userinfo>@host/files/<wheel>``, and ``host/files/<wheel>``."""
+    wheel = hostile.add_good("a", "1.0")
+    server = hostile.start(api="json")
+    where = f"{server.url.split('//', 1)[1]}/files/{wheel.filename}"
+    requirement = f"a @ http://{userinfo}@{where}\n"
+    run = _compile(server.index_url, tmp_path / "work", requirement, env=isolated_env(**env))
+    assert run.code == 0, str(run)
+    return _lock(tmp_path / "work"), where
+
+
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a ${VAR} in a direct URL is expanded into the lock "
                    "(the inputs reader expands it; writers/requirements.py writes the result)")
 def test_direct_url_keeps_its_variable_not_the_secret(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """``a @ http://user:${TOKEN}@host/...`` is locked with ``${TOKEN}``, never its value."""
-    wheel = hostile.add_good("a", "1.0")
-    server = serve(api="json")
-    host = server.url.split("//", 1)[1]
-    url = f"http://user:${{HOSTILE_TOKEN}}@{host}/files/{wheel.filename}"
-    env = isolated_env(HOSTILE_TOKEN="s3cret-value")
-    run = _compile(server.index_url, tmp_path / "work", f"a @ {url}\n", env=env)
-    assert run.code == 0, str(run)
-    lock = _lock(tmp_path / "work")
+    lock, _where = _direct_url_lock(hostile, tmp_path, "user:${HOSTILE_TOKEN}",
+                                    HOSTILE_TOKEN="s3cret-value")
     assert "s3cret-value" not in lock
     assert "${HOSTILE_TOKEN}" in lock
 
@@ -362,30 +352,24 @@ def test_direct_url_keeps_its_variable_not_the_secret(
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a user:password in a direct URL is written into "
                    "the lock (writers/requirements.py renders the pin's URL as given)")
 def test_direct_url_credentials_are_stripped(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """``a @ http://user:secret@host/...``: the lock keeps the URL, not the password."""
-    wheel = hostile.add_good("a", "1.0")
-    server = serve(api="json")
-    host = server.url.split("//", 1)[1]
-    url = f"http://someone:pl41n-secret@{host}/files/{wheel.filename}"
-    run = _compile(server.index_url, tmp_path / "work", f"a @ {url}\n")
-    assert run.code == 0, str(run)
-    lock = _lock(tmp_path / "work")
+    lock, where = _direct_url_lock(hostile, tmp_path, "someone:pl41n-secret")
     assert "pl41n-secret" not in lock and "someone:" not in lock
-    assert f"{host}/files/{wheel.filename}" in lock
+    assert where in lock
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "--generate-hashes writes pins without --hash when "
                    "the index gives no hash (writers/requirements.py; nothing downloads to hash)")
 @pytest.mark.parametrize("api", ["html", "json"])
 def test_generate_hashes_never_writes_an_unhashed_pin(
-    hostile: HostileIndex, serve: Any, tmp_path: Path, api: str
+    hostile: HostileIndex, tmp_path: Path, api: str
 ) -> None:
     """An index without hashes: every pin still gets a ``--hash`` (downloaded), or an error."""
     wheel = wheel_good("a", "1.0")
     hostile.add("a", wheel, hashes={})
-    server = serve(api=api)
+    server = hostile.start(api=api)
     run = _compile(server.index_url, tmp_path / "work", "a\n", "--generate-hashes")
     if run.code != 0:
         assert_one_error(run, "hash")
@@ -397,11 +381,11 @@ def test_generate_hashes_never_writes_an_unhashed_pin(
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a pylock whose only hash is md5 is installed "
                    "(writers/_pylock_read.py takes any algorithm hashlib knows)")
 def test_pylock_with_only_a_weak_hash_is_refused(
-    hostile: HostileIndex, serve: Any, tmp_path: Path
+    hostile: HostileIndex, tmp_path: Path
 ) -> None:
     """A pylock.toml naming only an md5 for a file is an error, not a verified install."""
     wheel = hostile.add_good("a", "1.0")
-    server = serve(api="json")
+    server = hostile.start(api="json")
     work = tmp_path / "work"
     work.mkdir()
     (work / "requirements.in").write_text("a\n")
@@ -423,11 +407,11 @@ def test_pylock_with_only_a_weak_hash_is_refused(
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a JSON page whose meta is a list raises "
                    "AttributeError (index/_json.py parse_json)")
-def test_json_page_with_meta_as_a_list(hostile: HostileIndex, serve: Any, tmp_path: Path) -> None:
+def test_json_page_with_meta_as_a_list(hostile: HostileIndex, tmp_path: Path) -> None:
     """``"meta": [...]``: one error line naming the page URL, exit 1."""
     hostile.add_good("a", "1.0")
     hostile.route(r"/simple/a/$", json_meta_list_page("a"))
-    server = serve(api="json")
+    server = hostile.start(api="json")
     run = _compile(server.index_url, tmp_path / "work")
     assert_one_error(run, "/simple/a/")
     assert run.code == 1
@@ -435,11 +419,11 @@ def test_json_page_with_meta_as_a_list(hostile: HostileIndex, serve: Any, tmp_pa
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "deeply nested JSON raises RecursionError "
                    "(index/_json.py parse_json: json.loads unguarded)")
-def test_deeply_nested_json_page(hostile: HostileIndex, serve: Any, tmp_path: Path) -> None:
+def test_deeply_nested_json_page(hostile: HostileIndex, tmp_path: Path) -> None:
     """100,000 nested lists: one error line naming the page URL, exit 1."""
     hostile.add_good("a", "1.0")
     hostile.route(r"/simple/a/$", deep_json_page(100_000))
-    server = serve(api="json")
+    server = hostile.start(api="json")
     run = _compile(server.index_url, tmp_path / "work")
     assert_one_error(run, "/simple/a/")
     assert run.code == 1

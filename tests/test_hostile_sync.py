@@ -379,6 +379,19 @@ def _hand_lock(server: IndexServer, work: Path) -> Path:
     return lock
 
 
+def _sync_building(lock: Path, default: IndexServer, tmp_path: Path,
+                   *args: str) -> tuple[Run, Path]:
+    """Sync ``lock`` (it needs a build) into a new venv, pip's default index being ``default``.
+
+    Not ``--isolated``: pip's configuration is the decoy; returns the run and the argv log.
+    """
+    python = make_venv(tmp_path / "venv")
+    env, argv_log = argv_logging_env(tmp_path / "site", PIP_INDEX_URL=default.index_url)
+    run = run_crosspin(["sync", str(lock), "--python", str(python), "--no-cache", *args],
+                       cwd=lock.parent, env=env, timeout=300)
+    return run, argv_log
+
+
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sync's build env asks pip's default index for "
                    "build requirements: the lock's own --index-url is not passed (_cli_sync.py "
                    "pip_args, sync/_build.py _pip_install)")
@@ -387,10 +400,7 @@ def test_sync_build_requirements_come_from_the_locks_index(
 ) -> None:
     """Building an sdist at sync: its private build dependency comes from the lock's index."""
     _server, default, lock = build_indexes
-    python = make_venv(tmp_path / "venv")
-    env, _log = argv_logging_env(tmp_path / "site", PIP_INDEX_URL=default.index_url)
-    run = run_crosspin(["sync", str(lock), "--python", str(python), "--no-cache"],
-                       cwd=lock.parent, env=env, timeout=300)
+    run, _log = _sync_building(lock, default, tmp_path)
     asked = [r.path for r in default.requests]
     assert not asked, f"pip's default index was asked for {asked}\n{run}"
     assert run.code == 0, str(run)
@@ -403,12 +413,9 @@ def test_sync_never_puts_credentials_in_a_childs_argv(
 ) -> None:
     """``sync --index-url http://user:secret@...`` and a build: no child's argv holds it."""
     server, default, lock = build_indexes
-    python = make_venv(tmp_path / "venv")
     host = server.url.split("//", 1)[1]
     url = f"http://builder:bu1ld-s3cret@{host}/simple"
-    env, argv_log = argv_logging_env(tmp_path / "site", PIP_INDEX_URL=default.index_url)
-    run = run_crosspin(["sync", str(lock), "--python", str(python), "--no-cache",
-                        "--index-url", url], cwd=lock.parent, env=env, timeout=300)
+    run, argv_log = _sync_building(lock, default, tmp_path, "--index-url", url)
     assert run.code == 0, str(run)
     leaked = children_with(argv_log, "bu1ld-s3cret")
     assert not leaked, f"credentials in a child's argv: {leaked[:1]}"
