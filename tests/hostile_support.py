@@ -27,7 +27,7 @@ from typing import Any, Optional
 import attrs
 import pytest
 
-from helpers import ONE_ENV, run_cli
+from tests.helpers import ONE_ENV, run_cli
 
 __all__ = [
     "ONE_ENV",

@@ -39,7 +39,7 @@ from fixtures.hostile import (
     wheel_huge_record,
     wheel_with_big_file,
 )
-from hostile_support import (
+from tests.hostile_support import (
     ONE_ENV,
     Run,
     assert_one_error,
@@ -51,7 +51,7 @@ from hostile_support import (
     resource_limit_file_size,
     run_crosspin,
 )
-from venv_snapshot import assert_unchanged, snapshot
+from tests.venv_snapshot import assert_unchanged, snapshot
 
 ISSUE = "issue 13: "
 MIB = 1 << 20
@@ -127,7 +127,7 @@ def hanging(hostile: HostileIndex, tmp_path: Path) -> Iterator[tuple[str, Path]]
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "build backends run without a timeout "
-                   "(metadata.py project_metadata, sync/_build.py _quiet_runner; the test sets "
+                   "(metadata/_provider.py project_metadata, sync/_build.py _quiet_runner; the test sets "
                    "CROSSPIN_BUILD_TIMEOUT=3)")
 def test_a_hanging_build_backend_times_out(hanging: tuple[str, Path], tmp_path: Path) -> None:
     """A backend that never returns: one error line naming the package, its processes gone."""
@@ -163,7 +163,7 @@ def _backend_gone(pidfile: Path) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "SIGTERM kills crosspin but not the build backend "
-                   "it started (metadata.py project_metadata: no process group, no handler)")
+                   "it started (metadata/_provider.py project_metadata: no process group, no handler)")
 def test_sigterm_takes_the_build_backend_down_too(
     hanging: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -178,7 +178,7 @@ def test_sigterm_takes_the_build_backend_down_too(
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "Ctrl-C during a build exits 1 with 'Aborted.' "
                    "(click turns KeyboardInterrupt into Abort before cli.main sees it) and "
-                   "nothing stops the backend's group (metadata.py project_metadata)")
+                   "nothing stops the backend's group (metadata/_provider.py project_metadata)")
 def test_ctrl_c_exits_130_and_stops_the_build(
     hanging: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -234,7 +234,7 @@ def test_a_gzip_bomb_metadata_file_is_refused_within_bounded_memory(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "METADATA read from a wheel (range requests) is "
-                   "inflated and parsed whole (index/_range.py read_member, metadata.py _fields)")
+                   "inflated and parsed whole (index/_range.py read_member, metadata/_provider.py _fields)")
 def test_a_metadata_zip_bomb_in_a_wheel_stays_bounded(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -285,7 +285,7 @@ def test_a_huge_record_is_refused_before_the_venv_changes(
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a size cap "
-                   "(_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_SIZE=1MiB)")
+                   "(metadata/_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_SIZE=1MiB)")
 def test_an_sdist_past_the_unpacked_size_cap_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -300,7 +300,7 @@ def test_an_sdist_past_the_unpacked_size_cap_is_refused(
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a member-count cap "
-                   "(_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_MEMBERS=1000)")
+                   "(metadata/_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_MEMBERS=1000)")
 def test_an_sdist_past_the_member_cap_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -324,7 +324,7 @@ def _inputs_run(work: Path, lines: str, *extra: str, timeout: float = 20) -> Run
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "-r/-c of a FIFO blocks forever in read_text "
-                   "(_inputs_reqfiles.py read_requirements_file)")
+                   "(inputs/_reqfiles.py read_requirements_file)")
 @pytest.mark.parametrize("option", ["-r", "-c"])
 def test_a_fifo_as_requirements_file_is_an_error(tmp_path: Path, option: str) -> None:
     """``-r pipe`` / ``-c pipe`` naming a FIFO nobody writes to: one error line, no hang."""
@@ -334,7 +334,7 @@ def test_a_fifo_as_requirements_file_is_an_error(tmp_path: Path, option: str) ->
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "-c of a device is read like a file "
-                   "(_inputs_reqfiles.py read_requirements_file)")
+                   "(inputs/_reqfiles.py read_requirements_file)")
 def test_a_device_as_constraints_file_is_an_error(tmp_path: Path) -> None:
     """``-c /dev/null``: one error line naming it (``/dev/zero`` would never end)."""
     run = _inputs_run(tmp_path, "a\n-c /dev/null\n")
@@ -342,7 +342,7 @@ def test_a_device_as_constraints_file_is_an_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "requirement files are read whole, with no size "
-                   "cap (_inputs_reqfiles.py read_requirements_file)")
+                   "cap (inputs/_reqfiles.py read_requirements_file)")
 def test_a_requirements_file_past_the_size_cap_is_an_error(tmp_path: Path) -> None:
     """A 64 MiB ``-r`` file (all comments): one error line naming it, before any resolution."""
     line = b"#" * 1023 + b"\n"
@@ -354,7 +354,7 @@ def test_a_requirements_file_past_the_size_cap_is_an_error(tmp_path: Path) -> No
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "the comment pattern (^|\\s+)#.*$ backtracks "
-                   "quadratically over whitespace (_reqfile.py logical_lines, _COMMENT_RE)")
+                   "quadratically over whitespace (reqfile/_tokens.py logical_lines, _COMMENT_RE)")
 def test_a_megabyte_of_spaces_parses_quickly(tmp_path: Path) -> None:
     """A 1 MiB line of spaces: the file is read and its real problem reported in seconds."""
     run = _inputs_run(tmp_path, "a\n" + " " * MIB + "\n-r missing.txt\n", timeout=6)
@@ -368,7 +368,7 @@ def test_a_megabyte_of_spaces_parses_quickly(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a broken sdist escapes as a traceback: "
-                   "tarfile.ReadError / NotADirectoryError from extractall (_archives.py "
+                   "tarfile.ReadError / NotADirectoryError from extractall (metadata/_archives.py "
                    "unpack_sdist)")
 @pytest.mark.parametrize("broken", [sdist_not_an_archive, sdist_file_dir_clash],
                          ids=["not-an-archive", "file-directory-clash"])
@@ -391,7 +391,7 @@ def _deep_groups(depth: int) -> str:
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a deep include-group chain recurses past the "
-                   "interpreter's limit (_inputs_project.py group, packaging's resolver)")
+                   "interpreter's limit (inputs/_project.py group, packaging's resolver)")
 def test_a_deep_include_group_chain(tmp_path: Path) -> None:
     """5,000 groups each including the next: one error line (or a lock), never a traceback."""
     (tmp_path / "pyproject.toml").write_text(_deep_groups(5000))
@@ -404,7 +404,7 @@ def test_a_deep_include_group_chain(tmp_path: Path) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of -o raises OSError with a "
-                   "traceback (_cli_compile.py write_atomically)")
+                   "traceback (cli/_output.py write_atomically)")
 def test_a_full_disk_while_writing_the_lock(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -421,7 +421,7 @@ def test_a_full_disk_while_writing_the_lock(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of export -o raises OSError with a "
-                   "traceback and leaves its temporary file (_cli_sync.py _atomic_write)")
+                   "traceback (cli/_output.py write_atomically, shared with compile)")
 def test_a_full_disk_while_exporting(hostile: HostileIndex, tmp_path: Path) -> None:
     """``export -o`` cannot be written: one line, the previous file kept, no temporary left."""
     hostile.add_good("a", "1.0")
@@ -452,7 +452,7 @@ def _with_umask(mask: int) -> Any:
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "locks are written via mkstemp, whose 0600 mode "
-                   "is renamed into place (_cli_compile.py write_atomically)")
+                   "is renamed into place (cli/_output.py write_atomically)")
 def test_a_new_lock_is_0644_under_the_umask(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -465,7 +465,7 @@ def test_a_new_lock_is_0644_under_the_umask(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "rewriting a lock resets its mode to 0600 "
-                   "(_cli_compile.py write_atomically, _cli_sync.py _atomic_write)")
+                   "(cli/_output.py write_atomically)")
 @pytest.mark.parametrize("command", ["compile", "export"])
 def test_a_rewritten_lock_keeps_its_mode(
     hostile: HostileIndex, tmp_path: Path, command: str

@@ -29,7 +29,7 @@ from fixtures.hostile import (
     wheel_good,
 )
 from fixtures.server import Request, Response
-from hostile_support import (
+from tests.hostile_support import (
     ONE_ENV,
     Run,
     argv_logging_env,
@@ -156,7 +156,7 @@ def _recompile_after(tmp_path: Path, damage: Callable[[Path], None]) -> str:
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "parsed metadata entries carry no digest of the "
-                   "raw bytes and are trusted as read (metadata.py MetadataProvider._parsed)")
+                   "raw bytes and are trusted as read (metadata/_provider.py MetadataProvider._parsed)")
 def test_an_edited_parsed_metadata_entry_is_not_trusted(tmp_path: Path) -> None:
     """Dropping a dependency from the parsed-metadata cache does not drop it from the lock."""
 
@@ -211,7 +211,7 @@ def test_a_tampered_cached_wheel_is_not_read_for_metadata(tmp_path: Path) -> Non
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "the reuse memo stores the lock text itself and "
-                   "writes it back unchecked (_memo.py Memo.lookup)")
+                   "writes it back unchecked (pipeline/_memo.py Memo.lookup)")
 def test_an_edited_memo_entry_cannot_change_the_lock(tmp_path: Path) -> None:
     """Editing the stored text of a reusable resolution does not change what compile writes."""
     index = _honest_pair(tmp_path)
@@ -300,7 +300,7 @@ def test_credentials_in_page_links_never_replace_the_users(
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "the PEP 517 build env at compile installs build "
-                   "requirements from pip's default index, not the run's (metadata.py "
+                   "requirements from pip's default index, not the run's (metadata/_provider.py "
                    "project_metadata: build.util.project_wheel_metadata(isolated=True))")
 def test_compile_build_requirements_come_from_the_runs_index(tmp_path: Path) -> None:
     """An sdist needing a private build dependency: fetched from --index-url (credentials kept
@@ -338,7 +338,7 @@ def _direct_url_lock(hostile: HostileIndex, tmp_path: Path, userinfo: str,
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a ${VAR} in a direct URL is expanded into the lock "
-                   "(the inputs reader expands it; writers/requirements.py writes the result)")
+                   "(the inputs reader expands it; lockfiles/requirements/_render.py writes the result)")
 def test_direct_url_keeps_its_variable_not_the_secret(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -350,7 +350,7 @@ def test_direct_url_keeps_its_variable_not_the_secret(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a user:password in a direct URL is written into "
-                   "the lock (writers/requirements.py renders the pin's URL as given)")
+                   "the lock (lockfiles/requirements/_render.py renders the pin's URL as given)")
 def test_direct_url_credentials_are_stripped(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -361,7 +361,7 @@ def test_direct_url_credentials_are_stripped(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "--generate-hashes writes pins without --hash when "
-                   "the index gives no hash (writers/requirements.py; nothing downloads to hash)")
+                   "the index gives no hash (lockfiles/requirements/_render.py; nothing downloads to hash)")
 @pytest.mark.parametrize("api", ["html", "json"])
 def test_generate_hashes_never_writes_an_unhashed_pin(
     hostile: HostileIndex, tmp_path: Path, api: str
@@ -379,7 +379,7 @@ def test_generate_hashes_never_writes_an_unhashed_pin(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a pylock whose only hash is md5 is installed "
-                   "(writers/_pylock_read.py takes any algorithm hashlib knows)")
+                   "(lockfiles/pylock/_read.py takes any algorithm hashlib knows)")
 def test_pylock_with_only_a_weak_hash_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:

@@ -31,7 +31,7 @@ from fixtures.hostile import (
     wheel_good,
 )
 from fixtures.server import IndexServer, Request, Response
-from hostile_support import (
+from tests.hostile_support import (
     ONE_ENV,
     Run,
     argv_logging_env,
@@ -43,7 +43,7 @@ from hostile_support import (
     run_crosspin,
     site_packages,
 )
-from venv_snapshot import assert_unchanged, snapshot
+from tests.venv_snapshot import assert_unchanged, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -393,7 +393,7 @@ def _sync_building(lock: Path, default: IndexServer, tmp_path: Path,
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sync's build env asks pip's default index for "
-                   "build requirements: the lock's own --index-url is not passed (_cli_sync.py "
+                   "build requirements: the lock's own --index-url is not passed (cli/sync.py "
                    "pip_args, sync/_build.py _pip_install)")
 def test_sync_build_requirements_come_from_the_locks_index(
     build_indexes: tuple[IndexServer, IndexServer, Path], tmp_path: Path
@@ -407,7 +407,7 @@ def test_sync_build_requirements_come_from_the_locks_index(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sync passes --index-url with its credentials on "
-                   "pip's command line (_cli_sync.py pip_args -> sync/_build.py _pip_install)")
+                   "pip's command line (cli/sync.py pip_args -> sync/_build.py _pip_install)")
 def test_sync_never_puts_credentials_in_a_childs_argv(
     build_indexes: tuple[IndexServer, IndexServer, Path], tmp_path: Path
 ) -> None:
