@@ -127,8 +127,8 @@ def hanging(hostile: HostileIndex, tmp_path: Path) -> Iterator[tuple[str, Path]]
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "build backends run without a timeout "
-                   "(metadata/_provider.py project_metadata, sync/_build.py _quiet_runner; the test sets "
-                   "CROSSPIN_BUILD_TIMEOUT=3)")
+                   "(metadata/_provider.py project_metadata, sync/_build.py _quiet_runner; "
+                   "the test sets CROSSPIN_BUILD_TIMEOUT=3)")
 def test_a_hanging_build_backend_times_out(hanging: tuple[str, Path], tmp_path: Path) -> None:
     """A backend that never returns: one error line naming the package, its processes gone."""
     url, pidfile = hanging
@@ -163,7 +163,8 @@ def _backend_gone(pidfile: Path) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "SIGTERM kills crosspin but not the build backend "
-                   "it started (metadata/_provider.py project_metadata: no process group, no handler)")
+                   "it started (metadata/_provider.py project_metadata: no process group, "
+                   "no handler)")
 def test_sigterm_takes_the_build_backend_down_too(
     hanging: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -234,7 +235,8 @@ def test_a_gzip_bomb_metadata_file_is_refused_within_bounded_memory(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "METADATA read from a wheel (range requests) is "
-                   "inflated and parsed whole (index/_range.py read_member, metadata/_provider.py _fields)")
+                   "inflated and parsed whole (index/_range.py read_member, "
+                   "metadata/_provider.py _fields)")
 def test_a_metadata_zip_bomb_in_a_wheel_stays_bounded(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -285,7 +287,8 @@ def test_a_huge_record_is_refused_before_the_venv_changes(
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a size cap "
-                   "(metadata/_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_SIZE=1MiB)")
+                   "(metadata/_archives.py unpack_sdist; the test sets "
+                   "CROSSPIN_MAX_SDIST_SIZE=1MiB)")
 def test_an_sdist_past_the_unpacked_size_cap_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -300,7 +303,8 @@ def test_an_sdist_past_the_unpacked_size_cap_is_refused(
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a member-count cap "
-                   "(metadata/_archives.py unpack_sdist; the test sets CROSSPIN_MAX_SDIST_MEMBERS=1000)")
+                   "(metadata/_archives.py unpack_sdist; the test sets "
+                   "CROSSPIN_MAX_SDIST_MEMBERS=1000)")
 def test_an_sdist_past_the_member_cap_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:

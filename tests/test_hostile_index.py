@@ -156,7 +156,8 @@ def _recompile_after(tmp_path: Path, damage: Callable[[Path], None]) -> str:
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "parsed metadata entries carry no digest of the "
-                   "raw bytes and are trusted as read (metadata/_provider.py MetadataProvider._parsed)")
+                   "raw bytes and are trusted as read (metadata/_provider.py "
+                   "MetadataProvider._parsed)")
 def test_an_edited_parsed_metadata_entry_is_not_trusted(tmp_path: Path) -> None:
     """Dropping a dependency from the parsed-metadata cache does not drop it from the lock."""
 
@@ -338,7 +339,8 @@ def _direct_url_lock(hostile: HostileIndex, tmp_path: Path, userinfo: str,
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "a ${VAR} in a direct URL is expanded into the lock "
-                   "(the inputs reader expands it; lockfiles/requirements/_render.py writes the result)")
+                   "(reqfile/_tokens.py parse_text expands it; lockfiles/requirements/_render.py "
+                   "writes the result)")
 def test_direct_url_keeps_its_variable_not_the_secret(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -361,7 +363,8 @@ def test_direct_url_credentials_are_stripped(
 
 
 @pytest.mark.xfail(strict=True, reason=ISSUE + "--generate-hashes writes pins without --hash when "
-                   "the index gives no hash (lockfiles/requirements/_render.py; nothing downloads to hash)")
+                   "the index gives no hash (pipeline/_run.py: nothing downloads the file to "
+                   "hash it)")
 @pytest.mark.parametrize("api", ["html", "json"])
 def test_generate_hashes_never_writes_an_unhashed_pin(
     hostile: HostileIndex, tmp_path: Path, api: str
