@@ -88,13 +88,22 @@ def _commands(tool: str, exe: Path, case: str, cache: Path) -> dict[str, list[st
         # the row times the resolution itself; the plain rows are what a
         # user gets by default (warm/offline reruns may reuse the last lock).
         fresh = ["env", "CROSSPIN_MEMO=0"]
-        return {
+        out = {
             "crosspin universal (30 envs)": [*base, "-o", "cp.txt", "requirements.in"],
             "crosspin universal, resolving": [*fresh, *base, "-o", "cpr.txt", "requirements.in"],
             "crosspin one env (3.11 linux)": [*base, "-o", "cp1.txt", *one, "requirements.in"],
             "crosspin one env, resolving": [*fresh, *base, "-o", "cp1r.txt", *one,
                                             "requirements.in"],
         }
+        if case == "warm":
+            # Like for like with uv, which revalidates every page: no
+            # freshness window (docs/speed.md), reusing and resolving.
+            again = ["env", "CROSSPIN_PAGE_MAX_AGE=0"]
+            out["crosspin universal, revalidating"] = [
+                *again, *base, "-o", "cpv.txt", "requirements.in"]
+            out["crosspin universal, resolving, revalidating"] = [
+                *again, "CROSSPIN_MEMO=0", *base, "-o", "cpvr.txt", "requirements.in"]
+        return out
     if tool == "uv":
         cmd = [str(exe), "pip", "compile", "-q", "--universal", "--python-version", "3.9",
                "--python", "/root/.pyenv/versions/3.11.7/bin/python3",
