@@ -3,6 +3,7 @@
     python benchmarks/sync.py [--runs 3] [--cases warm warm+venv cold noop]
         [--only LABEL-PART ...] [--no-compile] [--target-python PATH]
         [--tools /tmp/tools/bin] [--json benchmarks/results-sync.json]
+    python benchmarks/sync.py --report benchmarks/results-sync.json
 
 Every tool installs the *same* lock: ``jupyter`` compiled by crosspin over
 its default 30-environment matrix, as ``requirements.txt`` (with hashes,
@@ -247,6 +248,62 @@ def table(sync_rows: list[dict[str, object]]) -> str:
     return "\n".join(out)
 
 
+def _median(rows: list[dict[str, object]], case: str, command: str) -> float | None:
+    for r in rows:
+        if r["case"] == case and r["command"] == command and not r.get("failures"):
+            return float(r["median_s"])  # type: ignore[arg-type]
+    return None
+
+
+def issue_table(sync_rows: list[dict[str, object]], compile_rows: list[dict[str, object]]) -> str:
+    """Issue 17's table: crosspin and the reference tool, side by side, from one run."""
+    out = ["| case | crosspin | reference | time / reference |", "|---|---|---|---|"]
+
+    def line(what: str, ours: float | None, ref: float | None, ref_name: str) -> None:
+        if ours is None or ref is None:
+            return
+        out.append(f"| {what} | {ours:.2f} s | {ref:.2f} s ({ref_name}) | {ours / ref:.2f}x |")
+
+    for case, what in (("warm", "sync into an empty venv, caches warm"),
+                       ("warm+venv", "the same, venv creation included"),
+                       ("cold", "sync into an empty venv, cold cache"),
+                       ("noop", "no-op sync")):
+        for lock in ("pylock.toml", "requirements.txt"):
+            line(f"{what} ({lock})", _median(sync_rows, case, f"crosspin sync {lock}"),
+                 _median(sync_rows, case, f"uv pip sync {lock}"), "uv pip sync")
+    uv = "uv pip compile --universal"
+    for case, command, what in (
+        ("cold", "crosspin universal (30 envs)", "compile cold (empty cache), 30 envs"),
+        ("cold", "crosspin universal, resolving", "compile cold, 30 envs, resolving"),
+        ("warm", "crosspin universal (30 envs)", "compile warm, reusing (600 s page window)"),
+        ("warm", "crosspin universal, resolving", "compile warm, resolving (600 s page window)"),
+        ("warm", "crosspin universal, revalidating", "compile warm, reusing, pages revalidated"),
+        ("warm", "crosspin universal, resolving, revalidating",
+         "compile warm, resolving, pages revalidated"),
+        ("offline", "crosspin universal (30 envs)", "compile offline, reusing"),
+        ("offline", "crosspin universal, resolving", "compile offline, resolving"),
+    ):
+        line(what, _median(compile_rows, case, command), _median(compile_rows, case, uv), "uv")
+    for case in ("offline", "warm", "cold"):
+        line(f"compile {case}, resolving: 30 envs vs 1 env",
+             _median(compile_rows, case, "crosspin universal, resolving"),
+             _median(compile_rows, case, "crosspin one env, resolving"), "crosspin, 1 env")
+    return "\n".join(out)
+
+
+def report(path: Path) -> None:
+    """Print the tables of a results file written by an earlier run."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    print(f"{data['date']} ({data['started']}) - {data['machine']}; target {data['target']}; "
+          f"{data['runs']} interleaved runs; {data['versions']}\n")
+    print(issue_table(data["sync"], data["compile"]))
+    print()
+    print(table(data["sync"]))
+    if data["compile"]:
+        print()
+        print(compare.table(data["compile"]))
+
+
 def main() -> None:
     """Run the benchmark, print tables and write the JSON results."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -263,7 +320,12 @@ def main() -> None:
     parser.add_argument("--pip-venv", type=Path, default=tmp / "crosspin-bench-pip")
     parser.add_argument("--piptools-venv", type=Path, default=tmp / "crosspin-bench-piptools")
     parser.add_argument("--json", type=Path, default=Path(__file__).with_name("results-sync.json"))
+    parser.add_argument("--report", type=Path, default=None,
+                        help="print the tables of an earlier results file; run nothing")
     args = parser.parse_args()
+    if args.report is not None:
+        report(args.report)
+        return
     import crosspin
 
     # As an installed tool is (pip compiles at install; PYTHONDONTWRITEBYTECODE is set here).
@@ -300,11 +362,8 @@ def main() -> None:
     }
     args.json.write_text(json.dumps({**meta, "sync": sync_rows, "compile": compile_rows},
                                     indent=1) + "\n", encoding="utf-8")
-    print(f"\n{meta['date']} — {meta['machine']}; target {args.target_python}\n")
-    print(table(sync_rows))
-    if compile_rows:
-        print()
-        print(compare.table(compile_rows))
+    print()
+    report(args.json)
     shutil.rmtree(work, ignore_errors=True)
 
 
