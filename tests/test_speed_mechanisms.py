@@ -14,7 +14,7 @@ from packaging.version import Version
 from crosspin.distributions import DistFile
 from crosspin.environments import Matrix
 from crosspin.metadata import DistMetadata
-from crosspin.resolver import Root, resolve_matrix
+from crosspin.resolver import ResolveRequest, Root, resolve_matrix
 from tests.helpers import MemoryFinder, run_cli
 
 PLATFORMS = (
@@ -51,10 +51,11 @@ def _sdist(name: str, version: str) -> DistFile:
 def _solve(files: dict[str, list[DistFile]], deps: dict[tuple[str, str], list[str]],
            roots: list[str]) -> tuple[list[Any], MemoryFinder]:
     finder = MemoryFinder(files)
-    results = resolve_matrix(
-        Matrix.from_options(), [Root(requirement=Requirement(r), origin="-r in") for r in roots],
-        finder=finder, metadata=_Metadata(deps),
+    request = ResolveRequest(
+        matrix=Matrix.from_options(),
+        roots=[Root(requirement=Requirement(r), origin="-r in") for r in roots],
     )
+    results = resolve_matrix(request, finder=finder, metadata=_Metadata(deps))
     return results, finder
 
 

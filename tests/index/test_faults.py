@@ -238,11 +238,16 @@ def test_corrupt_whole_wheel_metadata_fallback(make_index: Any, tmp_path: Path) 
     assert "hash" in line
 
 
-def test_env_var_overrides_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_var_overrides_backoff() -> None:
     """CROSSPIN_RETRY_BACKOFF / CROSSPIN_RETRIES shorten retries; junk values are ignored."""
     from crosspin.index._http import RetryPolicy
+    from crosspin.settings import Access, PipConfig, Tuning, index_settings
 
-    policy = RetryPolicy().from_env({"CROSSPIN_RETRY_BACKOFF": "0.01", "CROSSPIN_RETRIES": "5",
-                                     "CROSSPIN_MAX_RETRY_AFTER": "x"})
+    tuning = Tuning.from_environ({"CROSSPIN_RETRY_BACKOFF": "0.01", "CROSSPIN_RETRIES": "5",
+                                  "CROSSPIN_MAX_RETRY_AFTER": "x"})
+    settings = index_settings([], no_index=False, pip=PipConfig(), access=Access(),
+                              tuning=tuning)
+    policy = RetryPolicy(tries=settings.retries, backoff=settings.retry_backoff,
+                         max_retry_after=settings.max_retry_after)
     assert (policy.tries, policy.backoff, policy.max_retry_after) == (5, 0.01, 10.0)
     assert policy.delay(3, None) == pytest.approx(0.04)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+import attrs
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -15,8 +16,9 @@ from crosspin.distributions import DistFile
 from crosspin.environments import Matrix
 from crosspin.errors import CrosspinError
 from crosspin.metadata import DistMetadata
-from crosspin.resolver import ResolveOptions, Root, resolve_matrix
+from crosspin.resolver import ResolveOptions, ResolveRequest, Root, resolve_matrix
 from crosspin.resolver._replay import STATS
+from crosspin.settings import Tuning
 from tests.helpers import MemoryFinder, matrix_for, run_cli, scenario_compile_args, scenarios_root
 
 ROOT = scenarios_root()
@@ -94,8 +96,9 @@ def _universe(seed: int) -> tuple[MemoryFinder, _Metadata, list[Root], ResolveOp
 def _outcome(fast: bool, seed: int) -> Any:
     finder, metadata, roots, options = _universe(seed)
     try:
-        return resolve_matrix(Matrix.from_options(), roots, finder=finder, metadata=metadata,
-                              options=options, fast_path=fast)
+        request = ResolveRequest(matrix=Matrix.from_options(), roots=roots, options=options,
+                                 fast_path=fast)
+        return resolve_matrix(request, finder=finder, metadata=metadata)
     except CrosspinError as exc:
         return (type(exc).__name__, str(exc))
 
@@ -109,17 +112,18 @@ def test_random_indexes_give_resolvelibs_forks() -> None:
     assert STATS["fallback"] > before["fallback"]  # and really stepped aside
 
 
-def test_switch_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_switch_turns_the_fast_path_off() -> None:
     """CROSSPIN_REPLAY=0 runs resolvelib for every fork."""
-    monkeypatch.setenv("CROSSPIN_REPLAY", "0")
     before = dict(STATS)
     files = {"a": [_wheel("a", "1.0")], "b": [_wheel("b", "1.0")]}
     metadata = _Metadata({("a", "1.0"): ["b"]}, {})
     roots = [Root(requirement=Requirement("a"), origin="-r in")]
-    resolve_matrix(Matrix.from_options(), roots, finder=MemoryFinder(files), metadata=metadata)
-    assert before == STATS
-    monkeypatch.delenv("CROSSPIN_REPLAY")
-    resolve_matrix(Matrix.from_options(), roots, finder=MemoryFinder(files), metadata=metadata)
+    for environ in ({"CROSSPIN_REPLAY": "0"}, {}):
+        request = ResolveRequest(matrix=Matrix.from_options(), roots=roots,
+                                 fast_path=Tuning.from_environ(environ).replay)
+        resolve_matrix(request, finder=MemoryFinder(files), metadata=metadata)
+        if environ:
+            assert before == STATS
     assert STATS["replayed"] == before["replayed"] + 1
 
 
@@ -141,11 +145,11 @@ def test_scenarios_give_resolvelibs_forks(
     real = crosspin.pipeline._compile.resolve_matrix
     calls: list[str] = []
 
-    def both(*args: Any, **kwargs: Any) -> Any:
+    def both(request: ResolveRequest, **kwargs: Any) -> Any:
         outcomes: list[Any] = []
         for fast in (True, False):
             try:
-                outcomes.append(real(*args, **kwargs, fast_path=fast))
+                outcomes.append(real(attrs.evolve(request, fast_path=fast), **kwargs))
             except CrosspinError as exc:
                 outcomes.append(exc)
         fast_out, slow_out = outcomes

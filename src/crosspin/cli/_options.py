@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any, Callable, TypeVar
 
 import click
 
-__all__ = ["with_index_options"]
+from crosspin.index import IndexSettings
+from crosspin.lock import Sources
+from crosspin.settings import (
+    Access,
+    IndexCommandLine,
+    IndexOptions,
+    PipConfig,
+    Tuning,
+    load_pip_config,
+    lock_index_settings,
+)
+
+__all__ = ["index_command_line", "lock_settings", "with_index_options"]
 
 _index_options = [
     click.option("-i", "--index-url", default=None, help="Base URL of the package index."),
@@ -31,3 +45,22 @@ def with_index_options(func: _F) -> _F:
     return func
 
 
+def index_command_line(given: Mapping[str, Any]) -> IndexCommandLine:
+    """The :func:`with_index_options` parameters as one value."""
+    return IndexCommandLine(
+        index=IndexOptions(
+            index_url=given.get("index_url"),
+            extra_index_urls=tuple(given.get("extra_index_urls") or ()),
+            find_links=tuple(given.get("find_links") or ()),
+        ),
+        access=Access(cache_dir=given.get("cache_dir"), no_cache=bool(given.get("no_cache")),
+                      offline=bool(given.get("offline"))),
+        isolated=bool(given.get("isolated")),
+    )
+
+
+def lock_settings(sources: Sources, command_line: IndexCommandLine) -> IndexSettings:
+    """Where a sync or export of a lock gets its files (pip's config, ``CROSSPIN_*`` read here)."""
+    pip = PipConfig() if command_line.isolated else load_pip_config(os.environ)
+    tuning = Tuning.from_environ(os.environ)
+    return lock_index_settings(sources, command_line, pip=pip, tuning=tuning)

@@ -59,6 +59,7 @@ class Reporter:
     """
 
     verbose: int = 0
+    quiet: bool = False
     stream: TextIO = attrs.field(factory=lambda: sys.stderr)
     _progress: Any = None
     _task: Any = None
@@ -83,6 +84,8 @@ class Reporter:
 
         For the rare events worth a line of their own, such as a build.
         """
+        if self.quiet:
+            return
         if self._progress is not None:
             self._progress.console.print(message, markup=False, highlight=False)
         else:
@@ -100,7 +103,7 @@ def reporter(*, quiet: bool = False, verbose: int = 0,
     """A :class:`Reporter` with a live display when :func:`interactive` says so."""
     out = stream or sys.stderr
     if not interactive(out, quiet=quiet):
-        yield Reporter(verbose=0 if quiet else verbose, stream=out)
+        yield Reporter(verbose=0 if quiet else verbose, quiet=quiet, stream=out)
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import click
 
 from crosspin.cli._output import report_ok
-from crosspin.cli.compile import compile_command
+from crosspin.cli.compile import compile_command, compile_options
 from crosspin.lockfiles import load_lock
 from crosspin.pipeline import check_consistency, check_stale
+from crosspin.settings import Access, CompileOptions, Tuning
 
 __all__ = ["check_command"]
 
 
-def _parse_compile_args(args: list[str]) -> Mapping[str, Any]:
-    """The parameters of a recorded ``crosspin compile`` command, parsed as compile would."""
-    return compile_command.make_context("compile", args, resilient_parsing=True).params
+def _parse_compile_args(args: list[str]) -> CompileOptions:
+    """A recorded ``crosspin compile`` command line, parsed as compile would parse it."""
+    params = compile_command.make_context("compile", args, resilient_parsing=True).params
+    return compile_options(params, params.get("src_files") or (), params.get("output_file") or "")
 
 
 @click.command("check")
@@ -39,5 +41,6 @@ def check_command(lockfile: str, offline: bool, cache_dir: Optional[str], no_bui
     """
     loaded = load_lock(Path(lockfile))
     note = None if skip_inputs else check_stale(loaded, _parse_compile_args)
-    check_consistency(loaded, offline=offline, cache_dir=cache_dir, no_build=no_build)
+    check_consistency(loaded, access=Access(offline=offline, cache_dir=cache_dir),
+                      no_build=no_build, tuning=Tuning.from_environ(os.environ))
     report_ok(loaded, note if not skip_inputs else None, quiet)

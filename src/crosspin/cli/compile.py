@@ -1,17 +1,20 @@
 """``crosspin compile``: options in, lockfile out.
 
-Parsing options and turning them into a :class:`~crosspin.pipeline.CompileRequest`
-happens here; resolving happens in :mod:`crosspin.pipeline`.
+The options become one :class:`~crosspin.settings.CompileOptions` here;
+:func:`crosspin.pipeline.run_compile` does the rest and returns the text
+this module writes (atomically) and the summary it prints.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+import attrs
 import click
 
 from crosspin.cli._output import report_ok, write_atomically
@@ -26,9 +29,21 @@ from crosspin.pipeline import (
     default_output,
     run_compile,
 )
-from crosspin.settings import binary_set, parse_exclude_newer, parse_upgrade_packages
+from crosspin.settings import (
+    Access,
+    CompileOptions,
+    IndexOptions,
+    InputSelection,
+    LockOutput,
+    PipConfig,
+    Tuning,
+    binary_set,
+    load_pip_config,
+    parse_exclude_newer,
+    parse_upgrade_packages,
+)
 
-__all__ = ["compile_command"]
+__all__ = ["compile_command", "compile_options"]
 
 _RESOLUTIONS = ("highest", "lowest", "lowest-direct")
 
@@ -147,77 +162,91 @@ def compile_command(ctx: click.Context, /, **kw: Any) -> None:
     _compile_one(ctx, sources, kw["output_file"], kw, None)
 
 
+def compile_options(
+    kw: Mapping[str, Any], sources: Sequence[str], output: str, *, command: str = "",
+    environ: Optional[Mapping[str, str]] = None,
+) -> CompileOptions:
+    """The :class:`CompileOptions` of parsed ``compile`` parameters.
+
+    With ``environ``, pip's configuration (unless ``--isolated``) and the
+    ``CROSSPIN_*`` variables are read from it; without, neither is.
+    """
+    no_build = frozenset({":all:"}) if kw.get("no_build") else frozenset()
+    pip = PipConfig()
+    if environ is not None and not kw.get("isolated"):
+        pip = load_pip_config(environ)
+    return CompileOptions(
+        sources=tuple(sources),
+        output=output,
+        output_format=kw.get("output_format") or format_of(output),
+        command=command or "crosspin compile",
+        selection=InputSelection(
+            constraints=tuple(kw.get("constraints") or ()),
+            overrides=tuple(kw.get("overrides") or ()),
+            extras=tuple(kw.get("extras") or ()),
+            all_extras=bool(kw.get("all_extras")),
+            groups=tuple(kw.get("groups") or ()),
+            all_groups=bool(kw.get("all_groups")),
+        ),
+        python=kw.get("python"),
+        platforms=tuple(kw.get("platforms") or ()),
+        upgrade=bool(kw.get("upgrade")),
+        upgrade_packages=parse_upgrade_packages(kw.get("upgrade_packages") or ()),
+        pre=bool(kw.get("pre")),
+        resolution=kw.get("resolution") or "highest",
+        only_binary=binary_set(kw.get("only_binary") or ()) | no_build,
+        no_binary=binary_set(kw.get("no_binary") or ()),
+        index=IndexOptions(
+            index_url=kw.get("index_url"),
+            extra_index_urls=tuple(kw.get("extra_index_urls") or ()),
+            find_links=tuple(kw.get("find_links") or ()),
+        ),
+        index_strategy=kw.get("index_strategy") or "first-index",
+        access=Access(cache_dir=kw.get("cache_dir"), no_cache=bool(kw.get("no_cache")),
+                      offline=bool(kw.get("offline")), refresh=bool(kw.get("refresh"))),
+        exclude_newer=parse_exclude_newer(kw.get("exclude_newer")),
+        lock_output=LockOutput(
+            header=kw.get("header", True),
+            annotate=kw.get("annotate"),
+            annotation_style=kw.get("annotation_style"),
+            generate_hashes=bool(kw.get("generate_hashes")),
+            emit_index_url=kw.get("emit_index_url", True),
+            emit_find_links=kw.get("emit_find_links", True),
+            allow_unsafe=kw.get("allow_unsafe"),
+        ),
+        pip=pip,
+        tuning=Tuning.from_environ(environ) if environ is not None else Tuning(),
+    )
+
+
 def _compile_one(
     ctx: click.Context, sources: list[str], output_file: Optional[str], kw: dict[str, Any],
-    pool: Any,
+    pool: Optional[ClientPool],
 ) -> None:
     output = output_file or (
         "pylock.toml" if kw["output_format"] == "pylock" else default_output(sources)
     )
     if kw["check_only"]:
-        loaded = check_compile_inputs(output, sources, kw)
+        options = compile_options(kw, sources, output)
+        options = attrs.evolve(options, tuning=Tuning.from_environ(os.environ))
+        loaded = check_compile_inputs(options, no_build=bool(kw.get("no_build")))
         report_ok(loaded, None, bool(kw.get("quiet")))
         return
     command = _normalised_command(ctx, output, sources)
+    options = compile_options(kw, sources, output, command=command, environ=os.environ)
     started = time.perf_counter()
     with reporter(quiet=kw["quiet"], verbose=kw["verbose"]) as progress:
-        text, summary = _run(run_compile, progress, sources, output, command, kw, pool)
+        result = run_compile(options, reporter=progress, clients=pool)
     if output == "-" or kw["dry_run"]:
-        click.echo(text, nl=False)
+        click.echo(result.text, nl=False)
     else:
-        write_atomically(Path(output), text)
+        write_atomically(Path(output), result.text)
     if not kw["quiet"]:
         elapsed = time.perf_counter() - started
         # "Locked 152 packages for 30 environments in 0.41 s (12 resolutions)"
-        head, _, tail = summary.partition(" (")
+        head, _, tail = result.summary.partition(" (")
         if pool is not None:
             head = f"{output}: {head}"
         click.echo(f"{head} in {elapsed:.2f} s" + (f" ({tail}" if tail else ""), err=True)
         if kw["dry_run"]:
             click.echo("Dry-run, so nothing updated.", err=True)
-
-
-def _run(run_compile: Any, progress: Any, sources: list[str], output: str, command: str,
-         kw: dict[str, Any], pool: Any = None) -> tuple[str, str]:
-    output_format = kw["output_format"] or format_of(output)
-    return run_compile(  # type: ignore[no-any-return]
-        reporter=progress,
-        clients=pool,
-        sources=sources,
-        output=output,
-        command=command,
-        python=kw["python"],
-        platforms=kw["platforms"],
-        upgrade=kw["upgrade"],
-        upgrade_packages=parse_upgrade_packages(kw["upgrade_packages"]),
-        generate_hashes=kw["generate_hashes"],
-        annotate=kw["annotate"],
-        annotation_style=kw["annotation_style"],
-        header=kw["header"],
-        emit_index_url=kw["emit_index_url"],
-        emit_find_links=kw["emit_find_links"],
-        allow_unsafe=kw["allow_unsafe"],
-        index_url=kw["index_url"],
-        extra_index_urls=kw["extra_index_urls"],
-        find_links=kw["find_links"],
-        index_strategy=kw["index_strategy"],
-        pre=kw["pre"],
-        resolution=kw["resolution"],
-        only_binary=binary_set(kw["only_binary"]) | (frozenset({":all:"}) if kw["no_build"]
-                                                      else frozenset()),
-        no_binary=binary_set(kw["no_binary"]),
-        constraints=kw["constraints"],
-        overrides=kw["overrides"],
-        extras=kw["extras"],
-        all_extras=kw["all_extras"],
-        groups=kw["groups"],
-        all_groups=kw["all_groups"],
-        cache_dir=kw["cache_dir"],
-        no_cache=kw["no_cache"],
-        offline=kw["offline"],
-        refresh=kw["refresh"],
-        exclude_newer=parse_exclude_newer(kw["exclude_newer"]),
-        isolated=kw["isolated"],
-        verbose=kw["verbose"],
-        output_format=output_format,
-    )

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
-from crosspin.cli._options import with_index_options
+from crosspin.cli._options import index_command_line, lock_settings, with_index_options
 from crosspin.cli._output import write_atomically
 from crosspin.environments import Environment, Platform
 from crosspin.errors import MatrixError, UsageError
 from crosspin.index import IndexClient
 from crosspin.lockfiles import read_lock
-from crosspin.settings import index_settings
 from crosspin.sync import export_requirements
 
 __all__ = ["export_command"]
@@ -29,8 +27,7 @@ __all__ = ["export_command"]
 @with_index_options
 def export_command(
     lock: str, python: str, platform: str, output_file: str, generate_hashes: bool,
-    index_url: Optional[str], extra_index_urls: Sequence[str], find_links: Sequence[str],
-    isolated: bool, cache_dir: Optional[str], no_cache: bool, offline: bool,
+    **index: Any,
 ) -> None:
     """Write one environment's pins as a flat requirements file (no markers)."""
     data = read_lock(Path(lock))
@@ -48,10 +45,7 @@ def export_command(
         env = max(matching, key=lambda e: e.patch_floor, default=None)
         if env is None:
             raise MatrixError(f"{python}-{plat.name}", data.matrix.describe())
-    settings = index_settings(sources=data.sources, index_url=index_url,
-                              extra_index_urls=extra_index_urls, find_links=find_links,
-                              isolated=isolated, offline=offline, cache_dir=cache_dir,
-                              no_cache=no_cache)
+    settings = lock_settings(data.sources, index_command_line(index))
     header = (f"This file is exported by crosspin from {lock} for {env.name}\n"
               f"by: crosspin export {lock} --python {python} --platform {platform}")
     with IndexClient(settings) as client:

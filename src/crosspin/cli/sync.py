@@ -6,18 +6,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
-from crosspin.cli._options import with_index_options
+from crosspin.cli._options import index_command_line, lock_settings, with_index_options
 from crosspin.cli._output import echo
 from crosspin.cli._progress import reporter
 from crosspin.errors import UsageError
 from crosspin.index import IndexClient
-from crosspin.lockfiles import merge_locks, read_lock
-from crosspin.settings import index_settings
-from crosspin.sync import apply_plan, inspect_target, plan_for
+from crosspin.sync import InstallOptions, SyncRequest, apply_plan, prepare
 
 __all__ = ["sync_command"]
 
@@ -53,10 +51,7 @@ def _venv_python(venv: Path) -> Path:
 def sync_command(
     locks: Sequence[str], python: Optional[str], venv: Optional[str], dry_run: bool,
     ask: bool, no_build: bool, extras: Sequence[str], groups: Sequence[str],
-    verbose: int, quiet: bool,
-    index_url: Optional[str], extra_index_urls: Sequence[str],
-    find_links: Sequence[str], isolated: bool, cache_dir: Optional[str], no_cache: bool,
-    offline: bool,
+    verbose: int, quiet: bool, **index: Any,
 ) -> None:
     """Make an environment match the lock: install what it lacks, remove the rest.
 
@@ -72,11 +67,16 @@ def sync_command(
     if not interpreter.exists():
         raise UsageError(f"no interpreter at {interpreter}",
                          hint="pass --python PATH or --venv DIR, or activate a virtualenv")
-    paths = [Path(p) for p in (locks or ("requirements.txt",))]
-    lock = merge_locks([read_lock(p) for p in paths])
-    target = inspect_target(interpreter)
-    plan = plan_for(lock, target, extras=_names(extras),
-                    groups=_names(groups) if groups else None)
+    command_line = index_command_line(index)
+    request = SyncRequest(
+        locks=tuple(Path(p) for p in (locks or ("requirements.txt",))),
+        interpreter=interpreter,
+        extras=_names(extras),
+        groups=_names(groups) if groups else None,
+        install=InstallOptions(allow_build=not no_build, pip_args=command_line.pip_args()),
+    )
+    prepared = prepare(request)
+    plan = prepared.plan
     for warning in plan.warnings():
         echo(f"warning: {warning}")
     if plan.is_empty:
@@ -90,22 +90,14 @@ def sync_command(
             sys.exit(1)
         if not click.confirm("Would you like to proceed with these changes?", default=False):
             sys.exit(1)
-    settings = index_settings(sources=lock.sources, index_url=index_url,
-                              extra_index_urls=extra_index_urls, find_links=find_links,
-                              isolated=isolated, offline=offline, cache_dir=cache_dir,
-                              no_cache=no_cache)
-    pip_args = [*(["--index-url", index_url] if index_url else []),
-                *(a for u in extra_index_urls for a in ("--extra-index-url", u)),
-                *(a for f in find_links for a in ("--find-links", f)),
-                *(["--isolated"] if isolated else [])]
+    settings = lock_settings(prepared.lock.sources, command_line)
     with IndexClient(settings) as client, \
             reporter(quiet=quiet, verbose=verbose) as progress:
-        result = apply_plan(plan, target, client, allow_build=not no_build,
-                            on_step=None if quiet else progress.say,
-                            pip_args=pip_args, progress=progress)
+        result = apply_plan(plan, prepared.target, client, options=request.install,
+                            reporter=progress)
     if not quiet:
         echo(result.summary())
 
 
-def _names(values: Sequence[str]) -> list[str]:
-    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+def _names(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(n.strip() for v in values for n in v.split(",") if n.strip())

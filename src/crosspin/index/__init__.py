@@ -29,12 +29,18 @@ from __future__ import annotations
 
 from crosspin.index._cache import atomic_write
 from crosspin.index._client import ACCEPT, IndexClient
-from crosspin.index._settings import DEFAULT_INDEX_URL, IndexSettings, IndexStrategy
+from crosspin.index._settings import (
+    DEFAULT_INDEX_URL,
+    DEFAULT_PAGE_MAX_AGE,
+    IndexSettings,
+    IndexStrategy,
+)
 from crosspin.index._urls import redact, strip_credentials
 
 __all__ = [
     "ACCEPT",
     "DEFAULT_INDEX_URL",
+    "DEFAULT_PAGE_MAX_AGE",
     "IndexClient",
     "IndexSettings",
     "IndexStrategy",

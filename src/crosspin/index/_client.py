@@ -20,7 +20,7 @@ from crosspin.errors import CrosspinError, OfflineCacheMiss
 from crosspin.index._cache import Cache, CachedPage
 from crosspin.index._files import Files
 from crosspin.index._html import parse_html
-from crosspin.index._http import Fetched, Http, RetryPolicy, Stats
+from crosspin.index._http import Fetched, Http, Stats
 from crosspin.index._json import JSON_TYPES, parse_json
 from crosspin.index._local import find_links_listing, local_project_page
 from crosspin.index._page import Link, Record, parse_time
@@ -74,18 +74,7 @@ class IndexClient:
         )
         self._stats = Stats()
         self._http = Http(
-            timeout=settings.timeout,
-            cert=settings.cert,
-            trusted_hosts=settings.trusted_hosts,
-            max_connections=max(1, settings.max_concurrency),
-            transport=transport,
-            credentials=self._credentials,
-            stats=self._stats,
-            retry=RetryPolicy(
-                tries=settings.retries,
-                backoff=settings.retry_backoff,
-                max_retry_after=settings.max_retry_after,
-            ),
+            settings, transport=transport, credentials=self._credentials, stats=self._stats
         )
         self._files = Files(
             http=self._http, cache=self._cache, stats=self._stats, offline=settings.offline

@@ -19,6 +19,7 @@ import attrs
 
 from crosspin import __version__
 from crosspin.errors import IndexFetchError
+from crosspin.index._settings import IndexSettings
 from crosspin.index._urls import Credentials, host_key, redact
 
 if TYPE_CHECKING:
@@ -32,13 +33,6 @@ _T = TypeVar("_T")
 _sleep: Callable[[float], None] = time.sleep
 
 _CHUNK = 1 << 16
-
-#: Environment overrides of the retry policy (documented in docs/reliability.md),
-#: so tests and impatient CI jobs can shorten back-off without new CLI options.
-_ENV_BACKOFF = "CROSSPIN_RETRY_BACKOFF"
-_ENV_RETRIES = "CROSSPIN_RETRIES"
-_ENV_MAX_RETRY_AFTER = "CROSSPIN_MAX_RETRY_AFTER"
-
 
 class Stats:
     """Thread-safe named counters."""
@@ -65,26 +59,6 @@ class RetryPolicy:
     tries: int = 3
     backoff: float = 0.25
     max_retry_after: float = 10.0
-
-    def from_env(self, environ: Mapping[str, str]) -> RetryPolicy:
-        """This policy with ``CROSSPIN_RETRIES`` / ``CROSSPIN_RETRY_BACKOFF`` /
-        ``CROSSPIN_MAX_RETRY_AFTER`` applied; unusable values are ignored."""
-        changes: dict[str, Any] = {}
-        for key, field, kind in (
-            (_ENV_RETRIES, "tries", int),
-            (_ENV_BACKOFF, "backoff", float),
-            (_ENV_MAX_RETRY_AFTER, "max_retry_after", float),
-        ):
-            raw = environ.get(key, "").strip()
-            if not raw:
-                continue
-            try:
-                value = kind(raw)
-            except ValueError:
-                continue
-            if value >= 0:
-                changes[field] = value
-        return attrs.evolve(self, **changes) if changes else self
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before attempt ``attempt + 1``, honouring Retry-After up to a bound."""
@@ -132,24 +106,24 @@ class Http:
 
     def __init__(
         self,
+        settings: IndexSettings,
         *,
-        timeout: float,
-        cert: str | None,
-        trusted_hosts: Iterable[str],
-        max_connections: int,
         transport: httpx.BaseTransport | None,
         credentials: Credentials,
         stats: Stats,
-        retry: RetryPolicy,
     ) -> None:
-        self._timeout = timeout
-        self._cert = cert
-        self._trusted = tuple(trusted_hosts)
-        self._max_connections = max_connections
+        self._timeout = settings.timeout
+        self._cert = settings.cert
+        self._trusted = tuple(settings.trusted_hosts)
+        self._max_connections = max(1, settings.max_concurrency)
         self._transport = transport
         self._credentials = credentials
         self._stats = stats
-        self._retry = retry.from_env(os.environ)
+        self._retry = RetryPolicy(
+            tries=settings.retries,
+            backoff=settings.retry_backoff,
+            max_retry_after=settings.max_retry_after,
+        )
         self._lock = threading.Lock()
         self._stored_auth: dict[str, tuple[str, str] | None] = {}
         self._client: httpx.Client | None = None

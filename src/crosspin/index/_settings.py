@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -41,7 +40,8 @@ class IndexSettings:
     every run (pages with validators are revalidated, a cheap 304);
     the price is that a release younger than this window may be missed
     until ``refresh`` or the window ends (docs/speed.md). ``0`` always
-    revalidates. The default comes from ``CROSSPIN_PAGE_MAX_AGE`` when set.
+    revalidates. (The CLI sets it from ``CROSSPIN_PAGE_MAX_AGE``, see
+    :class:`crosspin.settings.Tuning`.)
     """
 
     index_url: str = DEFAULT_INDEX_URL
@@ -60,13 +60,5 @@ class IndexSettings:
     retries: int = 3
     retry_backoff: float = 0.25
     max_retry_after: float = 10.0
-    page_max_age: float = attrs.field(factory=lambda: _env_max_age())
+    page_max_age: float = DEFAULT_PAGE_MAX_AGE
 
-
-def _env_max_age() -> float:
-    """``CROSSPIN_PAGE_MAX_AGE`` seconds, else :data:`DEFAULT_PAGE_MAX_AGE`."""
-    raw = os.environ.get("CROSSPIN_PAGE_MAX_AGE", "").strip()
-    try:
-        return max(0.0, float(raw)) if raw else DEFAULT_PAGE_MAX_AGE
-    except ValueError:
-        return DEFAULT_PAGE_MAX_AGE

@@ -15,7 +15,10 @@ import attrs
 
 from crosspin.errors import LockFileError
 from crosspin.lock import Lock
-from crosspin.lockfiles import pylock, requirements
+from crosspin.lockfiles.pylock import PylockFile
+from crosspin.lockfiles.pylock import read as read_pylock
+from crosspin.lockfiles.requirements import RequirementsFile
+from crosspin.lockfiles.requirements import read as read_requirements
 
 __all__ = [
     "LoadedLock",
@@ -63,7 +66,7 @@ def read_lock_text(path: Path) -> str:
 
 def read_existing(
     output: str, output_format: Optional[LockFormat] = None
-) -> Union[requirements.RequirementsFile, pylock.PylockFile, None]:
+) -> Union[RequirementsFile, PylockFile, None]:
     """Pins of an existing output file, or ``None`` (``-`` or missing)."""
     if output == "-" or not Path(output).is_file():
         return None
@@ -73,8 +76,8 @@ def read_existing(
     except OSError as exc:
         raise LockFileError(output, f"cannot read: {exc.strerror}") from None
     if (output_format or format_of(output)) == "pylock":
-        return pylock.read(text, output)
-    return requirements.read(text, output)
+        return read_pylock(text, output)
+    return read_requirements(text, output)
 
 
 @attrs.frozen(kw_only=True)
@@ -92,14 +95,14 @@ def load_lock(path: Path) -> LoadedLock:
     """Read a crosspin lock (requirements.txt or pylock.toml) that records its matrix."""
     text = read_lock_text(path)
     if is_pylock_path(str(path)):
-        parsed_pylock = pylock.read(text, str(path))
+        parsed_pylock = read_pylock(text, str(path))
         matrix, packages = parsed_pylock.matrix, parsed_pylock.packages
         sources = parsed_pylock.sources
         digest: Optional[str] = parsed_pylock.input_digest
         command = parsed_pylock.command
         unpinned: tuple[str, ...] = ()
     else:
-        parsed = requirements.read(text, str(path))
+        parsed = read_requirements(text, str(path))
         matrix, packages, sources = parsed.matrix, parsed.packages, parsed.sources
         digest, unpinned = parsed.input_digest, tuple(str(n) for n in parsed.unpinned_unsafe)
         command = _recorded_command(text)

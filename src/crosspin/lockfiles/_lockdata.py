@@ -21,8 +21,9 @@ from packaging.utils import canonicalize_name
 from crosspin.environments import Environment, Matrix
 from crosspin.errors import LockFileError, MatrixError
 from crosspin.lock import LockedPackage, Sources
-from crosspin.lockfiles import pylock, requirements
 from crosspin.lockfiles._load import is_pylock_path, read_lock_text
+from crosspin.lockfiles.pylock import read as read_pylock
+from crosspin.lockfiles.requirements import read as read_requirements
 
 __all__ = ["LockData", "merge_locks", "read_lock"]
 
@@ -145,7 +146,7 @@ def read_lock(path: Path) -> LockData:
     text = read_lock_text(path)
     if is_pylock_path(str(path)):
         return _read_pylock(text, path)
-    parsed = requirements.read(text, str(path))
+    parsed = read_requirements(text, str(path))
     # pip reads relative paths in a requirements file from the working folder.
     packages = tuple(_absolute(p, Path.cwd()) for p in parsed.packages)
     return LockData(path=str(path), matrix=parsed.matrix, packages=packages,
@@ -153,7 +154,7 @@ def read_lock(path: Path) -> LockData:
 
 
 def _read_pylock(text: str, path: Path) -> LockData:
-    parsed = pylock.read(text, str(path))
+    parsed = read_pylock(text, str(path))
     packages = tuple(
         attrs.evolve(_absolute(p, path.parent.resolve()), files=files)
         for p, files in zip(parsed.packages, parsed.lock_files)

@@ -19,12 +19,13 @@ from crosspin.pipeline._check import (
 )
 from crosspin.pipeline._compile import Client, CompileRequest, compile_lock
 from crosspin.pipeline._order import compile_order, default_output
-from crosspin.pipeline._run import ClientPool, Reporter, run_compile
+from crosspin.pipeline._run import ClientPool, CompileResult, Reporter, run_compile
 
 __all__ = [
     "Client",
     "ClientPool",
     "CompileRequest",
+    "CompileResult",
     "ParseCommand",
     "Reporter",
     "check_compile_inputs",

@@ -14,25 +14,34 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from packaging.specifiers import SpecifierSet
 
 from crosspin.environments import Matrix
 from crosspin.errors import InconsistentLockError, StaleLockError
-from crosspin.index import DEFAULT_INDEX_URL, IndexClient, IndexSettings
+from crosspin.index import IndexClient
 from crosspin.inputs import input_digest, read_inputs
 from crosspin.lock import check_lock
 from crosspin.lockfiles import LoadedLock, load_lock
 from crosspin.metadata import MetadataProvider
+from crosspin.settings import (
+    Access,
+    CompileOptions,
+    IndexOptions,
+    InputSelection,
+    PipConfig,
+    Tuning,
+    index_settings,
+)
 
 __all__ = ["ParseCommand", "check_compile_inputs", "check_consistency", "check_stale"]
 
 #: Parses the arguments of a recorded ``crosspin compile`` command line
-#: (after ``crosspin compile``) into the compile command's parameters.
-ParseCommand = Callable[[list[str]], Mapping[str, Any]]
+#: (after ``crosspin compile``) as the command line would be.
+ParseCommand = Callable[[list[str]], CompileOptions]
 
 
 @contextlib.contextmanager
@@ -46,17 +55,17 @@ def _cwd(path: Path) -> Iterator[None]:
 
 
 def _digest_of(
-    sources: Sequence[str], params: Mapping[str, Any]
+    sources: Sequence[str], selection: InputSelection
 ) -> tuple[str, Optional[SpecifierSet]]:
     """The input digest and the inputs' Requires-Python (it narrows the matrix)."""
     inputs = read_inputs(
         [Path(s) for s in sources],
-        constraints=[Path(c) for c in params.get("constraints") or ()],
-        overrides=[Path(o) for o in params.get("overrides") or ()],
-        extras=params.get("extras") or (),
-        all_extras=bool(params.get("all_extras")),
-        groups=params.get("groups") or (),
-        all_groups=bool(params.get("all_groups")),
+        constraints=[Path(c) for c in selection.constraints],
+        overrides=[Path(o) for o in selection.overrides],
+        extras=selection.extras,
+        all_extras=selection.all_extras,
+        groups=selection.groups,
+        all_groups=selection.all_groups,
     )
     return input_digest(inputs), inputs.requires_python
 
@@ -69,9 +78,9 @@ def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> Optional[str
     """
     if loaded.input_digest is None or loaded.command is None:
         return "records no input digest, so staleness was not checked"
-    params = dict(parse_command(shlex.split(loaded.command)[2:]))  # drop "crosspin compile"
-    sources = list(params.get("src_files") or ())
-    recorded_output = params.get("output_file") or ""
+    recorded = parse_command(shlex.split(loaded.command)[2:])  # drop "crosspin compile"
+    sources = list(recorded.sources)
+    recorded_output = recorded.output
     # Paths in the command are relative to where compile ran: the current
     # folder when the lock is where the command says, else the lock's folder.
     here = Path.cwd()
@@ -82,24 +91,22 @@ def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> Optional[str
         if missing or not sources:
             raise StaleLockError(str(loaded.path), ", ".join(missing) or "(none)",
                                  reason="its input files are gone")
-        digest, _ = _digest_of(sources, params)
+        digest, _ = _digest_of(sources, recorded.selection)
     if digest != loaded.input_digest:
         raise StaleLockError(str(loaded.path), ", ".join(sources))
     return None
 
 
-def check_consistency(loaded: LoadedLock, *, offline: bool, cache_dir: Optional[str],
-                      no_build: bool) -> None:
-    """Raise :class:`InconsistentLockError` listing every problem :func:`check_lock` finds."""
-    sources = loaded.lock.sources
-    settings = IndexSettings(
-        index_url=sources.index_url or DEFAULT_INDEX_URL,
-        extra_index_urls=sources.extra_index_urls,
-        find_links=sources.find_links,
-        trusted_hosts=sources.trusted_hosts,
-        offline=offline,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-    )
+def check_consistency(
+    loaded: LoadedLock, *, access: Access, no_build: bool, tuning: Tuning
+) -> None:
+    """Raise :class:`InconsistentLockError` listing every problem :func:`check_lock` finds.
+
+    Packages come from the lock's own option lines (pip's configuration is
+    not consulted), through the cache when it can.
+    """
+    settings = index_settings([IndexOptions.from_sources(loaded.lock.sources)], no_index=False,
+                              pip=PipConfig(), access=access, tuning=tuning)
     with IndexClient(settings) as client:
         problems = check_lock(loaded.lock, finder=client, metadata=MetadataProvider(client),
                               allow_build=not no_build, assume_present=loaded.unpinned)
@@ -107,23 +114,22 @@ def check_consistency(loaded: LoadedLock, *, offline: bool, cache_dir: Optional[
         raise InconsistentLockError(str(loaded.path), [str(p) for p in problems])
 
 
-def check_compile_inputs(
-    output: str, sources: Sequence[str], params: Mapping[str, Any]
-) -> LoadedLock:
-    """``compile --check``: the lock at ``output`` against these exact inputs and options."""
+def check_compile_inputs(options: CompileOptions, *, no_build: bool) -> LoadedLock:
+    """``compile --check``: the lock at the output against these exact inputs and options."""
+    output, sources = options.output, options.sources
     loaded = load_lock(Path(output))
     if loaded.input_digest is None:
         raise StaleLockError(output, ", ".join(sources), reason="it records no input digest")
-    digest, requires_python = _digest_of(sources, params)
+    digest, requires_python = _digest_of(sources, options.selection)
     if digest != loaded.input_digest:
         raise StaleLockError(output, ", ".join(sources))
-    if params.get("python") or params.get("platforms"):
-        wanted = Matrix.from_options(python=params.get("python"),
-                                     platforms=params.get("platforms") or (),
+    if options.python or options.platforms:
+        wanted = Matrix.from_options(python=options.python, platforms=options.platforms,
                                      requires_python=requires_python)
         if wanted.to_spec() != loaded.lock.matrix.to_spec():
             raise StaleLockError(output, ", ".join(sources),
                                  reason=f"its matrix is not {wanted.describe()}")
-    check_consistency(loaded, offline=bool(params.get("offline")),
-                      cache_dir=params.get("cache_dir"), no_build=bool(params.get("no_build")))
+    check_consistency(loaded, access=Access(offline=options.access.offline,
+                                            cache_dir=options.access.cache_dir),
+                      no_build=no_build, tuning=options.tuning)
     return loaded

@@ -28,6 +28,7 @@ from crosspin.resolver import (
     Finder,
     Metadata,
     ResolveOptions,
+    ResolveRequest,
     Root,
     resolve_matrix,
 )
@@ -66,11 +67,13 @@ def compile_lock(
     client: Client,
     on_fork: Optional[Callable[[Environment, bool], None]] = None,
     lookahead: bool = False,
+    fast_path: bool = True,
 ) -> Lock:
     """Resolve every environment of the matrix and merge the forks.
 
     ``lookahead``: prefetch likely picks in the background (for a client
-    that goes to the network; see ``crosspin.resolver.resolve_matrix``).
+    that goes to the network); ``fast_path``: replay preferences where that
+    equals resolvelib's answer (see :class:`crosspin.resolver.ResolveRequest`).
     """
     metadata = MetadataProvider(client)
     upgrade_names = {canonicalize_name(r.name) for r in request.upgrade_packages}
@@ -87,17 +90,20 @@ def compile_lock(
 
     links, link_meta, pinned = _link_candidates(request.roots, client)
     forks = resolve_matrix(
-        request.matrix,
-        request.roots,
+        ResolveRequest(
+            matrix=request.matrix,
+            roots=request.roots,
+            options=request.options,
+            constraints=tuple(constraints),
+            overrides=request.overrides,
+            existing=existing_for if existing else None,
+            links=links,
+            fast_path=fast_path,
+            lookahead=lookahead,
+        ),
         finder=client,
         metadata=_LinkMetadata(metadata, link_meta),
-        options=request.options,
-        constraints=constraints,
-        overrides=request.overrides,
-        existing=existing_for if existing else None,
-        links=links,
         on_fork=on_fork,
-        lookahead=lookahead,
     )
     lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
     rewrite = {**pinned, **request.link_text}

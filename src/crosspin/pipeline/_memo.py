@@ -33,6 +33,7 @@ import packaging
 
 from crosspin.index import atomic_write
 from crosspin.resolver import RESOLVELIB_VERSION
+from crosspin.settings import Tuning
 
 __all__ = ["Memo", "canonical", "code_fingerprint", "memo_for"]
 
@@ -50,11 +51,6 @@ class Sources(Protocol):
 
     def current_digest(self, key: str) -> Optional[str]:
         """The digest a source has now, read as a resolution would read it."""
-
-
-def enabled() -> bool:
-    """Whether reuse is on (``CROSSPIN_MEMO=0`` turns it off)."""
-    return os.environ.get("CROSSPIN_MEMO", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def code_fingerprint() -> str:
@@ -139,15 +135,20 @@ class Memo:
                     entry.unlink()
 
 
-def memo_for(folder: Optional[Path], material: Iterable[str]) -> Optional[Memo]:
-    """The memo entry for a run described by ``material`` (``None``: reuse is off)."""
-    if folder is None or not enabled():
+def memo_for(
+    folder: Optional[Path], material: Iterable[str], *, tuning: Tuning
+) -> Optional[Memo]:
+    """The memo entry for a run described by ``material`` (``None``: reuse is off).
+
+    Reuse is off without a disk cache and with ``CROSSPIN_MEMO=0``; the
+    other ``CROSSPIN_*`` variables are part of the key.
+    """
+    if folder is None or not tuning.memo:
         return None
     digest = hashlib.sha256()
     digest.update(f"format {_FORMAT}\n{code_fingerprint()}\n".encode())
-    for name in sorted(os.environ):
-        if name.startswith("CROSSPIN_") and name != "CROSSPIN_MEMO":
-            digest.update(f"env {name}={os.environ[name]}\n".encode())
+    for name, value in tuning.variables:
+        digest.update(f"env {name}={value}\n".encode())
     for part in material:
         digest.update(part.encode("utf-8", "surrogateescape"))
         digest.update(b"\x00")

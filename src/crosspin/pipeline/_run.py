@@ -1,35 +1,36 @@
-"""Glue for ``crosspin compile``: settings precedence, inputs, matrix, render.
+"""``crosspin compile`` as one function: :class:`~crosspin.settings.CompileOptions` in, text out.
 
-Precedence, highest first: command line, options inside requirement files,
-``[tool.crosspin]``, pip's own configuration (unless ``--isolated``), defaults.
+Reads the inputs and ``[tool.crosspin]``, lays the command line over them
+(:func:`crosspin.settings.compile_settings`), builds the matrix and the
+request, reuses the last lock when nothing it was computed from changed
+(``_memo``) or resolves (``_compile``), and renders the chosen format.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional, Protocol
 
-from attrs import evolve
+import attrs
 from packaging.requirements import Requirement
 
 from crosspin.environments import Environment, Matrix
-from crosspin.index import DEFAULT_INDEX_URL, IndexClient, IndexSettings, strip_credentials
+from crosspin.index import IndexClient, IndexSettings
 from crosspin.inputs import InputSet, input_digest, read_inputs
-from crosspin.lock import Lock, Sources
-from crosspin.lockfiles import LockFormat, read_existing
+from crosspin.lock import Lock
+from crosspin.lockfiles import read_existing
 from crosspin.lockfiles.pylock import PylockOptions
 from crosspin.lockfiles.pylock import render as render_pylock
-from crosspin.lockfiles.requirements import RenderOptions, render
+from crosspin.lockfiles.requirements import render
 from crosspin.pipeline._compile import CompileRequest, compile_lock
 from crosspin.pipeline._memo import canonical, memo_for
-from crosspin.resolver import ResolveOptions, Root
-from crosspin.settings import PipConfig, load_pip_config, load_tool_config, parse_exclude_newer
+from crosspin.resolver import Root
+from crosspin.settings import CompileOptions, CompileSettings, compile_settings, load_tool_config
 
-__all__ = ["ClientPool", "Reporter", "run_compile"]
+__all__ = ["ClientPool", "CompileResult", "Reporter", "run_compile"]
 
 
 class Reporter(Protocol):
@@ -40,6 +41,14 @@ class Reporter(Protocol):
 
     def advance(self, item: str = "", *, detail: str = "") -> None:
         """One step done: ``item`` is what finished."""
+
+
+@attrs.frozen(kw_only=True)
+class CompileResult:
+    """A compile's lock text and its one-line summary (``Locked 3 packages for ...``)."""
+
+    text: str
+    summary: str
 
 
 class ClientPool:
@@ -63,108 +72,41 @@ class ClientPool:
 
 
 def run_compile(
+    options: CompileOptions,
     *,
-    sources: Sequence[str],
-    output: str,
-    command: str,
-    python: Optional[str],
-    platforms: Sequence[str],
-    upgrade: bool,
-    upgrade_packages: tuple[Requirement, ...],
-    generate_hashes: bool,
-    annotate: Optional[bool],
-    annotation_style: Optional[str],
-    header: bool,
-    emit_index_url: bool,
-    emit_find_links: bool,
-    allow_unsafe: Optional[bool],
-    index_url: Optional[str],
-    extra_index_urls: Sequence[str],
-    find_links: Sequence[str],
-    index_strategy: str,
-    pre: bool,
-    resolution: str,
-    only_binary: frozenset[str],
-    no_binary: frozenset[str],
-    constraints: Sequence[str],
-    overrides: Sequence[str],
-    extras: Sequence[str],
-    all_extras: bool,
-    groups: Sequence[str],
-    all_groups: bool,
-    cache_dir: Optional[str],
-    no_cache: bool,
-    offline: bool,
-    refresh: bool,
-    exclude_newer: Optional[datetime.datetime],
-    isolated: bool,
-    verbose: int,
-    output_format: LockFormat = "requirements",
     reporter: Optional[Reporter] = None,
     clients: Optional[ClientPool] = None,
-) -> tuple[str, str]:
-    """Compile and render; return the lock text and a one-line summary.
+) -> CompileResult:
+    """Compile and render one lock as ``options`` say; nothing is written.
 
     ``clients`` shares index sessions (and their in-memory caches) between
     the compiles of one command run.
     """
+    selection = options.selection
     inputs = read_inputs(
-        [Path(s) for s in sources],
-        constraints=[Path(c) for c in constraints],
-        overrides=[Path(o) for o in overrides],
-        extras=extras,
-        all_extras=all_extras,
-        groups=groups,
-        all_groups=all_groups,
+        [Path(s) for s in options.sources],
+        constraints=[Path(c) for c in selection.constraints],
+        overrides=[Path(o) for o in selection.overrides],
+        extras=selection.extras,
+        all_extras=selection.all_extras,
+        groups=selection.groups,
+        all_groups=selection.all_groups,
     )
-    pyproject = _pyproject_for(sources)
-    tool = load_tool_config(pyproject) if pyproject is not None else load_tool_config(
-        Path("pyproject.toml")
-    )
-    pip = PipConfig(index_url=None, extra_index_urls=(), find_links=(), trusted_hosts=(),
-                    cert=None, timeout=None) if isolated else load_pip_config(os.environ)
-
-    opts = inputs.options
-    chosen_index = index_url or opts.index_url or tool.index_url or pip.index_url
-    extra = _unique([*extra_index_urls, *opts.extra_index_urls, *tool.extra_index_urls,
-                     *pip.extra_index_urls])
-    links = _unique([*find_links, *opts.find_links, *tool.find_links, *pip.find_links])
-    if opts.no_index:
-        # "--no-index" in an input file: only find-links (and direct references).
-        chosen_index, extra = "", []
-    settings = IndexSettings(
-        index_url=DEFAULT_INDEX_URL if chosen_index is None else chosen_index,
-        extra_index_urls=tuple(extra),
-        find_links=tuple(links),
-        index_strategy=index_strategy,  # type: ignore[arg-type]
-        offline=offline,
-        refresh=refresh,
-        exclude_newer=exclude_newer or _tool_exclude_newer(tool.exclude_newer),
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        no_cache=no_cache,
-        cert=pip.cert,
-        timeout=pip.timeout or 30.0,
-        trusted_hosts=tuple(_unique([*opts.trusted_hosts, *pip.trusted_hosts])),
-    )
+    pyproject = _pyproject_for(options.sources)
+    tool = load_tool_config(pyproject if pyproject is not None else Path("pyproject.toml"))
+    settings = compile_settings(options, inputs.options, tool)
     matrix = Matrix.from_options(
-        python=python or tool.python,
-        platforms=platforms or tool.platforms,
+        python=settings.python, platforms=settings.platforms,
         requires_python=inputs.requires_python,
     )
-    existing = None if upgrade else read_existing(output, output_format)
-    no_build = only_binary | opts.only_binary
+    existing = None if options.upgrade else read_existing(options.output, options.output_format)
     request = CompileRequest(
         roots=tuple(
             Root(requirement=r.requirement, origin=r.origin, link=r.link, editable=r.editable)
             for r in inputs.requirements
         ),
         matrix=matrix,
-        options=ResolveOptions(
-            pre=pre or opts.pre,
-            resolution=resolution,  # type: ignore[arg-type]
-            no_build=frozenset(no_build),
-            no_binary=frozenset(no_binary | opts.no_binary),
-        ),
+        options=settings.resolve,
         constraints=tuple(
             Root(requirement=r.requirement, origin=r.origin, link=r.link)
             for r in inputs.constraints
@@ -173,81 +115,85 @@ def run_compile(
             Root(requirement=r.requirement, origin=r.origin) for r in inputs.overrides
         ),
         existing=tuple(existing.packages) if existing is not None else (),
-        upgrade=upgrade,
-        upgrade_packages=upgrade_packages,
-        # Credentials authenticate this run but never go into the lock: sync
-        # and pip get them again from pip.conf, netrc or a keyring.
-        sources=Sources(
-            index_url=strip_credentials(chosen_index) if chosen_index else chosen_index,
-            extra_index_urls=tuple(strip_credentials(u) for u in extra),
-            find_links=tuple(strip_credentials(u) for u in links),
-            trusted_hosts=settings.trusted_hosts,
-            no_index=opts.no_index,
-        ),
-        link_text=_link_text(inputs, output),
-        meta={"command": command, "input_digest": input_digest(inputs)},
+        upgrade=options.upgrade,
+        upgrade_packages=options.upgrade_packages,
+        sources=settings.sources,
+        link_text=_link_text(inputs, options.output),
+        meta={"command": options.command, "input_digest": input_digest(inputs)},
     )
-    resolutions = 0
-    if reporter is not None:
-        reporter.start("Resolving", len(matrix))
+    run = _Run(options=options, settings=settings, inputs=inputs, request=request,
+               has_existing=existing is not None, reporter=reporter)
+    if clients is not None:
+        return run.on(clients.get(settings.index))
+    with IndexClient(settings.index) as client:
+        return run.on(client)
 
-    def on_fork(env: Environment, reused: bool) -> None:
-        nonlocal resolutions
-        if not reused:
-            resolutions += 1
-        if reporter is not None:
-            reporter.advance(env.name, detail="same answers as an earlier one" if reused
-                             else "resolved")
 
-    render_options = RenderOptions(
-        header=header,
-        annotate=annotate if annotate is not None else True,
-        annotation_style=(annotation_style or tool.annotation_style or "split"),  # type: ignore[arg-type]
-        generate_hashes=generate_hashes or bool(tool.generate_hashes),
-        emit_index_url=emit_index_url,
-        emit_find_links=emit_find_links,
-        allow_unsafe=bool(allow_unsafe if allow_unsafe is not None else tool.allow_unsafe),
-        command=command,
-    )
-    reusable = not refresh and not any(r.link for r in (*request.roots, *request.constraints))
+@attrs.define(kw_only=True)
+class _Run:
+    """One compile once its request is known: reuse the last lock, or resolve and render."""
 
-    def run(client: IndexClient) -> tuple[str, str]:
+    options: CompileOptions
+    settings: CompileSettings
+    inputs: InputSet
+    request: CompileRequest
+    has_existing: bool
+    reporter: Optional[Reporter]
+    resolutions: int = 0
+
+    def on(self, client: IndexClient) -> CompileResult:
+        """The result, read through ``client``."""
+        options, request = self.options, self.request
         memo = None
+        reusable = not options.access.refresh and not any(
+            r.link for r in (*request.roots, *request.constraints)
+        )
         if reusable:
+            index = self.settings.index
             memo = memo_for(client.state_folder("memo"), [
-                canonical(evolve(request, existing=())),
-                _file_digest(output) if existing is not None else "no existing pins",
-                canonical(render_options), output_format, output, canonical(tuple(groups)),
-                canonical([settings.index_url, settings.extra_index_urls, settings.find_links,
-                           settings.index_strategy, settings.exclude_newer,
-                           settings.trusted_hosts]),
-            ])
+                canonical(attrs.evolve(request, existing=())),
+                _file_digest(options.output) if self.has_existing else "no existing pins",
+                canonical(self.settings.render), options.output_format, options.output,
+                canonical(tuple(options.selection.groups)),
+                canonical([index.index_url, index.extra_index_urls, index.find_links,
+                           index.index_strategy, index.exclude_newer, index.trusted_hosts]),
+            ], tuning=options.tuning)
+        if self.reporter is not None:
+            self.reporter.start("Resolving", len(request.matrix))
         if memo is not None:
             hit = memo.lookup(client)
             if hit is not None:
                 text, summary = hit
                 head = summary.partition(" (")[0]
-                return text, f"{head} (inputs and index unchanged: reused the last resolution)"
-        lock = compile_lock(request, client=client, on_fork=on_fork,
-                            lookahead=not settings.offline)
-        if output_format == "pylock":
-            text = _render_pylock(lock, inputs, groups, render_options.allow_unsafe, output)
+                return CompileResult(
+                    text=text,
+                    summary=f"{head} (inputs and index unchanged: reused the last resolution)",
+                )
+        lock = compile_lock(request, client=client, on_fork=self._on_fork,
+                            lookahead=not self.settings.index.offline,
+                            fast_path=options.tuning.replay)
+        if options.output_format == "pylock":
+            text = _render_pylock(lock, self.inputs, options.selection.groups,
+                                  self.settings.render.allow_unsafe, options.output)
         else:
-            text = render(lock, render_options)
+            text = render(lock, self.settings.render)
         names = {p.name for p in lock.packages}
+        count, resolutions = len(request.matrix), self.resolutions
         summary = (
-            f"Locked {len(names)} package{'s' if len(names) != 1 else ''} for {len(matrix)} "
-            f"environment{'s' if len(matrix) != 1 else ''} ({resolutions} resolution"
+            f"Locked {len(names)} package{'s' if len(names) != 1 else ''} for {count} "
+            f"environment{'s' if count != 1 else ''} ({resolutions} resolution"
             f"{'s' if resolutions != 1 else ''})"
         )
         if memo is not None:
             memo.store(client, text, summary)
-        return text, summary
+        return CompileResult(text=text, summary=summary)
 
-    if clients is not None:
-        return run(clients.get(settings))
-    with IndexClient(settings) as client:
-        return run(client)
+    def _on_fork(self, env: Environment, reused: bool) -> None:
+        if not reused:
+            self.resolutions += 1
+        if self.reporter is not None:
+            self.reporter.advance(env.name, detail="same answers as an earlier one" if reused
+                                  else "resolved")
 
 
 def _file_digest(path: str) -> str:
@@ -294,19 +240,9 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
     return out
 
 
-def _unique(items: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(i for i in items if i))
-
-
 def _pyproject_for(sources: Sequence[str]) -> Optional[Path]:
     for s in sources:
         p = Path(s)
         if p.name == "pyproject.toml":
             return p
     return None
-
-
-def _tool_exclude_newer(value: Optional[str]) -> Optional[datetime.datetime]:
-    if not value:
-        return None
-    return parse_exclude_newer(value)

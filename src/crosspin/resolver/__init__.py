@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from resolvelib import __version__ as RESOLVELIB_VERSION
 
-from crosspin.resolver._matrix import PinsFor, resolve_environment, resolve_matrix
+from crosspin.resolver._matrix import resolve_environment, resolve_matrix
 from crosspin.resolver._model import (
     Candidate,
     ForkResult,
     Pin,
+    PinsFor,
     Resolution,
     ResolveOptions,
+    ResolveRequest,
     Root,
 )
 from crosspin.resolver._provider import Finder, Metadata
@@ -38,6 +40,7 @@ __all__ = [
     "PinsFor",
     "Resolution",
     "ResolveOptions",
+    "ResolveRequest",
     "Root",
     "resolve_environment",
     "resolve_matrix",

@@ -9,7 +9,6 @@ same way reuses that fork's result instead of resolving again.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional
@@ -31,18 +30,21 @@ from crosspin.resolver._model import (
     PythonReq,
     Req,
     ResolveOptions,
+    ResolveRequest,
     Root,
     evaluate_marker,
 )
 from crosspin.resolver._oracle import EnvironmentView, Oracle
-from crosspin.resolver._provider import Finder, Metadata, Provider, requirement_chain
+from crosspin.resolver._provider import (
+    Finder,
+    ForkInputs,
+    Metadata,
+    Provider,
+    requirement_chain,
+)
 from crosspin.resolver._replay import replay
 
-__all__ = ["PinsFor", "resolve_environment", "resolve_matrix"]
-
-#: existing pins for an environment: name -> version (from the output file).
-PinsFor = Callable[[Environment], Mapping[str, Version]]
-
+__all__ = ["resolve_environment", "resolve_matrix"]
 
 @attrs.define
 class _Solved:
@@ -51,91 +53,56 @@ class _Solved:
 
 
 def resolve_matrix(
-    matrix: Matrix,
-    roots: Sequence[Root],
+    request: ResolveRequest,
     *,
     finder: Finder,
     metadata: Metadata,
-    options: ResolveOptions = ResolveOptions(),
-    constraints: Sequence[Root] = (),
-    overrides: Sequence[Root] = (),
-    existing: Optional[PinsFor] = None,
-    links: Mapping[str, Candidate] | None = None,
     on_fork: Optional[Callable[[Environment, bool], None]] = None,
-    fast_path: Optional[bool] = None,
-    lookahead: bool = False,
 ) -> list[ForkResult]:
-    """One :class:`ForkResult` per environment class of ``matrix``.
+    """One :class:`ForkResult` per environment class of the request's matrix.
 
-    ``lookahead`` fetches likely picks and their dependencies in background
-    threads while resolving (``resolver/_lookahead.py``): worth it when the
-    finder goes to the network, wasted work when it reads a warm cache.
-
-    ``fast_path`` (default: on unless ``CROSSPIN_REPLAY=0``) builds a fork
-    straight from preferences where that provably equals resolvelib's
-    answer (``resolver/_replay.py``); off runs resolvelib for every fork.
-
-    Raises :class:`ResolutionError` (or :class:`NotInstallableError`)
-    naming every environment that has no solution, after trying them all.
+    ``on_fork`` hears of every environment as it is done (``True`` when it
+    reused an earlier fork's answers). Raises :class:`ResolutionError` (or
+    :class:`NotInstallableError`) naming every environment that has no
+    solution, after trying them all.
     """
-    ahead = None
-    if lookahead:
-        ahead = _start_lookahead(matrix, roots, finder, metadata, options, existing, links)
+    ahead = _start_lookahead(request, finder, metadata) if request.lookahead else None
     try:
-        return _resolve_matrix(
-            matrix, roots, finder=finder, metadata=metadata, options=options,
-            constraints=constraints, overrides=overrides, existing=existing, links=links,
-            on_fork=on_fork, fast_path=fast_path,
-        )
+        return _resolve_matrix(request, finder, metadata, on_fork)
     finally:
         if ahead is not None:
             ahead.close()
 
 
-def _start_lookahead(
-    matrix: Matrix,
-    roots: Sequence[Root],
-    finder: Finder,
-    metadata: Metadata,
-    options: ResolveOptions,
-    existing: Optional[PinsFor],
-    links: Mapping[str, Candidate] | None,
-) -> Lookahead:
+def _start_lookahead(request: ResolveRequest, finder: Finder, metadata: Metadata) -> Lookahead:
     hints: dict[str, list[Version]] = defaultdict(list)
-    if existing is not None:
-        for env in matrix.environments:
-            for name, version in existing(env).items():
+    if request.existing is not None:
+        for env in request.matrix.environments:
+            for name, version in request.existing(env).items():
                 if version not in hints[name]:
                     hints[name].append(version)
-    pythons = [Version(e.python_full_version) for e in matrix.environments]
+    pythons = [Version(e.python_full_version) for e in request.matrix.environments]
     ahead = Lookahead(
-        finder=finder, metadata=metadata, options=options,
+        finder=finder, metadata=metadata, options=request.options,
         oldest_python=str(min(pythons)) if pythons else None,
-        hints=hints, skip=frozenset(links or ()),
+        hints=hints, skip=frozenset(request.links),
     )
-    ahead.start(r.requirement for r in roots if r.link is None)
+    ahead.start(r.requirement for r in request.roots if r.link is None)
     return ahead
 
 
 def _resolve_matrix(
-    matrix: Matrix,
-    roots: Sequence[Root],
-    *,
+    request: ResolveRequest,
     finder: Finder,
     metadata: Metadata,
-    options: ResolveOptions,
-    constraints: Sequence[Root],
-    overrides: Sequence[Root],
-    existing: Optional[PinsFor],
-    links: Mapping[str, Candidate] | None,
     on_fork: Optional[Callable[[Environment, bool], None]],
-    fast_path: Optional[bool],
 ) -> list[ForkResult]:
+    options = request.options
     solved: list[_Solved] = []
     oracle = Oracle(finder.project_releases, options)
     chosen: dict[str, list[Version]] = defaultdict(list)
     failures: list[tuple[Environment, ResolutionError]] = []
-    for env in matrix.environments:
+    for env in request.matrix.environments:
         reused = next((s for s in solved if s.view.same_answers(env)), None)
         if reused is not None:
             reused.result = attrs.evolve(
@@ -145,10 +112,10 @@ def _resolve_matrix(
                 on_fork(env, True)
             continue
         prefs: dict[str, list[Version]] = defaultdict(list)
-        if existing is not None:
-            for name, version in existing(env).items():
+        if request.existing is not None:
+            for name, version in request.existing(env).items():
                 prefs[name].append(version)
-        direct = _direct_names(env, roots)
+        direct = _direct_names(env, request.roots)
         for name, versions in chosen.items():
             # A package this fork resolves lowest takes its own lowest: an
             # earlier fork's pick is a "newest" to share, not a lower bound.
@@ -156,9 +123,8 @@ def _resolve_matrix(
                 prefs[name].extend(sorted(versions, reverse=True))
         try:
             view, result = resolve_environment(
-                env, roots, finder=finder, metadata=metadata, options=options,
-                constraints=constraints, overrides=overrides, preferences=prefs, links=links,
-                oracle=oracle, fast_path=fast_path,
+                env, request, finder=finder, metadata=metadata, preferences=prefs,
+                oracle=oracle,
             )
         except ResolutionError as exc:
             failures.append((env, exc))
@@ -176,7 +142,7 @@ def _resolve_matrix(
                 chosen[name].append(pin.version)
         solved.append(_Solved(view=view, result=result))
     if failures:
-        raise _combine(failures, matrix)
+        raise _combine(failures, request.matrix)
     return [s.result for s in solved]
 
 
@@ -212,58 +178,51 @@ def _combine(
 
 def resolve_environment(
     env: Environment,
-    roots: Sequence[Root],
+    request: ResolveRequest,
     *,
     finder: Finder,
     metadata: Metadata,
-    options: ResolveOptions = ResolveOptions(),
-    constraints: Sequence[Root] = (),
-    overrides: Sequence[Root] = (),
     preferences: Mapping[str, Sequence[Version]] | None = None,
-    links: Mapping[str, Candidate] | None = None,
     oracle: Optional[Oracle] = None,
-    fast_path: Optional[bool] = None,
 ) -> tuple[EnvironmentView, ForkResult]:
-    """Resolve ``roots`` for one environment.
+    """Resolve the request's roots for one environment (its matrix is not consulted).
 
     ``oracle`` shares facts and answers with other environments of the same
     run (:func:`resolve_matrix` passes one); a fresh one is made otherwise.
     """
+    options = request.options
     view = EnvironmentView(env, oracle or Oracle(finder.project_releases, options))
     active_roots = [
-        r for r in roots
+        r for r in request.roots
         if r.requirement.marker is None or view.marker(r.requirement.marker)
     ]
     reqs = [
         Req.from_requirement(r.requirement, origin=r.origin, link=r.link) for r in active_roots
     ]
     constraint_map: dict[str, list[Req]] = defaultdict(list)
-    for c in constraints:
+    for c in request.constraints:
         if c.requirement.marker is None or view.marker(c.requirement.marker):
             req = Req.from_requirement(c.requirement, origin=c.origin, link=c.link)
             constraint_map[req.name].append(req)
     override_map: dict[str, list[Requirement]] = defaultdict(list)
-    for o in overrides:
+    for o in request.overrides:
         override_map[canonicalize_name(o.requirement.name)].append(o.requirement)
+    fork = ForkInputs(
+        constraints=constraint_map,
+        overrides=override_map,
+        preferences=preferences or {},
+        direct_names=frozenset(r.name for r in reqs),
+        links=request.links,
+    )
 
     def make_provider(on: EnvironmentView) -> Provider:
-        return Provider(
-            view=on,
-            finder=finder,
-            metadata=metadata,
-            options=options,
-            constraints=constraint_map,
-            overrides=override_map,
-            preferences=preferences or {},
-            direct_names=frozenset(r.name for r in reqs),
-            links=links or {},
-        )
+        return Provider(view=on, finder=finder, metadata=metadata, options=options, fork=fork)
 
     provider = make_provider(view)
     for r in reqs:
         provider.introduced[r.name].append(r)
     finder.prefetch_projects(r.name for r in reqs)
-    if _fast_path_on(fast_path):
+    if request.fast_path:
         replayed = replay(
             provider, reqs, lambda: make_provider(EnvironmentView(env, view.oracle))
         )
@@ -282,12 +241,6 @@ def resolve_environment(
             hint="add constraints to narrow the search",
         ) from None
     return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots))
-
-
-def _fast_path_on(flag: Optional[bool]) -> bool:
-    if flag is not None:
-        return flag
-    return os.environ.get("CROSSPIN_REPLAY", "1") != "0"
 
 
 def _explain(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Literal, Optional, Union
 
 import attrs
@@ -13,7 +13,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from crosspin.distributions import DistFile
-from crosspin.environments import Environment
+from crosspin.environments import Environment, Matrix
 
 Resolution = Literal["highest", "lowest", "lowest-direct"]
 
@@ -195,3 +195,35 @@ def evaluate_marker(marker: Marker, environment: Environment, extras: frozenset[
         if marker.evaluate(env):
             return True
     return False
+
+
+def _roots(roots: Iterable[Root]) -> tuple[Root, ...]:
+    return tuple(roots)
+
+
+#: Existing pins for an environment: name -> version (from the output file).
+PinsFor = Callable[[Environment], Mapping[str, Version]]
+
+
+@attrs.frozen(kw_only=True)
+class ResolveRequest:
+    """Everything one resolution of a matrix needs besides the index.
+
+    ``existing`` gives the pins an environment prefers (the output file's);
+    ``links`` are candidates for direct references, by name. ``fast_path``
+    builds a fork straight from preferences where that provably equals
+    resolvelib's answer (``_replay``); off runs resolvelib for every fork.
+    ``lookahead`` fetches likely picks and their dependencies in background
+    threads while resolving (``_lookahead``): worth it when the finder goes
+    to the network, wasted work when it reads a warm cache.
+    """
+
+    matrix: Matrix
+    roots: tuple[Root, ...] = attrs.field(converter=_roots)
+    options: ResolveOptions = ResolveOptions()
+    constraints: tuple[Root, ...] = attrs.field(default=(), converter=_roots)
+    overrides: tuple[Root, ...] = attrs.field(default=(), converter=_roots)
+    existing: Optional[PinsFor] = None
+    links: Mapping[str, Candidate] = attrs.field(factory=dict)
+    fast_path: bool = True
+    lookahead: bool = False

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Optional, Protocol
 
+import attrs
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -55,6 +56,23 @@ class Metadata(Protocol):
         """Metadata of ``name==version``."""
 
 
+@attrs.frozen(kw_only=True)
+class ForkInputs:
+    """What one environment's resolution starts from, besides its roots.
+
+    Constraints and overrides by name (already filtered by this
+    environment's markers), preferred versions (the existing pins and
+    earlier forks' picks), the names of the roots, and candidates for
+    direct references.
+    """
+
+    constraints: Mapping[str, Sequence[Req]]
+    overrides: Mapping[str, Sequence[Requirement]]
+    preferences: Mapping[str, Sequence[Version]]
+    direct_names: frozenset[str]
+    links: Mapping[str, Candidate]
+
+
 class Provider(AbstractProvider[Any, Any, str]):
     """Resolve direct requirements for one environment."""
 
@@ -65,22 +83,18 @@ class Provider(AbstractProvider[Any, Any, str]):
         finder: Finder,
         metadata: Metadata,
         options: ResolveOptions,
-        constraints: Mapping[str, Sequence[Req]],
-        overrides: Mapping[str, Sequence[Requirement]],
-        preferences: Mapping[str, Sequence[Version]],
-        direct_names: frozenset[str],
-        links: Mapping[str, Candidate],
+        fork: ForkInputs,
     ) -> None:
         self.view = view
         self.oracle = view.oracle
         self.finder = finder
         self.metadata = metadata
         self.options = options
-        self.constraints = constraints
-        self.overrides = overrides
-        self.preferences = preferences
-        self.direct_names = direct_names
-        self.links = links
+        self.constraints = fork.constraints
+        self.overrides = fork.overrides
+        self.preferences = fork.preferences
+        self.direct_names = fork.direct_names
+        self.links = fork.links
         #: name -> why no version fitted (for "not installable" messages).
         self.rejections: dict[str, set[str]] = defaultdict(set)
         #: child name -> requirements that introduced it (for chains and via).

@@ -1,65 +1,150 @@
-"""Index settings from the command line, a lock's option lines and pip's config.
+"""Where packages come from: the one precedence of index options, for every command.
 
-Shared by ``sync`` and ``export`` (``compile`` has its own copy of the same
-precedence in ``_compile_run``). Precedence, highest first: command line,
-the lock's own ``--index-url``/``--extra-index-url``/``--find-links``
-lines, pip's configuration (unless ``isolated``), the default index.
+Index options are given at several levels: the command line, option lines
+inside requirement files (``compile``) or the lock's own option lines
+(``sync``, ``export``), ``[tool.crosspin]`` (``compile``), and pip's own
+configuration (unless ``--isolated``). The first level that names an
+``--index-url`` gives it (else pip's default index); extra indexes,
+find-links and trusted hosts are gathered from every level, highest first,
+without repeats. :func:`index_settings` is that rule, written once.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+import datetime
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from crosspin.index import DEFAULT_INDEX_URL, IndexSettings
+import attrs
+
+from crosspin.index import DEFAULT_INDEX_URL, IndexSettings, IndexStrategy
 from crosspin.lock import Sources
+from crosspin.settings._pip import PipConfig
+from crosspin.settings._tuning import Tuning
 
-__all__ = ["index_settings"]
+__all__ = ["Access", "IndexCommandLine", "IndexOptions", "index_settings", "lock_index_settings"]
+
+
+@attrs.frozen(kw_only=True)
+class IndexOptions:
+    """The index options one level gives (``None``/empty: that level says nothing)."""
+
+    index_url: Optional[str] = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    trusted_hosts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_sources(cls, sources: Sources) -> IndexOptions:
+        """The option lines a lock records."""
+        return cls(index_url=sources.index_url, extra_index_urls=sources.extra_index_urls,
+                   find_links=sources.find_links, trusted_hosts=sources.trusted_hosts)
+
+    @classmethod
+    def from_pip(cls, pip: PipConfig) -> IndexOptions:
+        """What pip's configuration says."""
+        return cls(index_url=pip.index_url, extra_index_urls=pip.extra_index_urls,
+                   find_links=pip.find_links, trusted_hosts=pip.trusted_hosts)
+
+
+@attrs.frozen(kw_only=True)
+class Access:
+    """How indexes are reached: the disk cache and the network switches."""
+
+    cache_dir: Optional[str] = None
+    no_cache: bool = False
+    offline: bool = False
+    refresh: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class IndexCommandLine:
+    """The index options of ``sync`` and ``export`` as given on the command line."""
+
+    index: IndexOptions = IndexOptions()
+    access: Access = Access()
+    isolated: bool = False
+
+    def pip_args(self) -> tuple[str, ...]:
+        """The same index options for a pip that installs build requirements."""
+        index = self.index
+        return (*(("--index-url", index.index_url) if index.index_url else ()),
+                *(a for u in index.extra_index_urls for a in ("--extra-index-url", u)),
+                *(a for f in index.find_links for a in ("--find-links", f)),
+                *(("--isolated",) if self.isolated else ()))
 
 
 def index_settings(
+    levels: Sequence[IndexOptions],
     *,
-    sources: Sources,
-    index_url: Optional[str] = None,
-    extra_index_urls: Sequence[str] = (),
-    find_links: Sequence[str] = (),
-    isolated: bool = False,
-    offline: bool = False,
-    cache_dir: Optional[str] = None,
-    no_cache: bool = False,
+    no_index: bool,
+    pip: PipConfig,
+    access: Access,
+    tuning: Tuning,
+    strategy: IndexStrategy = "first-index",
+    exclude_newer: Optional[datetime.datetime] = None,
 ) -> IndexSettings:
-    """The :class:`IndexSettings` a sync or export run uses.
+    """The :class:`IndexSettings` for ``levels`` (highest first) above pip's configuration.
 
-    pip's index choice (``PIP_INDEX_URL``, ``pip.conf``) ranks below the
-    lock's ``--index-url`` line, as it does for ``pip install -r``.
+    ``no_index`` (``--no-index`` where the caller's rule says it holds)
+    leaves only find-links: no index URL and no extra indexes, as pip does.
     """
-    from crosspin.settings._pip import PipConfig, load_pip_config
-
-    pip = PipConfig() if isolated else load_pip_config(os.environ)
-    chosen = index_url or sources.index_url or pip.index_url or DEFAULT_INDEX_URL
-    extra = _unique([*extra_index_urls, *sources.extra_index_urls, *pip.extra_index_urls])
-    links = _unique([*find_links, *sources.find_links, *pip.find_links])
-    if sources.no_index and not index_url:
-        # The lock was compiled with --no-index: find-links only, as pip does.
+    every = [*levels, IndexOptions.from_pip(pip)]
+    chosen = first_index_url(every)
+    extra = _unique(u for level in every for u in level.extra_index_urls)
+    if no_index:
         chosen, extra = "", []
-    return IndexSettings(
-        index_url=chosen,
+    settings = IndexSettings(
+        index_url=DEFAULT_INDEX_URL if chosen is None else chosen,
         extra_index_urls=tuple(extra),
-        find_links=tuple(links),
-        # As in compile: a name found on the first index is never taken from
-        # a later one, so a public index cannot shadow a private package even
-        # when the lock has no hashes to catch the swap.
-        index_strategy="first-index",
-        offline=offline,
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        no_cache=no_cache,
+        find_links=tuple(_unique(f for level in every for f in level.find_links)),
+        index_strategy=strategy,
+        offline=access.offline,
+        refresh=access.refresh,
+        exclude_newer=exclude_newer,
+        cache_dir=Path(access.cache_dir) if access.cache_dir else None,
+        no_cache=access.no_cache,
         cert=pip.cert,
         timeout=pip.timeout or 30.0,
-        trusted_hosts=tuple(_unique([*sources.trusted_hosts, *pip.trusted_hosts])),
+        trusted_hosts=tuple(_unique(h for level in every for h in level.trusted_hosts)),
+        page_max_age=tuning.page_max_age,
+    )
+    return attrs.evolve(settings, **_retries(tuning))
+
+
+def lock_index_settings(
+    sources: Sources, command_line: IndexCommandLine, *, pip: PipConfig, tuning: Tuning
+) -> IndexSettings:
+    """The :class:`IndexSettings` a sync or export of a lock with these ``sources`` uses.
+
+    pip's index choice (``PIP_INDEX_URL``, ``pip.conf``) ranks below the
+    lock's ``--index-url`` line, as it does for ``pip install -r``; a lock
+    compiled with ``--no-index`` uses find-links only unless the command
+    line names an index. As in compile, a name found on the first index is
+    never taken from a later one, so a public index cannot shadow a private
+    package even when the lock has no hashes to catch the swap.
+    """
+    return index_settings(
+        [command_line.index, IndexOptions.from_sources(sources)],
+        no_index=sources.no_index and not command_line.index.index_url,
+        pip=pip,
+        access=command_line.access,
+        tuning=tuning,
     )
 
 
-def _unique(items: Sequence[str]) -> list[str]:
+def first_index_url(levels: Iterable[IndexOptions]) -> Optional[str]:
+    """The ``--index-url`` of the highest level that names one, else ``None``."""
+    return next((level.index_url for level in levels if level.index_url), None)
+
+
+def _retries(tuning: Tuning) -> dict[str, Any]:
+    """The retry fields the ``CROSSPIN_RETR*`` variables set (the rest keep their defaults)."""
+    fields = {"retries": tuning.retries, "retry_backoff": tuning.retry_backoff,
+              "max_retry_after": tuning.max_retry_after}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))

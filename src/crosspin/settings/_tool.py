@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 import attrs
 
@@ -34,7 +34,7 @@ class ToolConfig:
     find_links: tuple[str, ...] = ()
     generate_hashes: Optional[bool] = None
     allow_unsafe: Optional[bool] = None
-    annotation_style: Optional[str] = None
+    annotation_style: Optional[Literal["split", "line"]] = None
     exclude_newer: Optional[str] = None
 
 

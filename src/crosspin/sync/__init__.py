@@ -19,14 +19,27 @@ from crosspin.sync._fetch import FileSource, choose_file
 from crosspin.sync._install import check_wheel_paths
 from crosspin.sync._installed import InstalledDist, scan_installed
 from crosspin.sync._plan import PROTECTED, SyncPlan, make_plan
-from crosspin.sync._run import SyncResult, apply_plan, plan_for
+from crosspin.sync._run import (
+    InstallOptions,
+    Prepared,
+    Reporter,
+    SyncRequest,
+    SyncResult,
+    apply_plan,
+    plan_for,
+    prepare,
+)
 from crosspin.sync._target import Target, inspect_target
 
 __all__ = [
     "PROTECTED",
     "FileSource",
+    "InstallOptions",
     "InstalledDist",
+    "Prepared",
+    "Reporter",
     "SyncPlan",
+    "SyncRequest",
     "SyncResult",
     "Target",
     "apply_plan",
@@ -36,5 +49,6 @@ __all__ = [
     "inspect_target",
     "make_plan",
     "plan_for",
+    "prepare",
     "scan_installed",
 ]

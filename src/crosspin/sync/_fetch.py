@@ -24,6 +24,9 @@ from crosspin.lock import LockedPackage
 
 __all__ = ["Fetched", "FileSource", "choose_file", "fetch_all", "file_hashes"]
 
+#: Downloads run at once (each is network or disk bound).
+_FETCH_WORKERS = 8
+
 
 class FileSource(Protocol):
     """The part of :class:`~crosspin.index.IndexClient` sync uses."""
@@ -159,7 +162,6 @@ def fetch_all(
     dest: Path,
     *,
     allow_build: bool,
-    max_workers: int = 8,
     on_fetched: Optional[Callable[[Fetched], None]] = None,
 ) -> list[Fetched]:
     """Choose, download and verify a file for every pin, concurrently.
@@ -199,7 +201,7 @@ def fetch_all(
 
     if not packages:
         return []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max_workers) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
         futures = [pool.submit(one, p) for p in packages]
         concurrent.futures.wait(futures)
     return [f.result() for f in futures]

@@ -13,9 +13,12 @@ import zipfile
 from pathlib import Path
 from typing import Optional
 
-from crosspin.errors import SyncError
+import attrs
 
-__all__ = ["check_wheel_paths", "install_wheel", "make_parent_dirs"]
+from crosspin.errors import SyncError
+from crosspin.sync._target import Target
+
+__all__ = ["Origin", "check_wheel_paths", "install_wheel", "make_parent_dirs"]
 
 
 def _unsafe(path: str) -> bool:
@@ -79,22 +82,26 @@ def make_parent_dirs(wheel: Path, scheme: dict[str, str]) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
 
 
-def install_wheel(
-    wheel: Path,
-    *,
-    scheme: dict[str, str],
-    interpreter: str,
-    script_kind: str,
-    direct_url: Optional[str] = None,
-    archive_hash: Optional[str] = None,
-    editable: Optional[bool] = None,
-    checked: bool = False,
-) -> None:
-    """Install one wheel; ``direct_url`` writes PEP 610 ``direct_url.json``.
+@attrs.frozen(kw_only=True)
+class Origin:
+    """Where a wheel installed from a URL or a local folder came from (PEP 610).
 
-    ``editable`` is ``None`` for an archive, else the ``dir_info`` of a
-    local folder (built into this wheel, editable or not). ``checked``
-    skips :func:`check_wheel_paths` when the caller already ran it.
+    ``archive_hash`` (``algo:hex``) is recorded for an archive; ``editable``
+    is ``None`` for an archive, else the ``dir_info`` of a local folder
+    (built into this wheel, editable or not).
+    """
+
+    url: str
+    archive_hash: Optional[str] = None
+    editable: Optional[bool] = None
+
+
+def install_wheel(
+    wheel: Path, target: Target, *, origin: Optional[Origin] = None, checked: bool = False
+) -> None:
+    """Install one wheel into ``target``; an ``origin`` writes PEP 610 ``direct_url.json``.
+
+    ``checked`` skips :func:`check_wheel_paths` when the caller already ran it.
     """
     import installer
     from installer.destinations import SchemeDictionaryDestination
@@ -104,16 +111,17 @@ def install_wheel(
     if not checked:
         check_wheel_paths(wheel)
     metadata = {"INSTALLER": b"crosspin\n"}
-    if direct_url is not None:
-        info: dict[str, object] = {"url": direct_url, "archive_info": {}}
-        if editable is not None:
-            info = {"url": direct_url, "dir_info": {"editable": True} if editable else {}}
-        elif archive_hash:
-            algo, digest = archive_hash.split(":", 1)
+    if origin is not None:
+        info: dict[str, object] = {"url": origin.url, "archive_info": {}}
+        if origin.editable is not None:
+            info = {"url": origin.url, "dir_info": {"editable": True} if origin.editable else {}}
+        elif origin.archive_hash:
+            algo, digest = origin.archive_hash.split(":", 1)
             info["archive_info"] = {"hash": f"{algo}={digest}", "hashes": {algo: digest}}
         metadata["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
     destination = SchemeDictionaryDestination(
-        dict(scheme), interpreter=interpreter, script_kind=script_kind,  # type: ignore[arg-type]
+        dict(target.scheme), interpreter=target.executable,
+        script_kind=target.script_kind,  # type: ignore[arg-type]
         bytecode_optimization_levels=(),  # the target compiles its own bytecode
         # Like pip: a file left behind by an install that was killed half way
         # (no dist-info owns it) is replaced, so a rerun converges.

@@ -5,20 +5,20 @@ from __future__ import annotations
 import concurrent.futures
 import tempfile
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from pathlib import Path
-from typing import Callable, Optional, Protocol
+from typing import Optional, Protocol
 
 import attrs
 
 from crosspin.lock import LockedPackage
-from crosspin.lockfiles import LockData
+from crosspin.lockfiles import LockData, merge_locks, read_lock
 from crosspin.sync._build import build_wheel
 from crosspin.sync._fetch import FileSource, fetch_all, is_sdist
-from crosspin.sync._install import check_wheel_paths, install_wheel, make_parent_dirs
+from crosspin.sync._install import Origin, check_wheel_paths, install_wheel, make_parent_dirs
 from crosspin.sync._installed import scan_installed
 from crosspin.sync._plan import SyncPlan, make_plan
-from crosspin.sync._target import Target
+from crosspin.sync._target import Target, inspect_target
 from crosspin.sync._uninstall import uninstall
 
 __all__ = ["SyncResult", "apply_plan", "plan_for"]
@@ -26,12 +26,53 @@ __all__ = ["SyncResult", "apply_plan", "plan_for"]
 _INSTALL_WORKERS = 6
 
 
-class _Progress(Protocol):
-    """Where a sync reports its phases (``crosspin.cli._progress.Reporter`` fits)."""
+class Reporter(Protocol):
+    """Where a sync reports its phases (the CLI's live display is one)."""
 
-    def start(self, description: str, total: int) -> None: ...
+    def start(self, description: str, total: int) -> None:
+        """A phase of ``total`` steps begins (Downloading, Uninstalling, Installing)."""
 
-    def advance(self, item: str = "", *, detail: str = "") -> None: ...
+    def advance(self, item: str = "", *, detail: str = "") -> None:
+        """One step of the phase is done: ``item`` is what finished."""
+
+    def say(self, message: str) -> None:
+        """A rare line worth printing on its own (a build)."""
+
+
+@attrs.frozen(kw_only=True)
+class InstallOptions:
+    """How a sync installs: whether sdists and local folders may be built, and how.
+
+    ``pip_args`` (index options) are given to the pip that installs build
+    requirements into an isolated build environment.
+    """
+
+    allow_build: bool = True
+    pip_args: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class SyncRequest:
+    """One sync: the locks (merged), the interpreter, the selection and how to install.
+
+    ``extras`` and ``groups`` select from a PEP 751 lock (``groups=None``:
+    its ``default-groups``).
+    """
+
+    locks: tuple[Path, ...]
+    interpreter: Path
+    extras: tuple[str, ...] = ()
+    groups: Optional[tuple[str, ...]] = None
+    install: InstallOptions = InstallOptions()
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """What a sync would do, before anything is downloaded or changed."""
+
+    lock: LockData
+    target: Target
+    plan: SyncPlan
 
 
 @attrs.frozen(kw_only=True)
@@ -68,58 +109,62 @@ def plan_for(
     return make_plan(wanted, scan_installed(target.site_dirs))
 
 
+def prepare(request: SyncRequest) -> Prepared:
+    """Read and merge the locks, inspect the interpreter, and plan (see :func:`plan_for`)."""
+    lock = merge_locks([read_lock(p) for p in request.locks])
+    target = inspect_target(request.interpreter)
+    plan = plan_for(lock, target, extras=request.extras, groups=request.groups)
+    return Prepared(lock=lock, target=target, plan=plan)
+
+
 def apply_plan(
     plan: SyncPlan,
     target: Target,
     source: FileSource,
     *,
-    allow_build: bool = True,
-    on_step: Optional[Callable[[str], None]] = None,
-    pip_args: Sequence[str] = (),
-    progress: Optional[_Progress] = None,
+    options: InstallOptions = InstallOptions(),
+    reporter: Optional[Reporter] = None,
 ) -> SyncResult:
     """Download and verify every file, then uninstall, then install.
 
     Nothing in the target changes before every file is on disk, verified
     and (for sdists and local folders) built and checked; an interrupted
     run converges when repeated, since the next plan starts from what is
-    installed. ``pip_args`` (index options) are given to the pip that
-    installs build requirements into an isolated build environment.
-    ``progress`` hears of each phase (Downloading, Uninstalling,
-    Installing) and of every item done in it; ``on_step`` gets the rare
-    lines worth printing in every mode (builds).
+    installed. ``reporter`` hears of each phase (Downloading, Uninstalling,
+    Installing), of every item done in it, and of builds.
     """
     start = time.monotonic()
-    say = on_step or (lambda _m: None)
-    bar = progress or _Silent()
+    bar = reporter or _Silent()
     with tempfile.TemporaryDirectory(prefix="crosspin-sync-") as tmp:
         work = Path(tmp)
         bar.start("Downloading", len(plan.install))
         fetched = fetch_all(plan.install, source, target.tags, work / "dl",
-                            allow_build=allow_build,
+                            allow_build=options.allow_build,
                             on_fetched=lambda f: bar.advance(_pin(f.package),
-                                                                 detail="downloaded"))
-        wheels: list[tuple[Path, Optional[str], Optional[str], Optional[bool]]] = []
+                                                             detail="downloaded"))
+        wheels: list[tuple[Path, Optional[Origin]]] = []
         for item in fetched:
             path = item.path
             editable: Optional[bool] = None
             if path.is_dir() or is_sdist(path):
                 what = (item.package.url if path.is_dir()
                         else f"{item.package.name}=={item.package.version}")
-                say(f"Building {what}")
+                bar.say(f"Building {what}")
                 out = work / "built" / item.package.name
                 out.mkdir(parents=True)
                 if path.is_dir():
                     editable = item.package.editable
                 path = build_wheel(path, target.executable, out, name=item.package.name,
-                                   editable=bool(editable), pip_args=pip_args)
+                                   editable=bool(editable), pip_args=options.pip_args)
             check_wheel_paths(path)
             digest = None
             if item.file is not None and editable is None:
                 digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
             if digest and ":" not in digest:
                 digest = f"sha256:{digest}"
-            wheels.append((path, item.direct_url, digest if item.direct_url else None, editable))
+            origin = None if item.direct_url is None else Origin(
+                url=item.direct_url, archive_hash=digest, editable=editable)
+            wheels.append((path, origin))
         roots = [Path(target.prefix)]
         keep = [Path(p) for p in target.scheme.values()]
         if plan.remove:
@@ -129,11 +174,9 @@ def apply_plan(
             bar.advance(f"{dist.name}=={dist.raw_version}", detail="uninstalled")
         # Wheels write disjoint files and the work is file I/O (the GIL is
         # released), so a few threads install ~3x faster than one on 2 cores.
-        def one(item: tuple[Path, Optional[str], Optional[str], Optional[bool]]) -> None:
-            path, direct_url, digest, editable = item
-            install_wheel(path, scheme=target.scheme, interpreter=target.executable,
-                          script_kind=target.script_kind, direct_url=direct_url,
-                          archive_hash=digest, editable=editable, checked=True)
+        def one(item: tuple[Path, Optional[Origin]]) -> None:
+            path, origin = item
+            install_wheel(path, target, origin=origin, checked=True)
             bar.advance(names[path], detail="installed")
 
         for path, *_ in wheels:
@@ -156,6 +199,9 @@ class _Silent:
         """Ignored."""
 
     def advance(self, item: str = "", *, detail: str = "") -> None:
+        """Ignored."""
+
+    def say(self, message: str) -> None:
         """Ignored."""
 
 

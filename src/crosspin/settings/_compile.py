@@ -1,0 +1,164 @@
+"""One compile's settings: the command line over the input files, ``[tool.crosspin]`` and pip.
+
+The CLI parses ``crosspin compile``'s options into a :class:`CompileOptions`
+(``None``/empty where an option was not given); :func:`compile_settings`
+lays it over the options written inside the input files, the
+``[tool.crosspin]`` table and pip's configuration, highest first, and
+returns the frozen :class:`CompileSettings` the pipeline runs on. This is
+the only place that precedence is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal, Optional
+
+import attrs
+from packaging.requirements import Requirement
+
+from crosspin.index import IndexSettings, IndexStrategy, strip_credentials
+from crosspin.inputs import InputOptions
+from crosspin.lock import Sources
+from crosspin.lockfiles import LockFormat
+from crosspin.lockfiles.requirements import RenderOptions
+from crosspin.resolver import Resolution, ResolveOptions
+from crosspin.settings._index import Access, IndexOptions, first_index_url, index_settings
+from crosspin.settings._parse import parse_exclude_newer
+from crosspin.settings._pip import PipConfig
+from crosspin.settings._tool import ToolConfig
+from crosspin.settings._tuning import Tuning
+
+__all__ = ["CompileOptions", "CompileSettings", "InputSelection", "LockOutput", "compile_settings"]
+
+
+@attrs.frozen(kw_only=True)
+class InputSelection:
+    """Which inputs beyond the sources: constraints, overrides, extras and groups."""
+
+    constraints: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()
+    all_groups: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class LockOutput:
+    """How the requirements.txt is written, as the command line says (``None``: not given)."""
+
+    header: bool = True
+    annotate: Optional[bool] = None
+    annotation_style: Optional[Literal["split", "line"]] = None
+    generate_hashes: bool = False
+    emit_index_url: bool = True
+    emit_find_links: bool = True
+    allow_unsafe: Optional[bool] = None
+
+
+@attrs.frozen(kw_only=True)
+class CompileOptions:
+    """One ``crosspin compile`` as its command line asks for it.
+
+    ``command`` is the normalised command line the header records;
+    ``pip`` is pip's configuration (empty with ``--isolated``) and
+    ``tuning`` the ``CROSSPIN_*`` variables, both read by the caller.
+    """
+
+    sources: tuple[str, ...]
+    output: str
+    output_format: LockFormat = "requirements"
+    command: str = "crosspin compile"
+    selection: InputSelection = InputSelection()
+    python: Optional[str] = None
+    platforms: tuple[str, ...] = ()
+    upgrade: bool = False
+    upgrade_packages: tuple[Requirement, ...] = ()
+    pre: bool = False
+    resolution: Resolution = "highest"
+    only_binary: frozenset[str] = frozenset()
+    no_binary: frozenset[str] = frozenset()
+    index: IndexOptions = IndexOptions()
+    index_strategy: IndexStrategy = "first-index"
+    access: Access = Access()
+    exclude_newer: Optional[datetime.datetime] = None
+    lock_output: LockOutput = LockOutput()
+    pip: PipConfig = PipConfig()
+    tuning: Tuning = Tuning()
+
+
+@attrs.frozen(kw_only=True)
+class CompileSettings:
+    """What one compile runs with, every level of configuration applied.
+
+    ``sources`` are the index options the lock records (credentials
+    stripped: sync and pip get them again from pip.conf, netrc or a
+    keyring); ``index`` is how this run reaches the indexes.
+    """
+
+    index: IndexSettings
+    sources: Sources
+    python: Optional[str]
+    platforms: tuple[str, ...]
+    resolve: ResolveOptions
+    render: RenderOptions
+
+
+def compile_settings(
+    options: CompileOptions, files: InputOptions, tool: ToolConfig
+) -> CompileSettings:
+    """Lay the command line over the input files' options, ``[tool.crosspin]`` and pip.
+
+    Precedence, highest first: command line, options inside requirement
+    files, ``[tool.crosspin]``, pip's configuration, defaults. ``--no-index``
+    in an input file leaves only find-links (and direct references).
+    """
+    levels = [
+        options.index,
+        IndexOptions(index_url=files.index_url, extra_index_urls=files.extra_index_urls,
+                     find_links=files.find_links, trusted_hosts=files.trusted_hosts),
+        IndexOptions(index_url=tool.index_url, extra_index_urls=tool.extra_index_urls,
+                     find_links=tool.find_links),
+    ]
+    index = index_settings(
+        levels,
+        no_index=files.no_index,
+        pip=options.pip,
+        access=options.access,
+        tuning=options.tuning,
+        strategy=options.index_strategy,
+        exclude_newer=options.exclude_newer or parse_exclude_newer(tool.exclude_newer),
+    )
+    every = [*levels, IndexOptions.from_pip(options.pip)]
+    chosen = "" if files.no_index else first_index_url(every)
+    output = options.lock_output
+    return CompileSettings(
+        index=index,
+        sources=Sources(
+            index_url=strip_credentials(chosen) if chosen else chosen,
+            extra_index_urls=tuple(strip_credentials(u) for u in index.extra_index_urls),
+            find_links=tuple(strip_credentials(u) for u in index.find_links),
+            trusted_hosts=index.trusted_hosts,
+            no_index=files.no_index,
+        ),
+        python=options.python or tool.python,
+        platforms=options.platforms or tool.platforms,
+        resolve=ResolveOptions(
+            pre=options.pre or files.pre,
+            resolution=options.resolution,
+            no_build=frozenset(options.only_binary | files.only_binary),
+            no_binary=frozenset(options.no_binary | files.no_binary),
+        ),
+        render=RenderOptions(
+            header=output.header,
+            annotate=output.annotate if output.annotate is not None else True,
+            annotation_style=output.annotation_style or tool.annotation_style or "split",
+            generate_hashes=output.generate_hashes or bool(tool.generate_hashes),
+            emit_index_url=output.emit_index_url,
+            emit_find_links=output.emit_find_links,
+            allow_unsafe=bool(
+                output.allow_unsafe if output.allow_unsafe is not None else tool.allow_unsafe
+            ),
+            command=options.command,
+        ),
+    )

@@ -1,0 +1,80 @@
+"""``CROSSPIN_*`` environment variables: read once, at the edge, into one frozen value.
+
+They tune how crosspin works, never what a lock says: reuse of the last
+lock (``CROSSPIN_MEMO``), the replay fast path (``CROSSPIN_REPLAY``), how
+long a cached page without validators is trusted (``CROSSPIN_PAGE_MAX_AGE``)
+and retries (``CROSSPIN_RETRIES``, ``CROSSPIN_RETRY_BACKOFF``,
+``CROSSPIN_MAX_RETRY_AFTER``). docs/configuration.md lists them. The CLI
+reads them from the process environment with :meth:`Tuning.from_environ`
+and passes the value down; nothing below reads the environment itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Callable, Optional, TypeVar
+
+import attrs
+
+from crosspin.index import DEFAULT_PAGE_MAX_AGE
+
+__all__ = ["Tuning"]
+
+_OFF = ("0", "false", "no", "off")
+
+_N = TypeVar("_N", int, float)
+
+
+@attrs.frozen(kw_only=True)
+class Tuning:
+    """What the ``CROSSPIN_*`` variables ask for; the defaults when none is set.
+
+    ``retries``, ``retry_backoff`` and ``max_retry_after`` are ``None`` when
+    not set (or not a usable number): the index settings keep their own.
+    ``variables`` are every ``CROSSPIN_*`` variable but ``CROSSPIN_MEMO``,
+    sorted: the reuse key includes them, so a lock computed under other
+    tuning is not reused.
+    """
+
+    memo: bool = True
+    replay: bool = True
+    page_max_age: float = DEFAULT_PAGE_MAX_AGE
+    retries: Optional[int] = None
+    retry_backoff: Optional[float] = None
+    max_retry_after: Optional[float] = None
+    variables: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Tuning:
+        """Read the variables from ``environ`` (unusable values count as unset)."""
+        return cls(
+            memo=environ.get("CROSSPIN_MEMO", "1").strip().lower() not in _OFF,
+            replay=environ.get("CROSSPIN_REPLAY", "1") != "0",
+            page_max_age=_page_max_age(environ.get("CROSSPIN_PAGE_MAX_AGE", "")),
+            retries=_number(environ.get("CROSSPIN_RETRIES", ""), int),
+            retry_backoff=_number(environ.get("CROSSPIN_RETRY_BACKOFF", ""), float),
+            max_retry_after=_number(environ.get("CROSSPIN_MAX_RETRY_AFTER", ""), float),
+            variables=tuple(sorted(
+                (name, value) for name, value in environ.items()
+                if name.startswith("CROSSPIN_") and name != "CROSSPIN_MEMO"
+            )),
+        )
+
+
+def _page_max_age(raw: str) -> float:
+    """Seconds, never negative; :data:`DEFAULT_PAGE_MAX_AGE` when unset or not a number."""
+    try:
+        return max(0.0, float(raw.strip())) if raw.strip() else DEFAULT_PAGE_MAX_AGE
+    except ValueError:
+        return DEFAULT_PAGE_MAX_AGE
+
+
+def _number(raw: str, kind: Callable[[str], _N]) -> Optional[_N]:
+    """A non-negative number, or ``None`` when unset, unparsable or negative."""
+    if not raw.strip():
+        return None
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
