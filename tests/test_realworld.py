@@ -225,6 +225,10 @@ if args[0] == "export":
 if args[0] == "compile" and "--python" in args:
     pathlib.Path(args[args.index("-o") + 1]).write_text("lib==2.0\\nsix==1.16.0\\n")
     sys.exit(0)
+if args[0] == "compile" and name.startswith("case_garbled"):
+    # 24 bytes of a TLS record before the text, as a real run once wrote.
+    pathlib.Path(args[args.index("-o") + 1]).write_bytes(b"\\x17\\x03\\x03\\x00\\x13\\xf9#\\n")
+    sys.exit(0)
 if args[0] == "compile" and name.startswith("case_held"):
     pathlib.Path(args[args.index("-o") + 1]).write_text("lib==1.0 ; python_version < '3.13'\\n")
     sys.exit(0)
@@ -253,6 +257,10 @@ def test_fake_crosspin_outcomes(tmp_path: Path) -> None:
         about = "x"
         requirements = ["a"]
         [[case]]
+        name = "garbled"
+        about = "x"
+        requirements = ["a"]
+        [[case]]
         name = "held"
         about = "x"
         requirements = ["lib"]
@@ -269,6 +277,9 @@ def test_fake_crosspin_outcomes(tmp_path: Path) -> None:
     assert flip["diff"] == ["-torch==2.10.0", "+torch==2.9.1"]
     assert records["case:slow"]["class"] == "timeout"
     assert records["case:slow"]["seconds"] < 30
+    garbled = records["case:garbled"]
+    assert garbled["class"] == "check-failed"
+    assert garbled["reason"].startswith("requirements.txt is not UTF-8 text: b'\\x17\\x03\\x03")
     held = records["case:held"]
     assert held["class"] == "ok"
     assert held["held_back"] == [
@@ -290,3 +301,29 @@ def test_live_project(tmp_path: Path) -> None:
     assert rw.main(["--out", str(out), "--no-top", "--only", "http-client"]) == 0
     records = _records(out)
     assert {r["class"] for r in records.values()} == {"ok"}, records
+
+
+def test_a_runner_bug_is_recorded_and_the_run_goes_on(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = _cases(tmp_path, """\
+        [[case]]
+        name = "one"
+        about = "x"
+        requirements = ["a"]
+        [[case]]
+        name = "two"
+        about = "x"
+        requirements = ["b"]
+        """)
+
+    def broken(self: object, job: object) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(rw.Runner, "run_job", broken)
+    out = tmp_path / "out"
+    assert rw.main(["--out", str(out), "--no-top", "--cases", str(cases),
+                    "--crosspin", f"{sys.executable} -c pass"]) == 0
+    records = _records(out)
+    assert {r["class"] for r in records.values()} == {"runner-error"}
+    assert records["case:two"]["reason"] == "KeyError: 'oops'"
+    assert "## Runner errors (this tool's bugs) (2)" in (out / "summary.md").read_text()

@@ -79,8 +79,9 @@ REFUSAL = "refusal"
 CHECK_FAILED = "check-failed"
 CHANGED = "changed-on-rerun"
 TIMEOUT = "timeout"
-#: Report order: the worst first.
-CLASSES = (TRACEBACK, TIMEOUT, CHECK_FAILED, CHANGED, REFUSAL, OK)
+RUNNER_ERROR = "runner-error"
+#: Report order: the worst first (``runner-error`` is this tool's own failure).
+CLASSES = (TRACEBACK, TIMEOUT, CHECK_FAILED, CHANGED, REFUSAL, OK, RUNNER_ERROR)
 
 
 # ---------------------------------------------------------------- cases and jobs
@@ -400,7 +401,11 @@ class Runner:
                 _save_log(work, f"compile{number}", run)
                 return verdict, f"{label}compile", {"command": _shown(args),
                                                     **_failure(run)}
-            first = (work / step.output).read_text(encoding="utf-8")
+            first = read_lock(work / step.output)
+            if first is None:
+                return (Verdict(CHECK_FAILED, reason=f"{step.output} is not UTF-8 text: "
+                                f"{_head(work / step.output)}"),
+                        f"{label}compile", extra)
             extra[f"compile{number}_seconds"] = round(run.seconds, 2)
             extra["pins"] = count_pins(first, step.output)
             check = self.command(self.check_args(step), work, deadline)
@@ -416,12 +421,12 @@ class Runner:
             if verdict.cls != OK:
                 _save_log(work, f"rerun{number}", again)
                 return verdict, f"{label}rerun", {**extra, **_failure(again)}
-            second = (work / step.output).read_text(encoding="utf-8")
+            second = read_lock(work / step.output)
             if second != first:
                 (work / f"{step.output}.first").write_text(first, encoding="utf-8")
                 return (Verdict(CHANGED, reason="a second compile with the lock present "
                                 "changed it", last_line=""),
-                        f"{label}rerun", {**extra, "diff": diff_summary(first, second)})
+                        f"{label}rerun", {**extra, "diff": diff_summary(first, second or "")})
             outputs[step.output] = first
         if job.fresh:
             fresh = self.workdir(job, ".fresh")
@@ -432,11 +437,11 @@ class Runner:
                     _save_log(fresh, "compile", run)
                     return verdict, "fresh compile", {**extra, **_failure(run)}
             for name, first in outputs.items():
-                again_text = (fresh / name).read_text(encoding="utf-8")
+                again_text = read_lock(fresh / name)
                 if again_text != first:
                     return (Verdict(CHANGED, reason=f"{name} compiled into a new directory "
                                     "differs from the rerun lock"),
-                            "fresh", {**extra, "diff": diff_summary(first, again_text)})
+                            "fresh", {**extra, "diff": diff_summary(first, again_text or "")})
             extra["fresh_compared"] = True
         return Verdict(OK), "", extra
 
@@ -468,7 +473,7 @@ class Runner:
             if alone.returncode != 0:
                 continue
             ours = flat_pins(exported.stdout)
-            theirs = flat_pins((alone_dir / step.output).read_text(encoding="utf-8"))
+            theirs = flat_pins(read_lock(alone_dir / step.output) or "")
             for name, version in sorted(ours.items()):
                 best = theirs.get(name)
                 if best is not None and _older(version, best):
@@ -517,6 +522,18 @@ def _save_log(work: Path, name: str, run: Run) -> None:
             f"exit: {run.returncode} timed_out: {run.timed_out} seconds: {run.seconds:.1f}\n"
             f"--- stdout\n{run.stdout}\n--- stderr\n{run.stderr}")
     (work / f"{name}.log").write_text(text, encoding="utf-8")
+
+
+def read_lock(path: Path) -> Optional[str]:
+    """A lock's text, or None when it is not UTF-8 (a corrupt lock is a finding, not a crash)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _head(path: Path) -> str:
+    return repr(path.read_bytes()[:40])
 
 
 def flat_pins(text: str) -> dict[str, str]:
@@ -614,6 +631,7 @@ def render_summary(records: Iterable[dict[str, Any]], title: str = "crosspin rea
         (CHECK_FAILED, "Locks that fail `crosspin check`", ("reason",)),
         (CHANGED, "Changed on rerun / differs from fresh", ("stage", "diff")),
         (REFUSAL, "Refusals", ("stage", "reason")),
+        (RUNNER_ERROR, "Runner errors (this tool's bugs)", ("reason",)),
     ]
     for cls, heading, columns in sections:
         chosen = [r for r in rows if r["class"] == cls]
@@ -754,7 +772,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"{len(jobs)} jobs ({len(done)} already done) -> {results}", flush=True)
 
     def one(job: Job) -> None:
-        record = runner.run_job(job)
+        try:
+            record = runner.run_job(job)
+        except Exception as exc:  # the runner's own bug: record it, go on with the next job
+            record = {"id": job.id, "kind": job.kind, "rank": job.rank, "class": RUNNER_ERROR,
+                      "stage": "runner", "reason": f"{type(exc).__name__}: {exc}"[:500],
+                      "seconds": 0.0}
         runner.append(record)
         note = f" [{record['stage']}] {record.get('reason') or ''}" if record["class"] != OK else ""
         print(f"{record['class']:>16}  {job.id}  {record['seconds']:.1f}s{note}"[:300], flush=True)
