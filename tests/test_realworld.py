@@ -148,6 +148,12 @@ def _cases(tmp_path: Path, body: str) -> Path:
     return path
 
 
+def _simple_cases(tmp_path: Path, *names: str) -> Path:
+    """A cases.toml with one single-requirement case per name."""
+    body = "".join(f'[[case]]\nname = "{n}"\nabout = "x"\nrequirements = ["a"]\n' for n in names)
+    return _cases(tmp_path, body)
+
+
 def _records(out: Path) -> dict[str, dict[str, object]]:
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     return {r["id"]: r for r in map(json.loads, lines)}
@@ -243,28 +249,7 @@ def test_fake_crosspin_outcomes(tmp_path: Path) -> None:
     """Traceback, changed-on-rerun and timeout, from a stand-in ``crosspin`` command."""
     fake = tmp_path / "fake_crosspin.py"
     fake.write_text(FAKE, encoding="utf-8")
-    cases = _cases(tmp_path, """\
-        [[case]]
-        name = "crash"
-        about = "x"
-        requirements = ["a"]
-        [[case]]
-        name = "flip"
-        about = "x"
-        requirements = ["a"]
-        [[case]]
-        name = "slow"
-        about = "x"
-        requirements = ["a"]
-        [[case]]
-        name = "garbled"
-        about = "x"
-        requirements = ["a"]
-        [[case]]
-        name = "held"
-        about = "x"
-        requirements = ["lib"]
-        """)
+    cases = _simple_cases(tmp_path, "crash", "flip", "slow", "garbled", "held")
     out = tmp_path / "out"
     assert rw.main(["--out", str(out), "--no-top", "--cases", str(cases), "--timeout", "3",
                     "--crosspin", f"{sys.executable} {fake}", "--jobs", "2",
@@ -305,16 +290,7 @@ def test_live_project(tmp_path: Path) -> None:
 
 def test_a_runner_bug_is_recorded_and_the_run_goes_on(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    cases = _cases(tmp_path, """\
-        [[case]]
-        name = "one"
-        about = "x"
-        requirements = ["a"]
-        [[case]]
-        name = "two"
-        about = "x"
-        requirements = ["b"]
-        """)
+    cases = _simple_cases(tmp_path, "one", "two")
 
     def broken(self: object, job: object) -> None:
         raise KeyError("oops")
