@@ -69,8 +69,9 @@ PUBLIC: dict[str, list[str]] = {
         "merge_forks", "selected_sets",
     ],
     "crosspin.lockfiles": [
-        "LoadedLock", "LockData", "LockFormat", "format_of", "is_pylock_path", "load_lock",
-        "merge_locks", "read_existing", "read_lock", "read_lock_text",
+        "LoadedLock", "LockData", "LockFile", "LockFormat", "format_of", "is_pylock_path",
+        "load_lock", "merge_locks", "read_existing", "read_lock", "read_lock_text",
+        "read_lockfile",
     ],
     "crosspin.lockfiles.pylock": ["PylockFile", "PylockOptions", "read", "render"],
     "crosspin.lockfiles.requirements": ["RenderOptions", "RequirementsFile", "read", "render"],
@@ -87,7 +88,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "crosspin.reqfile": [
         "GLOBAL_OPTIONS", "REQUIREMENT_OPTIONS", "ReqLine", "expand_env_vars", "logical_lines",
-        "parse_text",
+        "parse_text", "spans",
     ],
     "crosspin.resolver": [
         "RESOLVELIB_VERSION", "Candidate", "Finder", "ForkResult", "Metadata", "Pin", "PinsFor",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import compile_in, parse_pins
 
 
@@ -95,3 +97,22 @@ def test_compile_order_follows_constraint_files(tmp_path: Path) -> None:
     with chdir(tmp_path):
         assert compile_order(["docs.in", "other.in", "dev.in", "main.in"]) == [
             "main.in", "dev.in", "docs.in", "other.in"]
+
+
+@pytest.mark.parametrize("line", [
+    "-cmain.txt",
+    '-c "main.txt"',
+    "--constraint=main.txt",
+    "-r main.txt  # the shared pins",
+    "-c \\\n    main.txt",
+    "--constr main.txt",
+])
+def test_compile_order_reads_every_spelling_pip_reads(tmp_path: Path, line: str) -> None:
+    """dev.in compiles after main.in however its -c/-r line is spelled (pip's tokenizer)."""
+    from crosspin.pipeline import compile_order
+    from tests.helpers import chdir
+
+    (tmp_path / "main.in").write_text("a\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text(f"{line}\nc\n", encoding="utf-8")
+    with chdir(tmp_path):
+        assert compile_order(["dev.in", "main.in"]) == ["main.in", "dev.in"]

@@ -13,21 +13,23 @@ from typing import Literal, Optional, Union
 
 import attrs
 
+from crosspin.environments import Matrix
 from crosspin.errors import LockFileError
-from crosspin.lock import Lock
+from crosspin.lock import Lock, LockedPackage, Sources
 from crosspin.lockfiles.pylock import PylockFile
 from crosspin.lockfiles.pylock import read as read_pylock
-from crosspin.lockfiles.requirements import RequirementsFile
 from crosspin.lockfiles.requirements import read as read_requirements
 
 __all__ = [
     "LoadedLock",
+    "LockFile",
     "LockFormat",
     "format_of",
     "is_pylock_path",
     "load_lock",
     "read_existing",
     "read_lock_text",
+    "read_lockfile",
 ]
 
 LockFormat = Literal["requirements", "pylock"]
@@ -52,10 +54,10 @@ def format_of(output: str) -> LockFormat:
     return "pylock" if output != "-" and is_pylock_path(output) else "requirements"
 
 
-def read_lock_text(path: Path) -> str:
+def read_lock_text(path: Union[str, Path]) -> str:
     """The text of a lockfile; a missing or unreadable file is a ``LockFileError``."""
     try:
-        return path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LockFileError(str(path), "no such file",
                             hint="run 'crosspin compile' first or name the lock") from None
@@ -64,20 +66,51 @@ def read_lock_text(path: Path) -> str:
         raise LockFileError(str(path), f"cannot read: {reason}") from None
 
 
-def read_existing(
-    output: str, output_format: Optional[LockFormat] = None
-) -> Union[RequirementsFile, PylockFile, None]:
-    """Pins of an existing output file, or ``None`` (``-`` or missing)."""
+@attrs.frozen(kw_only=True)
+class LockFile:
+    """A lockfile read from disk, whatever its format: what every command starts from.
+
+    ``input_digest`` and ``command`` are what the lock records of how it was
+    compiled (``None`` for a plain pip-compile file); ``unpinned`` are the
+    packages a requirements.txt only names in comments (pip, setuptools
+    without ``--allow-unsafe``); ``pylock`` keeps a PEP 751 file's own
+    details (markers as written, listed files, extras and groups).
+    """
+
+    path: Path
+    format: LockFormat
+    matrix: Optional[Matrix]
+    packages: tuple[LockedPackage, ...]
+    sources: Sources
+    input_digest: Optional[str] = None
+    command: Optional[str] = None
+    unpinned: tuple[str, ...] = ()
+    pylock: Optional[PylockFile] = None
+
+
+def read_lockfile(path: Union[str, Path], lock_format: Optional[LockFormat] = None) -> LockFile:
+    """Read a lock in the format its name says (or ``lock_format``); ``LockFileError`` if bad.
+
+    Messages name ``path`` as given.
+    """
+    text = read_lock_text(path)
+    if (lock_format or format_of(str(path))) == "pylock":
+        parsed = read_pylock(text, str(path))
+        return LockFile(path=Path(path), format="pylock", matrix=parsed.matrix,
+                        packages=parsed.packages, sources=parsed.sources,
+                        input_digest=parsed.input_digest, command=parsed.command, pylock=parsed)
+    requirements = read_requirements(text, str(path))
+    return LockFile(path=Path(path), format="requirements", matrix=requirements.matrix,
+                    packages=requirements.packages, sources=requirements.sources,
+                    input_digest=requirements.input_digest, command=_recorded_command(text),
+                    unpinned=tuple(str(n) for n in requirements.unpinned_unsafe))
+
+
+def read_existing(output: str, output_format: Optional[LockFormat] = None) -> Optional[LockFile]:
+    """The existing output file compile keeps pins from, or ``None`` (``-`` or missing)."""
     if output == "-" or not Path(output).is_file():
         return None
-    path = Path(output)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LockFileError(output, f"cannot read: {exc.strerror}") from None
-    if (output_format or format_of(output)) == "pylock":
-        return read_pylock(text, output)
-    return read_requirements(text, output)
+    return read_lockfile(output, output_format)
 
 
 @attrs.frozen(kw_only=True)
@@ -93,30 +126,18 @@ class LoadedLock:
 
 def load_lock(path: Path) -> LoadedLock:
     """Read a crosspin lock (requirements.txt or pylock.toml) that records its matrix."""
-    text = read_lock_text(path)
-    if is_pylock_path(str(path)):
-        parsed_pylock = read_pylock(text, str(path))
-        matrix, packages = parsed_pylock.matrix, parsed_pylock.packages
-        sources = parsed_pylock.sources
-        digest: Optional[str] = parsed_pylock.input_digest
-        command = parsed_pylock.command
-        unpinned: tuple[str, ...] = ()
-    else:
-        parsed = read_requirements(text, str(path))
-        matrix, packages, sources = parsed.matrix, parsed.packages, parsed.sources
-        digest, unpinned = parsed.input_digest, tuple(str(n) for n in parsed.unpinned_unsafe)
-        command = _recorded_command(text)
-    if matrix is None:
+    read = read_lockfile(path)
+    if read.matrix is None:
         raise LockFileError(
             str(path), "records no matrix (no '# crosspin-matrix:' header)",
             hint="this lock was not written by crosspin: run 'crosspin compile' to make one",
         )
     return LoadedLock(
         path=path,
-        lock=Lock.build(matrix=matrix, packages=packages, sources=sources),
-        input_digest=digest,
-        command=command,
-        unpinned=unpinned,
+        lock=Lock.build(matrix=read.matrix, packages=read.packages, sources=read.sources),
+        input_digest=read.input_digest,
+        command=read.command,
+        unpinned=read.unpinned,
     )
 
 

@@ -21,9 +21,7 @@ from packaging.utils import canonicalize_name
 from crosspin.environments import Environment, Matrix
 from crosspin.errors import LockFileError, MatrixError
 from crosspin.lock import LockedPackage, Sources
-from crosspin.lockfiles._load import is_pylock_path, read_lock_text
-from crosspin.lockfiles.pylock import read as read_pylock
-from crosspin.lockfiles.requirements import read as read_requirements
+from crosspin.lockfiles._load import read_lockfile
 
 __all__ = ["LockData", "merge_locks", "read_lock"]
 
@@ -142,19 +140,14 @@ def _no_conflicts(chosen: list[LockedPackage], path: str) -> list[LockedPackage]
 
 
 def read_lock(path: Path) -> LockData:
-    """Read a lockfile; ``LockFileError`` when it is missing or invalid."""
-    text = read_lock_text(path)
-    if is_pylock_path(str(path)):
-        return _read_pylock(text, path)
-    parsed = read_requirements(text, str(path))
-    # pip reads relative paths in a requirements file from the working folder.
-    packages = tuple(_absolute(p, Path.cwd()) for p in parsed.packages)
-    return LockData(path=str(path), matrix=parsed.matrix, packages=packages,
-                    sources=parsed.sources)
-
-
-def _read_pylock(text: str, path: Path) -> LockData:
-    parsed = read_pylock(text, str(path))
+    """Read a lockfile for sync or export; ``LockFileError`` when it is missing or invalid."""
+    read = read_lockfile(path)
+    if read.pylock is None:
+        # pip reads relative paths in a requirements file from the working folder.
+        packages = tuple(_absolute(p, Path.cwd()) for p in read.packages)
+        return LockData(path=str(path), matrix=read.matrix, packages=packages,
+                        sources=read.sources)
+    parsed = read.pylock
     packages = tuple(
         attrs.evolve(_absolute(p, path.parent.resolve()), files=files)
         for p, files in zip(parsed.packages, parsed.lock_files)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
+
+from crosspin.reqfile import parse_text
 
 __all__ = ["compile_order", "default_output"]
 
@@ -22,22 +23,24 @@ def default_output(sources: Sequence[str]) -> str:
 def compile_order(sources: Sequence[str]) -> list[str]:
     """Inputs ordered so that a file comes after the inputs whose outputs it names.
 
-    ``dev.in`` saying ``-c main.txt`` (or ``-r main.txt``) compiles after
-    ``main.in``; otherwise the order given is kept. A cycle keeps the order
+    ``dev.in`` saying ``-c main.txt`` (or ``-r main.txt``, spelled any way
+    pip reads it: ``-cmain.txt``, ``-c "main.txt"``, ``--constraint=...``)
+    compiles after ``main.in``; otherwise the order given is kept. A cycle keeps the order
     of the files in it as given.
     """
     outputs = {Path(default_output([s])).resolve(): s for s in sources}
     needs: dict[str, list[str]] = {s: [] for s in sources}
-    pattern = re.compile(r"^\s*(?:-[rc]|--requirement|--constraint)[=\s]+(\S+)", re.M)
     for source in sources:
         try:
             text = Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # read_inputs reports it properly later
-        for target in pattern.findall(text):
-            dep = outputs.get((Path(source).parent / target).resolve())
-            if dep is not None and dep != source:
-                needs[source].append(dep)
+        lines, _ = parse_text(text, source)  # a bad line is reported by read_inputs
+        for line in lines:
+            for target in (*line.values("--requirement"), *line.values("--constraint")):
+                dep = outputs.get((Path(source).parent / target).resolve())
+                if dep is not None and dep != source:
+                    needs[source].append(dep)
     ordered: list[str] = []
     visiting: set[str] = set()
 

@@ -17,6 +17,7 @@ from crosspin.reqfile._tokens import (
     expand_env_vars,
     logical_lines,
     parse_text,
+    spans,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "expand_env_vars",
     "logical_lines",
     "parse_text",
+    "spans",
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Optional
 
 import attrs
@@ -34,6 +34,7 @@ __all__ = [
     "expand_env_vars",
     "logical_lines",
     "parse_text",
+    "spans",
 ]
 
 #: Options that apply to the whole file (a line with one of them has no requirement).
@@ -105,29 +106,40 @@ class ReqLine:
         return tuple(value for name, value in self.options if name == option)
 
 
+def spans(physical: Sequence[str]) -> list[tuple[int, int]]:
+    """``(first, last)`` line numbers (from 1) of each logical line, blank and comment ones too.
+
+    pip's joining rule: a line ending in a backslash continues on the next
+    one, unless it is a comment line (a comment line ends a continuation,
+    so a stray trailing backslash cannot swallow the next requirement).
+    """
+    out = []
+    number = 1
+    while number <= len(physical):
+        first = number
+        while number < len(physical) and _continues(physical[number - 1]):
+            number += 1
+        out.append((first, number))
+        number += 1
+    return out
+
+
+def _continues(raw: str) -> bool:
+    return raw.endswith("\\") and _COMMENT_RE.match(raw) is None
+
+
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Yield ``(first physical line number, text)`` for each non-blank logical line.
 
-    Backslash continuations are joined and comments are removed, as pip
-    does; a comment line ends a continuation (pip's rule) so a stray
-    trailing backslash cannot swallow the next requirement.
+    Backslash continuations are joined (see :func:`spans`) and comments are
+    removed, as pip does.
     """
-    parts: list[str] = []
-    first = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not parts:
-            first = number
-        is_comment = _COMMENT_RE.match(raw) is not None
-        if raw.endswith("\\") and not is_comment:
-            parts.append(raw[:-1])
-            continue
-        parts.append(raw)
-        line = _COMMENT_RE.sub("", "".join(parts)).strip()
-        parts = []
-        if line:
-            yield first, line
-    if parts:
-        line = _COMMENT_RE.sub("", "".join(parts)).strip()
+    physical = text.splitlines()
+    for first, last in spans(physical):
+        joined = "".join(
+            raw[:-1] if _continues(raw) else raw for raw in physical[first - 1:last]
+        )
+        line = _COMMENT_RE.sub("", joined).strip()
         if line:
             yield first, line
 

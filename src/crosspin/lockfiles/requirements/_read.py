@@ -21,7 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from crosspin import reqfile as _reqfile
+from crosspin import reqfile
 from crosspin.distributions import parse_filename
 from crosspin.environments import Matrix
 from crosspin.errors import CrosspinError, LockFileError
@@ -78,23 +78,6 @@ class RequirementsFile:
 
 def _fail(path: str, lineno: int, reason: str) -> NoReturn:
     raise LockFileError(path, reason, key=f"line {lineno}")
-
-
-def _spans(physical: Sequence[str]) -> list[tuple[int, int]]:
-    """``(first, last)`` physical line numbers of each logical line (pip's joining)."""
-    spans = []
-    number = 1
-    while number <= len(physical):
-        first = number
-        while number < len(physical) and _continues(physical[number - 1]):
-            number += 1
-        spans.append((first, number))
-        number += 1
-    return spans
-
-
-def _continues(raw: str) -> bool:
-    return raw.endswith("\\") and not raw.lstrip().startswith("#")
 
 
 class _Comments:
@@ -178,7 +161,7 @@ def read(text: str, path: str = "requirements.txt") -> RequirementsFile:
     ``--no-binary``, ...) are accepted and ignored. ``${VAR}`` references are
     kept as written (reading does not look at the process environment).
     """
-    lines, problems = _reqfile.parse_text(text, path, environ={})
+    lines, problems = reqfile.parse_text(text, path, environ={})
     if problems:
         problem = problems[0]
         lineno = int(problem.location.rsplit(":", 1)[1])
@@ -186,7 +169,7 @@ def read(text: str, path: str = "requirements.txt") -> RequirementsFile:
     by_line = {line.lineno: line for line in lines}
     physical = text.splitlines()
     comments = _Comments(path)
-    for first, last in _spans(physical):
+    for first, last in reqfile.spans(physical):
         req_line = by_line.get(first)
         if req_line is not None and req_line.requirement is not None:
             comments.requirement(first, physical[first - 1:last])
@@ -238,7 +221,7 @@ def read(text: str, path: str = "requirements.txt") -> RequirementsFile:
     )
 
 
-def _package(line: _reqfile.ReqLine, via: tuple[str, ...], path: str) -> LockedPackage:
+def _package(line: reqfile.ReqLine, via: tuple[str, ...], path: str) -> LockedPackage:
     assert line.requirement is not None
     for name, _ in line.options:
         if name != "--hash":
