@@ -15,7 +15,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging.markers import Marker
@@ -28,7 +28,7 @@ from crosspin.index._cache import CachedPage
 REPO = Path(__file__).resolve().parent.parent
 
 
-def scenarios_root() -> Optional[Path]:
+def scenarios_root() -> Path | None:
     """The shared packse scenarios, or None when they are not beside the repo."""
     env = os.environ.get("CROSSPIN_SCENARIOS")
     root = Path(env) if env else REPO.parent / "shared" / "scenarios"
@@ -79,7 +79,7 @@ def chdir(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def run_cli(args: Sequence[str], *, cwd: Optional[Path] = None) -> CliResult:
+def run_cli(args: Sequence[str], *, cwd: Path | None = None) -> CliResult:
     """Run ``crosspin ARGS`` in this process, as a user would from a shell."""
     from crosspin.cli import main
 
@@ -105,7 +105,7 @@ def compile_in(index: Any, cwd: Path, *args: str) -> CliResult:
                     str(cwd / ".cache"), *ONE_ENV, *args], cwd=cwd)
 
 
-def parse_pins(text: str) -> list[tuple[str, str, Optional[Marker]]]:
+def parse_pins(text: str) -> list[tuple[str, str, Marker | None]]:
     """``(name, version, marker)`` of every pin line of a requirements file."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name

@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 import pytest
@@ -65,12 +65,12 @@ main(sys.argv[1:])
 class Run:
     """What a user saw: exit code (``None`` if killed at the timeout), output, time, memory."""
 
-    code: Optional[int]
+    code: int | None
     stdout: str
     stderr: str
     seconds: float
     #: Peak resident memory in MiB (only with ``measure_memory``).
-    peak_mib: Optional[float] = None
+    peak_mib: float | None = None
 
     @property
     def timed_out(self) -> bool:
@@ -101,7 +101,7 @@ def run_crosspin(
     args: Sequence[str],
     *,
     cwd: Path,
-    env: Optional[Mapping[str, str]] = None,
+    env: Mapping[str, str] | None = None,
     timeout: float = 60,
     measure_memory: bool = False,
     preexec: Any = None,
@@ -119,7 +119,7 @@ def run_crosspin(
                                start_new_session=True, preexec_fn=preexec)
     try:
         out, err = process.communicate(timeout=timeout)
-        code: Optional[int] = process.returncode
+        code: int | None = process.returncode
     except subprocess.TimeoutExpired:
         _kill_group(process)
         out, err = process.communicate()
@@ -159,7 +159,7 @@ def assert_peak_below(run: Run, mib: float) -> None:
 
 
 def compile_run(index_url: str, work: Path, requirements: str = "a\n", *args: str,
-                cache: bool = False, env: Optional[Mapping[str, str]] = None,
+                cache: bool = False, env: Mapping[str, str] | None = None,
                 timeout: float = 60, measure_memory: bool = False, preexec: Any = None) -> Run:
     """``crosspin compile requirements.in`` for :data:`ONE_ENV` in a subprocess.
 

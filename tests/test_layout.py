@@ -216,6 +216,33 @@ def test_no_import_cycles() -> None:
     assert cycles == []
 
 
+def test_imports_inside_functions_say_why() -> None:
+    """An import inside a function has a '# lazy: <reason>' line above it (start-up, optional)."""
+    silent = []
+    for path in MODULES.values():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)) and not _says_why(
+                    lines, inner.lineno
+                ):
+                    silent.append(f"{path.relative_to(SRC)}:{inner.lineno}")
+    assert silent == []
+
+
+def _says_why(lines: list[str], lineno: int) -> bool:
+    """Whether the import group (and a ``try:``) above line ``lineno`` starts with '# lazy:'."""
+    for text in reversed(lines[: lineno - 1]):
+        stripped = text.strip()
+        if stripped.startswith("# lazy:"):
+            return True
+        if not stripped.startswith(("import ", "from ", "try:", "#")):
+            return False
+    return False
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_function_takes_more_than_twelve_parameters(name: str) -> None:
     """Long parameter lists become small frozen request values."""

@@ -7,7 +7,7 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -74,7 +74,7 @@ def _basic(user: str, password: str) -> str:
 def _guard(expected: str, seen: list[str]) -> Any:
     """A hook answering 401 to any request without the expected Authorization header."""
 
-    def hook(request: Request, response: Response) -> Optional[Response]:
+    def hook(request: Request, response: Response) -> Response | None:
         seen.append(request.path)
         if request.header("Authorization") != expected:
             return Response(status=401, headers=(("WWW-Authenticate", 'Basic realm="x"'),),
@@ -150,7 +150,7 @@ def test_keyring_credentials(
     """When a keyring module is importable its credential for the index is used."""
     asked: list[str] = []
 
-    def get_credential(service: str, username: Optional[str]) -> Any:
+    def get_credential(service: str, username: str | None) -> Any:
         asked.append(service)
         return types.SimpleNamespace(username="ring-user", password=SECRET)
 

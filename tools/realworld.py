@@ -56,7 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -105,8 +105,8 @@ class Job:
     about: str
     steps: tuple[Step, ...]
     files: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
-    source_dir: Optional[Path] = None
-    rank: Optional[int] = None
+    source_dir: Path | None = None
+    rank: int | None = None
     fresh: bool = False
 
 
@@ -175,7 +175,7 @@ class Run:
     """What one crosspin command did."""
 
     argv: tuple[str, ...]
-    returncode: Optional[int]
+    returncode: int | None
     stdout: str
     stderr: str
     seconds: float
@@ -281,8 +281,8 @@ class Options:
     crosspin: tuple[str, ...]
     out: Path
     timeout: float = 600.0
-    cache_dir: Optional[Path] = None
-    exclude_newer: Optional[str] = None
+    cache_dir: Path | None = None
+    exclude_newer: str | None = None
     extra_args: tuple[str, ...] = ()
     memo: bool = False
     #: ``(python, platform)`` pairs whose one-environment compile the lock is compared with.
@@ -524,7 +524,7 @@ def _save_log(work: Path, name: str, run: Run) -> None:
     (work / f"{name}.log").write_text(text, encoding="utf-8")
 
 
-def read_lock(path: Path) -> Optional[str]:
+def read_lock(path: Path) -> str | None:
     """A lock's text, or None when it is not UTF-8 (a corrupt lock is a finding, not a crash)."""
     try:
         return path.read_text(encoding="utf-8")
@@ -608,7 +608,7 @@ def _cell(text: Any) -> str:
 
 
 def render_summary(records: Iterable[dict[str, Any]], title: str = "crosspin real-world run",
-                   meta: Optional[dict[str, Any]] = None) -> str:
+                   meta: dict[str, Any] | None = None) -> str:
     """The markdown report: counts per class and kind, then every non-ok job."""
     rows = sorted(records, key=_order)
     out = [f"# {title}", ""]
@@ -664,7 +664,7 @@ def render_summary(records: Iterable[dict[str, Any]], title: str = "crosspin rea
     return "\n".join(out) + "\n"
 
 
-def write_summary(out: Path, meta: Optional[dict[str, Any]] = None) -> Path:
+def write_summary(out: Path, meta: dict[str, Any] | None = None) -> Path:
     """Render ``out/summary.md`` from ``out/results.jsonl``."""
     path = out / "summary.md"
     path.write_text(render_summary(read_results(out / "results.jsonl"), meta=meta),
@@ -684,7 +684,7 @@ def default_crosspin() -> tuple[str, ...]:
     return (found,) if found else (sys.executable, "-m", "crosspin")
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The runner's command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("realworld-results"),
@@ -745,7 +745,7 @@ def select_jobs(args: argparse.Namespace) -> list[Job]:
     return jobs
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected jobs (or only ``--report``); write results and the summary."""
     args = parse_args(argv)
     if args.report is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Literal, Optional
+from typing import Literal
 
 import attrs
 from packaging.specifiers import SpecifierSet
@@ -33,7 +33,7 @@ FileKind = Literal["wheel", "sdist"]
 
 def parse_filename(
     filename: str,
-) -> Optional[tuple[NormalizedName, Version, FileKind, frozenset[Tag]]]:
+) -> tuple[NormalizedName, Version, FileKind, frozenset[Tag]] | None:
     """Name, version, kind and wheel tags of a distribution filename.
 
     Returns ``None`` for files that are neither a valid wheel nor an sdist
@@ -96,10 +96,10 @@ def _parse_wheel_slowly(filename: str) -> tuple[NormalizedName, Version, FileKin
 
 #: Requires-Python strings repeat across a project's files: one object each
 #: (also lets memos keyed by specifier object hit across files).
-_SPECS: dict[str, Optional[SpecifierSet]] = {}
+_SPECS: dict[str, SpecifierSet | None] = {}
 
 
-def requires_python_spec(text: Optional[str]) -> Optional[SpecifierSet]:
+def requires_python_spec(text: str | None) -> SpecifierSet | None:
     """A link's ``requires_python`` as a shared specifier; ``None`` when absent or unusable.
 
     An unparsable or blank value is treated as absent (pip does the same).
@@ -108,7 +108,7 @@ def requires_python_spec(text: Optional[str]) -> Optional[SpecifierSet]:
         return None
     if text in _SPECS:
         return _SPECS[text]
-    spec: Optional[SpecifierSet] = None
+    spec: SpecifierSet | None = None
     if text.strip():
         try:
             spec = SpecifierSet(text)
@@ -135,11 +135,11 @@ class DistFile:
     kind: FileKind
     tags: frozenset[Tag] = frozenset()
     hashes: tuple[tuple[str, str], ...] = ()
-    requires_python: Optional[SpecifierSet] = None
-    yanked: Optional[str] = None
-    upload_time: Optional[datetime.datetime] = None
-    size: Optional[int] = None
-    metadata_hashes: Optional[tuple[tuple[str, str], ...]] = None
+    requires_python: SpecifierSet | None = None
+    yanked: str | None = None
+    upload_time: datetime.datetime | None = None
+    size: int | None = None
+    metadata_hashes: tuple[tuple[str, str], ...] | None = None
     index: str = ""
 
     @classmethod
@@ -155,7 +155,7 @@ class DistFile:
         size: int | None = None,
         metadata_hashes: Mapping[str, str] | None = None,
         index: str = "",
-    ) -> Optional[DistFile]:
+    ) -> DistFile | None:
         """Build from what a simple-API link says; ``None`` if not a distribution.
 
         An unparsable ``requires_python`` is treated as absent (pip does the
@@ -190,7 +190,7 @@ class DistFile:
         return dict(self.hashes)
 
     @property
-    def sha256(self) -> Optional[str]:
+    def sha256(self) -> str | None:
         """The sha256 hexdigest, when the index gave one."""
         return self.hash_dict.get("sha256")
 

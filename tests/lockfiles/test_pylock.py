@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import sys
-from typing import Optional
 
 import pytest
 from packaging.markers import Marker
@@ -40,7 +39,7 @@ def dist(filename: str, digest: str, *, hashed: bool = True) -> DistFile:
 
 def pkg(
     name: str, version: str, *, via: tuple[str, ...] = (), deps: tuple[str, ...] = (),
-    marker: Optional[str] = None, files: tuple[DistFile, ...] = (), url: Optional[str] = None,
+    marker: str | None = None, files: tuple[DistFile, ...] = (), url: str | None = None,
     editable: bool = False,
 ) -> LockedPackage:
     return LockedPackage(
@@ -65,7 +64,7 @@ def sample(matrix: Matrix = DEFAULT) -> Lock:
     ])
 
 
-def markers_of(text: str) -> dict[str, Optional[str]]:
+def markers_of(text: str) -> dict[str, str | None]:
     return {p["name"]: p.get("marker") for p in tomllib.loads(text)["packages"]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import textwrap
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -53,10 +53,10 @@ def pkg(
     version: str,
     *,
     via: tuple[str, ...] = (),
-    marker: Optional[str] = None,
+    marker: str | None = None,
     files: tuple[DistFile, ...] = (),
     extras: tuple[str, ...] = (),
-    url: Optional[str] = None,
+    url: str | None = None,
     editable: bool = False,
 ) -> LockedPackage:
     return LockedPackage(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 import pytest
@@ -135,7 +135,7 @@ def _scenarios() -> list[Any]:
 
 @pytest.mark.parametrize("path", _scenarios())
 def test_scenarios_give_resolvelibs_forks(
-    path: Optional[Path], scenario_indexes: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path | None, scenario_indexes: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every packse scenario, universal and single: the fast path's forks are resolvelib's."""
     import crosspin.pipeline._compile

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -63,7 +63,7 @@ def test_kill_mid_sync_then_converge(make_index: Any, tmp_path: Path, cache: boo
         pytest.skip("CPython 3.12 is not installed")
     entered, release = threading.Event(), threading.Event()
 
-    def hook(request: Request, response: Response) -> Optional[Response]:
+    def hook(request: Request, response: Response) -> Response | None:
         if "slowpkg" in request.path and request.path.endswith(".whl"):
             entered.set()
             release.wait(30)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import click
 
@@ -47,7 +47,7 @@ class _LazyGroup(click.Group):
         """Every command name, without importing any."""
         return sorted(set(self._commands_dict()) | set(_COMMANDS))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command, importing its module on first use."""
         known = self._commands_dict()
         if cmd_name not in known and cmd_name in _COMMANDS:
@@ -77,7 +77,7 @@ def cli() -> None:
     """One lockfile for every Python version and platform a project runs on."""
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; map crosspin errors to one clear line and an exit code."""
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="crosspin",
@@ -94,7 +94,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except SystemExit:
         raise
     except Exception as exc:
-        # Imported here: crosspin.errors pulls in attrs, which `--version` need not pay for.
+        # lazy: crosspin.errors pulls in attrs, which `crosspin --version` need not pay for.
         from crosspin.errors import CrosspinError
 
         if not isinstance(exc, CrosspinError):
@@ -106,6 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 def report_error(exc: CrosspinError) -> None:
     """Print ``error: ...`` and ``hint: ...`` to stderr (coloured on a TTY, not with NO_COLOR)."""
+    # lazy: _progress pulls in attrs; only an error report needs it here.
     from crosspin.cli._progress import use_color
 
     color = use_color(sys.stderr)

@@ -1,17 +1,14 @@
-"""Printing for people and writing output files: the CLI's edge to the terminal and disk."""
+"""Printing for people: the lines every command shares."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 
 from crosspin.lockfiles import LoadedLock
 
-__all__ = ["echo", "report_ok", "write_atomically"]
+__all__ = ["echo", "report_ok"]
 
 
 def echo(message: Any = "", *, err: bool = True) -> None:
@@ -19,7 +16,7 @@ def echo(message: Any = "", *, err: bool = True) -> None:
     click.echo(message, err=err)
 
 
-def report_ok(loaded: LoadedLock, note: Optional[str], quiet: bool) -> None:
+def report_ok(loaded: LoadedLock, note: str | None, quiet: bool) -> None:
     """Say the lock is consistent (and current, unless ``note`` says why that was not checked)."""
     if quiet:
         return
@@ -29,16 +26,3 @@ def report_ok(loaded: LoadedLock, note: Optional[str], quiet: bool) -> None:
                + ("" if note else " and up to date with its inputs"), err=True)
     if note:
         click.echo(f"note: {loaded.path} {note}", err=True)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: never a half-written lock."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

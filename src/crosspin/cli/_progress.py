@@ -14,14 +14,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 import attrs
 
 __all__ = ["Reporter", "interactive", "reporter", "use_color"]
 
 
-def use_color(stream: Optional[TextIO] = None) -> bool:
+def use_color(stream: TextIO | None = None) -> bool:
     """Whether to colour output on ``stream``: a TTY and no ``NO_COLOR``."""
     stream = stream or sys.stderr
     if os.environ.get("NO_COLOR"):
@@ -31,7 +31,7 @@ def use_color(stream: Optional[TextIO] = None) -> bool:
     return _isatty(stream) and os.environ.get("TERM") != "dumb"
 
 
-def interactive(stream: Optional[TextIO] = None, *, quiet: bool = False) -> bool:
+def interactive(stream: TextIO | None = None, *, quiet: bool = False) -> bool:
     """Whether a live display suits ``stream``: a TTY outside CI, not ``-q``."""
     stream = stream or sys.stderr
     if quiet or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
@@ -99,12 +99,13 @@ class Reporter:
 
 @contextmanager
 def reporter(*, quiet: bool = False, verbose: int = 0,
-             stream: Optional[TextIO] = None) -> Iterator[Reporter]:
+             stream: TextIO | None = None) -> Iterator[Reporter]:
     """A :class:`Reporter` with a live display when :func:`interactive` says so."""
     out = stream or sys.stderr
     if not interactive(out, quiet=quiet):
         yield Reporter(verbose=0 if quiet else verbose, quiet=quiet, stream=out)
         return
+    # lazy: rich is only needed for a live display on a terminal.
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -31,7 +30,7 @@ def _parse_compile_args(args: list[str]) -> CompileOptions:
 @click.option("--no-build", is_flag=True, help="Count sdist-only pins as not installable.")
 @click.option("--skip-inputs", is_flag=True, help="Do not compare the inputs' digest.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when the lock is fine.")
-def check_command(lockfile: str, offline: bool, cache_dir: Optional[str], no_build: bool,
+def check_command(lockfile: str, offline: bool, cache_dir: str | None, no_build: bool,
                   skip_inputs: bool, quiet: bool) -> None:
     """Exit 1 if LOCKFILE is stale (its inputs changed) or inconsistent.
 

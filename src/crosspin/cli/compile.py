@@ -12,15 +12,15 @@ import shlex
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 import click
 
-from crosspin.cli._output import report_ok, write_atomically
+from crosspin.cli._output import report_ok
 from crosspin.cli._progress import reporter
 from crosspin.errors import UsageError
-from crosspin.index import redact
+from crosspin.index import atomic_write, redact
 from crosspin.lockfiles import format_of
 from crosspin.pipeline import (
     ClientPool,
@@ -164,7 +164,7 @@ def compile_command(ctx: click.Context, /, **kw: Any) -> None:
 
 def compile_options(
     kw: Mapping[str, Any], sources: Sequence[str], output: str, *, command: str = "",
-    environ: Optional[Mapping[str, str]] = None,
+    environ: Mapping[str, str] | None = None,
 ) -> CompileOptions:
     """The :class:`CompileOptions` of parsed ``compile`` parameters.
 
@@ -220,8 +220,8 @@ def compile_options(
 
 
 def _compile_one(
-    ctx: click.Context, sources: list[str], output_file: Optional[str], kw: dict[str, Any],
-    pool: Optional[ClientPool],
+    ctx: click.Context, sources: list[str], output_file: str | None, kw: dict[str, Any],
+    pool: ClientPool | None,
 ) -> None:
     output = output_file or (
         "pylock.toml" if kw["output_format"] == "pylock" else default_output(sources)
@@ -240,7 +240,7 @@ def _compile_one(
     if output == "-" or kw["dry_run"]:
         click.echo(result.text, nl=False)
     else:
-        write_atomically(Path(output), result.text)
+        atomic_write(Path(output), result.text.encode("utf-8"))
     if not kw["quiet"]:
         elapsed = time.perf_counter() - started
         # "Locked 152 packages for 30 environments in 0.41 s (12 resolutions)"

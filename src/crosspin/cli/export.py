@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 
 from crosspin.cli._options import index_command_line, lock_settings, with_index_options
-from crosspin.cli._output import write_atomically
 from crosspin.environments import Environment, Platform
 from crosspin.errors import MatrixError, UsageError
-from crosspin.index import IndexClient
+from crosspin.index import IndexClient, atomic_write
 from crosspin.lockfiles import read_lock
 from crosspin.sync import export_requirements
 
@@ -36,7 +35,7 @@ def export_command(
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise UsageError(f"--python {python!r}: give a minor version such as 3.12")
     minor = (int(parts[0]), int(parts[1]))
-    env: Optional[Environment]
+    env: Environment | None
     if data.matrix is None:
         env = Environment(python=minor, platform=plat)
     else:
@@ -54,4 +53,4 @@ def export_command(
     if output_file == "-":
         click.echo(text, nl=False)
     else:
-        write_atomically(Path(output_file), text)
+        atomic_write(Path(output_file), text.encode("utf-8"))

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 
@@ -49,7 +49,7 @@ def _venv_python(venv: Path) -> Path:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 @with_index_options
 def sync_command(
-    locks: Sequence[str], python: Optional[str], venv: Optional[str], dry_run: bool,
+    locks: Sequence[str], python: str | None, venv: str | None, dry_run: bool,
     ask: bool, no_build: bool, extras: Sequence[str], groups: Sequence[str],
     verbose: int, quiet: bool, **index: Any,
 ) -> None:

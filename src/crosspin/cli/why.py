@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
 
 import click
 from packaging.utils import canonicalize_name
@@ -22,7 +21,7 @@ from crosspin.lockfiles import load_lock
 __all__ = ["why_command"]
 
 
-def _filter(lock: Lock, python: Optional[str], platforms: Sequence[str]) -> list[Environment]:
+def _filter(lock: Lock, python: str | None, platforms: Sequence[str]) -> list[Environment]:
     envs = list(lock.matrix.environments)
     if python:
         envs = [e for e in envs if python in (e.python_version, e.python_label)]
@@ -44,7 +43,7 @@ def _filter(lock: Lock, python: Optional[str], platforms: Sequence[str]) -> list
 @click.option("--python", help="Only environments of this Python (3.12).")
 @click.option("--platform", "platforms", multiple=True,
               help="Only environments of this platform (repeatable).")
-def why_command(name: str, lockfile: str, python: Optional[str],
+def why_command(name: str, lockfile: str, python: str | None,
                 platforms: tuple[str, ...]) -> None:
     """Show why NAME is in LOCKFILE: its chains from the roots, per environment group."""
     lock = load_lock(Path(lockfile)).lock

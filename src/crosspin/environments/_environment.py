@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Optional
 
 import attrs
 from packaging import tags as _tags
@@ -39,7 +38,7 @@ class Environment:
     python: tuple[int, int]
     platform: Platform
     patch_floor: int = 0
-    patch_ceiling: Optional[int] = None
+    patch_ceiling: int | None = None
 
     @property
     def python_version(self) -> str:
@@ -173,13 +172,13 @@ class Environment:
         # clause each time; the value keeps the object alive, so ids stay unique.
         return {}
 
-    def with_patches(self, floor: int, ceiling: Optional[int]) -> Environment:
+    def with_patches(self, floor: int, ceiling: int | None) -> Environment:
         """This environment narrowed to patch releases ``[floor, ceiling)``."""
         return attrs.evolve(self, patch_floor=floor, patch_ceiling=ceiling)
 
 
 @functools.lru_cache(maxsize=8192)
-def _admits(spec: str, python: tuple[int, int], floor: int, ceiling: Optional[int]) -> bool:
+def _admits(spec: str, python: tuple[int, int], floor: int, ceiling: int | None) -> bool:
     specifier = SpecifierSet(spec)
     top = _MAX_PATCH if ceiling is None else ceiling
     patches = _patch_versions(python)[floor:top]
@@ -216,10 +215,10 @@ def _patch_versions(python: tuple[int, int]) -> tuple[Version, ...]:
     return tuple(Version(f"{python[0]}.{python[1]}.{patch}") for patch in range(_MAX_PATCH))
 
 
-def _patch_ranges(spec: SpecifierSet, python: tuple[int, int]) -> list[tuple[int, Optional[int]]]:
+def _patch_ranges(spec: SpecifierSet, python: tuple[int, int]) -> list[tuple[int, int | None]]:
     """The runs of patch releases of ``python`` that ``spec`` admits."""
-    runs: list[tuple[int, Optional[int]]] = []
-    start: Optional[int] = None
+    runs: list[tuple[int, int | None]] = []
+    start: int | None = None
     for patch, version in enumerate(_patch_versions(python)):
         ok = spec.contains(version, prereleases=True)
         if ok and start is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Optional
 
 import attrs
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -45,9 +44,9 @@ class Matrix:
     def from_options(
         cls,
         *,
-        python: Optional[str] = None,
+        python: str | None = None,
         platforms: Sequence[str] = (),
-        requires_python: Optional[SpecifierSet] = None,
+        requires_python: SpecifierSet | None = None,
     ) -> Matrix:
         """Build the matrix from ``--python``/``--platform`` and the project's bounds.
 
@@ -180,7 +179,7 @@ def python_first(env: Environment) -> tuple[tuple[int, int], int, str]:
     return env.python, env.patch_floor, env.platform.name
 
 
-def _min_ceiling(a: Optional[int], b: Optional[int]) -> Optional[int]:
+def _min_ceiling(a: int | None, b: int | None) -> int | None:
     if a is None:
         return b
     if b is None:
@@ -192,7 +191,7 @@ def _label_key(label: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", label))
 
 
-def _parse_label(label: str) -> tuple[tuple[int, int], int, Optional[int]]:
+def _parse_label(label: str) -> tuple[tuple[int, int], int, int | None]:
     m = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+)(\+|-\d+\.\d+\.(\d+))?)?", label)
     if not m:
         raise ValueError(f"bad Python label {label!r}")
@@ -207,12 +206,12 @@ def _parse_label(label: str) -> tuple[tuple[int, int], int, Optional[int]]:
     return minor, floor, floor + 1
 
 
-def _python_ranges(python: Optional[str]) -> list[tuple[tuple[int, int], int, Optional[int]]]:
+def _python_ranges(python: str | None) -> list[tuple[tuple[int, int], int, int | None]]:
     """Minor versions (with patch ranges) named by a ``--python`` value."""
     if python is None or not python.strip():
         return [(minor, 0, None) for minor in DEFAULT_PYTHONS]
     text = python.strip()
-    out: list[tuple[tuple[int, int], int, Optional[int]]] = []
+    out: list[tuple[tuple[int, int], int, int | None]] = []
     if re.fullmatch(r"[\d.,\s]+", text):
         for part in (p.strip() for p in text.split(",") if p.strip()):
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging import tags as _tags
@@ -35,8 +35,8 @@ class Platform:
     os_name: str
     platform_machine: str
     arch: str
-    glibc: Optional[tuple[int, int]] = None
-    macos: Optional[tuple[int, int]] = None
+    glibc: tuple[int, int] | None = None
+    macos: tuple[int, int] | None = None
 
     @classmethod
     def from_name(cls, name: str) -> Platform:

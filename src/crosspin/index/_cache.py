@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -58,12 +58,12 @@ class CachedPage:
     url: str
     found: bool
     groups: Groups = attrs.field(factory=dict)
-    etag: Optional[str] = None
-    last_modified: Optional[str] = None
+    etag: str | None = None
+    last_modified: str | None = None
 
     @classmethod
     def from_records(cls, *, url: str, found: bool, records: Iterable[Record],
-                     etag: Optional[str] = None, last_modified: Optional[str] = None,
+                     etag: str | None = None, last_modified: str | None = None,
                      ) -> CachedPage:
         """A page from its links (as :meth:`Link.to_dict` spells them)."""
         return cls(url=url, found=found, groups=group_records(records), etag=etag,
@@ -86,7 +86,7 @@ class CachedPage:
         return b"\n".join(lines)
 
     @classmethod
-    def load(cls, raw: bytes) -> Optional[CachedPage]:
+    def load(cls, raw: bytes) -> CachedPage | None:
         """:meth:`from_json`, with a corrupt or foreign entry read as a miss (``None``)."""
         try:
             return cls.from_json(raw)

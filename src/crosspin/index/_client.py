@@ -44,6 +44,7 @@ ACCEPT = (
 
 
 def _default_cache_dir() -> Path:
+    # lazy: platformdirs is only needed when no --cache-dir is given.
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("crosspin"))

@@ -55,7 +55,8 @@ def _looks_like_metadata(data: bytes, file: DistFile) -> bool:
     """Whether a speculative ``.metadata`` response is this wheel's core metadata."""
     if not data.lstrip().startswith(b"Metadata-Version:"):
         return False
-    from email.parser import BytesHeaderParser  # lazily: start-up cost, rarely needed
+    # lazy: the email package is a start-up cost, and this is rarely needed.
+    from email.parser import BytesHeaderParser
 
     headers = BytesHeaderParser().parsebytes(data)
     return canonicalize_name(headers.get("Name", "")) == file.name
@@ -63,7 +64,8 @@ def _looks_like_metadata(data: bytes, file: DistFile) -> bool:
 
 def read_wheel_metadata(path: Path, file: DistFile) -> bytes:
     """The METADATA bytes of a local wheel."""
-    import zipfile  # lazily: offline and warm runs never open a wheel
+    # lazy: offline and warm runs never open a wheel.
+    import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:

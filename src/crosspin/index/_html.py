@@ -14,7 +14,7 @@ import html
 import html.parser
 import re
 import urllib.parse
-from typing import Callable, Optional
+from typing import Callable
 
 from crosspin.index._page import Link
 
@@ -55,8 +55,8 @@ _ATTRIBUTE = re.compile(
 _ODD = re.compile(r"<(?:base\b|!--|script\b|style\b|!\[CDATA|textarea\b)", re.IGNORECASE)
 
 
-def _attributes(text: str) -> dict[str, Optional[str]]:
-    out: dict[str, Optional[str]] = {}  # a repeated name: the last wins, as dict(attrs)
+def _attributes(text: str) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}  # a repeated name: the last wins, as dict(attrs)
     for m in _ATTRIBUTE.finditer(text):
         name = m.group(1).lower()
         raw = m.group(2)
@@ -69,8 +69,8 @@ def _attributes(text: str) -> dict[str, Optional[str]]:
 
 
 def _link(
-    attributes: dict[str, Optional[str]], base_url: str, clean: Callable[[str], str]
-) -> Optional[Link]:
+    attributes: dict[str, str | None], base_url: str, clean: Callable[[str], str]
+) -> Link | None:
     href = attributes.get("href")
     if not href:
         return None

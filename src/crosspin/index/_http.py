@@ -11,6 +11,7 @@ import hashlib
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -75,7 +76,8 @@ def _retry_after_seconds(value: str) -> float | None:
     except ValueError:
         pass
     try:
-        import email.utils  # lazily: only Retry-After dates need it
+        # lazy: only Retry-After dates need the email package.
+        import email.utils
 
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -135,6 +137,7 @@ class Http:
             return self._client
 
     def _build(self, url: str) -> httpx.Client:
+        # lazy: httpx is imported when a client first needs the network.
         import httpx
 
         limits = httpx.Limits(
@@ -143,6 +146,7 @@ class Http:
         )
         verify: Any = True
         if self._cert:
+            # lazy: only a custom certificate bundle needs ssl here.
             import ssl
 
             try:
@@ -201,6 +205,7 @@ class Http:
 
         Anything but 200 is an error here, 404 included: the file was listed.
         """
+        # lazy: httpx is imported when a client first needs the network.
         import httpx
 
         names = tuple(algorithms)
@@ -235,6 +240,7 @@ class Http:
         return IndexFetchError(redact(url), reason, status=status, hint=hint)
 
     def _auth(self, url: str) -> Any:
+        # lazy: httpx is imported when a client first needs the network.
         import httpx
 
         auth = self._credentials.for_url(url) or self._stored_credentials(url)
@@ -257,6 +263,7 @@ class Http:
         return found
 
     def _send(self, url: str, headers: Mapping[str, str] | None) -> httpx.Response:
+        # lazy: httpx is imported when a client first needs the network.
         import httpx
 
         client = self._get_client(url)
@@ -276,6 +283,7 @@ class Http:
             raise _Retry("server error", status, headers.get("Retry-After"))
 
     def _classify(self, url: str, exc: Exception) -> Exception:
+        # lazy: httpx is imported when a client first needs the network.
         import httpx
 
         if isinstance(exc, httpx.TimeoutException):
@@ -302,8 +310,8 @@ class Http:
 
 def _netrc_credentials(url: str) -> tuple[str, str] | None:
     """``(login, password)`` for the URL's host from ``$NETRC`` or ``~/.netrc``."""
+    # lazy: only a request that needs credentials reads a netrc.
     import netrc
-    import urllib.parse
 
     host = urllib.parse.urlsplit(url).hostname
     path = Path(os.environ.get("NETRC") or Path("~/.netrc").expanduser())
@@ -326,11 +334,10 @@ def _keyring_credentials(url: str) -> tuple[str, str] | None:
     it installed already. Any backend failure means "no credentials".
     """
     try:
+        # lazy: keyring is optional, not a dependency.
         import keyring  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
-    import urllib.parse
-
     host = urllib.parse.urlsplit(url).hostname or ""
     try:
         for service in (url, host):

@@ -12,7 +12,7 @@ import contextlib
 import datetime
 import re
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -31,11 +31,11 @@ class Link:
     filename: str
     url: str
     hashes: tuple[tuple[str, str], ...] = ()
-    requires_python: Optional[str] = None
-    yanked: Optional[str] = None
-    upload_time: Optional[str] = None
-    size: Optional[int] = None
-    metadata_hashes: Optional[tuple[tuple[str, str], ...]] = None
+    requires_python: str | None = None
+    yanked: str | None = None
+    upload_time: str | None = None
+    size: int | None = None
+    metadata_hashes: tuple[tuple[str, str], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:  # a Record
         """A JSON-ready dict, leaving out empty fields to keep cache entries small."""

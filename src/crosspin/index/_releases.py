@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -25,11 +25,11 @@ from crosspin.index._page import Record, parse_time
 __all__ = ["Groups", "Releases", "group_key", "group_records", "record_to_dist"]
 
 
-def _pairs(value: Optional[Mapping[str, str]]) -> tuple[tuple[str, str], ...]:
+def _pairs(value: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(value.items())) if value else ()
 
 
-def record_to_dist(record: Record, *, index: str) -> Optional[DistFile]:
+def record_to_dist(record: Record, *, index: str) -> DistFile | None:
     """The :class:`DistFile` a page record describes; ``None`` for non-distribution files."""
     filename = record["filename"]
     parsed = parse_filename(filename)
@@ -54,7 +54,7 @@ def record_to_dist(record: Record, *, index: str) -> Optional[DistFile]:
     )
 
 
-def _version_text(filename: str) -> Optional[tuple[str, str]]:
+def _version_text(filename: str) -> tuple[str, str] | None:
     """``(name part, version part)`` of a distribution filename, split without validating.
 
     Wheels spell ``name-version[-build]-py-abi-platform.whl`` with no dash in
@@ -77,7 +77,7 @@ def _version_text(filename: str) -> Optional[tuple[str, str]]:
     return (name, version) if name else None
 
 
-def group_key(filename: str) -> Optional[str]:
+def group_key(filename: str) -> str | None:
     """``"<name part>/<version part>"`` of a distribution filename; ``None`` for other files."""
     split = _version_text(filename)
     return None if split is None else f"{split[0]}/{split[1]}"
@@ -127,7 +127,7 @@ class Releases(Mapping[Version, tuple[DistFile, ...]]):
     ) -> None:
         self.project = project
         names: dict[str, bool] = {}
-        versions: dict[str, Optional[Version]] = {}
+        versions: dict[str, Version | None] = {}
         entries: dict[Version, list[tuple[int, Any, str]]] = {}
         for number, (index, groups) in enumerate(sources):
             for key, value in groups.items():

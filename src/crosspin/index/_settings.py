@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import attrs
 
@@ -50,10 +50,10 @@ class IndexSettings:
     index_strategy: IndexStrategy = "first-index"
     offline: bool = False
     refresh: bool = False
-    exclude_newer: Optional[datetime.datetime] = None
-    cache_dir: Optional[Path] = None
+    exclude_newer: datetime.datetime | None = None
+    cache_dir: Path | None = None
     no_cache: bool = False
-    cert: Optional[str] = None
+    cert: str | None = None
     timeout: float = 30.0
     trusted_hosts: tuple[str, ...] = ()
     max_concurrency: int = 32

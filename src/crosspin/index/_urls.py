@@ -79,7 +79,8 @@ def is_file_url(url: str) -> bool:
 
 def file_url_to_path(url: str) -> Path:
     """The local path of a ``file:`` URL."""
-    from urllib.request import url2pathname  # lazily: it pulls in much of the email package
+    # lazy: urllib.request pulls in much of the email package.
+    from urllib.request import url2pathname
 
     parts = urllib.parse.urlsplit(url)
     path = url2pathname(parts.path)

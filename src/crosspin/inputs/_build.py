@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
 
 import attrs
 from packaging.markers import InvalidMarker, Marker
@@ -37,7 +36,7 @@ class BuiltProject:
     """
 
     name: NormalizedName
-    requires_python: Optional[SpecifierSet]
+    requires_python: SpecifierSet | None
     dependencies: tuple[tuple[str, str], ...]
     extras: dict[NormalizedName, tuple[tuple[str, str], ...]]
 
@@ -49,7 +48,7 @@ def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Probl
     unusable Requires-Dist lines come back as problems located at
     ``display: Requires-Dist[i]``.
     """
-    # Imported here: building is rare and ``build`` is slow to import.
+    # lazy: building is rare and ``build`` is slow to import.
     import build
     import build.util
 
@@ -60,7 +59,7 @@ def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Probl
     except (OSError, ValueError, RuntimeError) as exc:  # environment creation, bad tables
         raise BuildError(display, _one_line(f"{type(exc).__name__}: {exc}")) from exc
     problems: list[Problem] = []
-    requires_python: Optional[SpecifierSet] = None
+    requires_python: SpecifierSet | None = None
     raw_python = _first(metadata.get_all("Requires-Python"))
     if raw_python:
         try:

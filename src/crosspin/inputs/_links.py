@@ -16,7 +16,6 @@ import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Optional
 
 import attrs
 from packaging.markers import InvalidMarker, Marker
@@ -44,7 +43,7 @@ class Direct:
     """A requirement as PEP 508, its link (``None`` for index requirements), and files read."""
 
     requirement: Requirement
-    link: Optional[str] = None
+    link: str | None = None
     files: tuple[Path, ...] = ()
     #: The link is a local path the user wrote relative (kept relative in locks).
     relative: bool = False
@@ -141,9 +140,9 @@ def _is_archive(link: str) -> bool:
 class _Spec:
     """What is known besides the location: given name, extras, marker, folder, editable."""
 
-    name: Optional[str]
+    name: str | None
     extras: str
-    marker: Optional[str]
+    marker: str | None
     folder: Path
     editable: bool
 

@@ -8,7 +8,7 @@ readers. :mod:`crosspin.inputs` re-exports the public ones.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import attrs
 from packaging.requirements import Requirement
@@ -40,7 +40,7 @@ class RootRequirement:
     origin: str
     location: str
     editable: bool = False
-    link: Optional[str] = None
+    link: str | None = None
     hashes: tuple[str, ...] = ()
     #: ``link`` is a local path the user wrote relative: locks write it
     #: relative to the output file, so they do not depend on the host.
@@ -62,7 +62,7 @@ class InputOptions:
     either set decides for that name before ``":all:"`` in the other does.
     """
 
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
@@ -87,8 +87,8 @@ class InputSet:
     constraints: tuple[RootRequirement, ...] = ()
     overrides: tuple[RootRequirement, ...] = ()
     options: InputOptions = InputOptions()
-    requires_python: Optional[SpecifierSet] = None
-    project_name: Optional[NormalizedName] = None
+    requires_python: SpecifierSet | None = None
+    project_name: NormalizedName | None = None
     files: tuple[Path, ...] = ()
 
 
@@ -103,7 +103,7 @@ class State:
     entries: dict[Kind, list[RootRequirement]] = attrs.Factory(
         lambda: {"requirement": [], "constraint": [], "override": []}
     )
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra_index_urls: list[str] = attrs.Factory(list)
     find_links: list[str] = attrs.Factory(list)
     trusted_hosts: list[str] = attrs.Factory(list)
@@ -111,8 +111,8 @@ class State:
     no_index: bool = False
     only_binary: set[str] = attrs.Factory(set)
     no_binary: set[str] = attrs.Factory(set)
-    requires_python: Optional[SpecifierSet] = None
-    project_name: Optional[NormalizedName] = None
+    requires_python: SpecifierSet | None = None
+    project_name: NormalizedName | None = None
 
     def problem(self, location: str, reason: str) -> None:
         """Record one problem; reading goes on so every problem is reported."""

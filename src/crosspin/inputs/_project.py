@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging.dependency_groups import DependencyGroupInclude, DependencyGroupResolver
@@ -50,8 +50,8 @@ class ProjectSpec:
 
     display: str
     folder: Path
-    name: Optional[NormalizedName] = None
-    requires_python: Optional[SpecifierSet] = None
+    name: NormalizedName | None = None
+    requires_python: SpecifierSet | None = None
     dependencies: Items = ()
     extras: Mapping[NormalizedName, Items] = attrs.field(factory=dict)
     groups: Mapping[str, Any] = attrs.field(factory=dict)

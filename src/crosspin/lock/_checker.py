@@ -11,7 +11,7 @@ check`` runs it for users.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Optional, Protocol
+from typing import Protocol
 
 import attrs
 from packaging.utils import canonicalize_name
@@ -65,7 +65,7 @@ def check_lock(
     *,
     finder: _Finder,
     metadata: _Metadata,
-    expected: Optional[Mapping[str, Iterable[str]]] = None,
+    expected: Mapping[str, Iterable[str]] | None = None,
     allow_build: bool = True,
     assume_present: Iterable[str] = (),
 ) -> list[CheckProblem]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Optional, Protocol
+from typing import Protocol
 
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
@@ -38,7 +38,7 @@ class ForkPin(Protocol):
     @property
     def files(self) -> tuple[DistFile, ...]: ...
     @property
-    def link(self) -> Optional[str]: ...
+    def link(self) -> str | None: ...
     @property
     def editable(self) -> bool: ...
     @property
@@ -46,7 +46,7 @@ class ForkPin(Protocol):
     @property
     def dependencies(self) -> frozenset[NormalizedName]: ...
     @property
-    def requires_python(self) -> Optional[SpecifierSet]: ...
+    def requires_python(self) -> SpecifierSet | None: ...
     @property
     def edge_markers(self) -> frozenset[str]: ...
     @property
@@ -70,7 +70,7 @@ def merge_forks(
     meta: Mapping[str, str] | None = None,
 ) -> Lock:
     """Merge fork results into one lock with exact markers."""
-    groups: dict[tuple[NormalizedName, Version, Optional[str]], list[tuple[Fork, ForkPin]]]
+    groups: dict[tuple[NormalizedName, Version, str | None], list[tuple[Fork, ForkPin]]]
     groups = defaultdict(list)
     for fork in forks:
         for pin in fork.pins.values():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from typing import Optional
 
 import attrs
 from packaging.markers import Marker
@@ -32,7 +31,7 @@ UNSAFE_PACKAGES: frozenset[str] = frozenset({"distribute", "pip", "setuptools"})
 class Sources:
     """Where packages came from: written as option lines, used again by sync."""
 
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
@@ -61,7 +60,7 @@ class LockedPackage:
 
     name: NormalizedName
     version: Version
-    marker: Optional[Marker] = None
+    marker: Marker | None = None
     environments: frozenset[str] = frozenset()
     extras: tuple[str, ...] = ()
     files: tuple[DistFile, ...] = ()
@@ -70,9 +69,9 @@ class LockedPackage:
     dependency_environments: Mapping[NormalizedName, frozenset[str]] = attrs.field(
         factory=dict, hash=False
     )
-    requires_python: Optional[SpecifierSet] = None
-    index: Optional[str] = None
-    url: Optional[str] = None
+    requires_python: SpecifierSet | None = None
+    index: str | None = None
+    url: str | None = None
     editable: bool = False
     #: ``algo:digest`` hashes read back from a lockfile whose files are unknown.
     recorded_hashes: tuple[str, ...] = ()

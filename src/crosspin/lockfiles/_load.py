@@ -9,7 +9,7 @@ from the file name in one place (PEP 751 names are ``pylock.toml`` and
 from __future__ import annotations
 
 from pathlib import Path, PurePath
-from typing import Literal, Optional, Union
+from typing import Literal
 
 import attrs
 
@@ -54,7 +54,7 @@ def format_of(output: str) -> LockFormat:
     return "pylock" if output != "-" and is_pylock_path(output) else "requirements"
 
 
-def read_lock_text(path: Union[str, Path]) -> str:
+def read_lock_text(path: str | Path) -> str:
     """The text of a lockfile; a missing or unreadable file is a ``LockFileError``."""
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -79,16 +79,16 @@ class LockFile:
 
     path: Path
     format: LockFormat
-    matrix: Optional[Matrix]
+    matrix: Matrix | None
     packages: tuple[LockedPackage, ...]
     sources: Sources
-    input_digest: Optional[str] = None
-    command: Optional[str] = None
+    input_digest: str | None = None
+    command: str | None = None
     unpinned: tuple[str, ...] = ()
-    pylock: Optional[PylockFile] = None
+    pylock: PylockFile | None = None
 
 
-def read_lockfile(path: Union[str, Path], lock_format: Optional[LockFormat] = None) -> LockFile:
+def read_lockfile(path: str | Path, lock_format: LockFormat | None = None) -> LockFile:
     """Read a lock in the format its name says (or ``lock_format``); ``LockFileError`` if bad.
 
     Messages name ``path`` as given.
@@ -106,7 +106,7 @@ def read_lockfile(path: Union[str, Path], lock_format: Optional[LockFormat] = No
                     unpinned=tuple(str(n) for n in requirements.unpinned_unsafe))
 
 
-def read_existing(output: str, output_format: Optional[LockFormat] = None) -> Optional[LockFile]:
+def read_existing(output: str, output_format: LockFormat | None = None) -> LockFile | None:
     """The existing output file compile keeps pins from, or ``None`` (``-`` or missing)."""
     if output == "-" or not Path(output).is_file():
         return None
@@ -119,8 +119,8 @@ class LoadedLock:
 
     path: Path
     lock: Lock
-    input_digest: Optional[str] = None
-    command: Optional[str] = None
+    input_digest: str | None = None
+    command: str | None = None
     unpinned: tuple[str, ...] = ()
 
 
@@ -141,7 +141,7 @@ def load_lock(path: Path) -> LoadedLock:
     )
 
 
-def _recorded_command(text: str) -> Optional[str]:
+def _recorded_command(text: str) -> str | None:
     lines = text.splitlines()[:12]
     for number, line in enumerate(lines):
         if line.strip() == _COMMAND_INTRO and number + 2 < len(lines):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging.markers import Marker
@@ -37,11 +37,11 @@ class LockData:
     """
 
     path: str
-    matrix: Optional[Matrix]
+    matrix: Matrix | None
     packages: tuple[LockedPackage, ...]
     sources: Sources
     other_matrices: tuple[Matrix, ...] = ()
-    lock_markers: Optional[tuple[Optional[Marker], ...]] = None
+    lock_markers: tuple[Marker | None, ...] | None = None
     extras: tuple[str, ...] = ()
     dependency_groups: tuple[str, ...] = ()
     default_groups: tuple[str, ...] = ()
@@ -56,7 +56,7 @@ class LockData:
         markers: Mapping[str, str],
         *,
         extras: Collection[str] = (),
-        groups: Optional[Collection[str]] = None,
+        groups: Collection[str] | None = None,
     ) -> list[LockedPackage]:
         """The pins whose marker is true in this marker environment.
 
@@ -84,7 +84,7 @@ class LockData:
                       if m is None or m.evaluate(values, context="lock_file")]
         return _no_conflicts(chosen, self.path)
 
-    def _check_selection(self, extras: Collection[str], groups: Optional[Collection[str]]) -> None:
+    def _check_selection(self, extras: Collection[str], groups: Collection[str] | None) -> None:
         for kind, asked, known in (("extra", extras, self.extras),
                                    ("dependency group", groups or (), self.dependency_groups)):
             known_names = {canonicalize_name(k) for k in known}
@@ -96,13 +96,13 @@ class LockData:
     def environment_for(
         self, python: tuple[int, int], micro: int, sys_platform: str, machine: str,
         description: str,
-    ) -> Optional[Environment]:
+    ) -> Environment | None:
         """The matrix environment covering a target, or ``MatrixError``.
 
         ``None`` when the lock records no matrix (then markers alone decide).
         With several locks, the target must be inside every recorded matrix.
         """
-        found: Optional[Environment] = None
+        found: Environment | None = None
         for matrix in ([self.matrix] if self.matrix else []) + list(self.other_matrices):
             env = _covering(matrix, python, micro, sys_platform, machine)
             if env is None:
@@ -112,7 +112,7 @@ class LockData:
 
 
 def _covering(matrix: Matrix, python: tuple[int, int], micro: int, sys_platform: str,
-              machine: str) -> Optional[Environment]:
+              machine: str) -> Environment | None:
     for env in matrix.environments:
         p = env.platform
         if (env.python == python and p.sys_platform == sys_platform
@@ -176,7 +176,7 @@ def merge_locks(datas: Sequence[LockData]) -> LockData:
                             "cannot mix pylock.toml and requirements locks in one sync")
     seen: set[tuple[Any, ...]] = set()
     packages: list[LockedPackage] = []
-    markers: list[Optional[Marker]] = []
+    markers: list[Marker | None] = []
     for d in datas:
         for i, p in enumerate(d.packages):
             m = d.lock_markers[i] if d.lock_markers is not None else p.marker

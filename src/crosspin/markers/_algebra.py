@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Sequence
-from typing import Optional
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
@@ -34,7 +33,7 @@ __all__ = [
 
 
 def evaluate(
-    marker: Optional[Marker], environment: Environment, extras: Collection[str] = ()
+    marker: Marker | None, environment: Environment, extras: Collection[str] = ()
 ) -> bool:
     """Whether ``marker`` holds in ``environment`` (``None`` always holds).
 
@@ -62,7 +61,7 @@ def _uses_sets(text: str) -> bool:
 
 
 def environments_of(
-    marker: Optional[Marker], matrix: Matrix, extras: Collection[str] = ()
+    marker: Marker | None, matrix: Matrix, extras: Collection[str] = ()
 ) -> frozenset[str]:
     """Names of the environments of ``matrix`` where ``marker`` holds."""
     return frozenset(e.name for e in matrix.environments if evaluate(marker, e, extras))
@@ -70,7 +69,7 @@ def environments_of(
 
 def marker_for(
     selected: Collection[str], matrix: Matrix, *, hints: Sequence[Marker] = ()
-) -> Optional[Marker]:
+) -> Marker | None:
     """The most readable marker that holds on exactly ``selected`` of ``matrix``.
 
     ``selected`` are :attr:`Environment.name` values. Returns ``None`` when
@@ -104,7 +103,7 @@ def marker_for(
 def _compute(space: Space, mask: int, hint_texts: tuple[str, ...]) -> Marker:
     terms = best_cover(space, mask)
     computed_atoms = sum(len(t.atoms) for t in terms)
-    best_hint: Optional[tuple[int, str]] = None
+    best_hint: tuple[int, str] | None = None
     for text in hint_texts:
         exact = _exact_hint(space, mask, text)
         if exact is not None and (best_hint is None or exact < best_hint):
@@ -116,7 +115,7 @@ def _compute(space: Space, mask: int, hint_texts: tuple[str, ...]) -> Marker:
     return Marker(" or ".join(f"({t.text})" if len(t.atoms) > 1 else t.text for t in terms))
 
 
-def _exact_hint(space: Space, mask: int, text: str) -> Optional[tuple[int, str]]:
+def _exact_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
     """``(atoms, text)`` of the simplified hint if it selects exactly ``mask``."""
     try:
         node = _tree.parse(text)
@@ -131,7 +130,7 @@ def _exact_hint(space: Space, mask: int, text: str) -> Optional[tuple[int, str]]
     return len(_tree.atoms_of(simple)), _tree.render(simple)
 
 
-def simplify(marker: Optional[Marker], matrix: Matrix) -> Optional[Marker]:
+def simplify(marker: Marker | None, matrix: Matrix) -> Marker | None:
     """``marker`` without atoms and clauses that change nothing over ``matrix``.
 
     ``platform_python_implementation == "CPython"`` or ``python_version >=
@@ -154,7 +153,7 @@ def simplify(marker: Optional[Marker], matrix: Matrix) -> Optional[Marker]:
     return _tree.to_marker(simple)
 
 
-def conjoin(*markers: Optional[Marker]) -> Optional[Marker]:
+def conjoin(*markers: Marker | None) -> Marker | None:
     """``m1 and m2 and ...``, parenthesised where needed; ``None`` means always true.
 
     Nested ``and`` chains are flattened and repeated clauses dropped.
@@ -165,7 +164,7 @@ def conjoin(*markers: Optional[Marker]) -> Optional[Marker]:
     return _tree.to_marker(_tree.combine("and", [_tree.parse(str(m)) for m in present]))
 
 
-def disjoin(*markers: Optional[Marker]) -> Optional[Marker]:
+def disjoin(*markers: Marker | None) -> Marker | None:
     """``m1 or m2 or ...``; ``None`` (always true) if any of them is ``None``.
 
     Raises ``ValueError`` when called with no marker: an empty ``or`` is

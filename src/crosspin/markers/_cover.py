@@ -11,7 +11,6 @@ that a greedy cover is used, which is still exact but may be longer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
 
 from crosspin.markers._space import Space, Term
 
@@ -63,7 +62,7 @@ class _Search:
         ]
         self.max_size = max((popcount(t.mask) for t in self.maximal), default=0)
         self._feasible: dict[tuple[int, int], bool] = {}
-        self.best: Optional[tuple[_SolutionKey, tuple[Term, ...]]] = None
+        self.best: tuple[_SolutionKey, tuple[Term, ...]] | None = None
 
     def feasible(self, uncovered: int, budget: int) -> bool:
         """Whether ``budget`` terms can cover ``uncovered`` (maximal terms suffice)."""
@@ -139,7 +138,7 @@ def best_cover(space: Space, selected: int) -> tuple[Term, ...]:
         return cached
     pareto = _pareto([t for t in space.terms if not t.mask & ~selected])
     search = _Search(selected, pareto)
-    terms: Optional[tuple[Term, ...]] = None
+    terms: tuple[Term, ...] | None = None
     for size in range(1, EXHAUSTIVE_TERMS + 1):
         if search.feasible(selected, size):
             terms = search.cheapest(size)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Protocol
 
 import attrs
 from packaging.markers import InvalidMarker, Marker
@@ -56,7 +56,7 @@ class DistMetadata:
     name: NormalizedName
     version: Version
     requires_dist: tuple[Requirement, ...] = ()
-    requires_python: Optional[SpecifierSet] = None
+    requires_python: SpecifierSet | None = None
     provides_extras: frozenset[str] = frozenset()
 
     @classmethod
@@ -107,7 +107,7 @@ class DistMetadata:
                     raise MetadataError(source, f"invalid Requires-Dist {line!r}: {exc}") from None
             requires.append(req)
         rp = fields.requires_python
-        spec: Optional[SpecifierSet] = None
+        spec: SpecifierSet | None = None
         if rp and rp.strip():
             try:
                 spec = SpecifierSet(rp.strip())
@@ -167,10 +167,10 @@ class _Fields:
     through the very same parsing as fresh bytes: same results, same errors.
     """
 
-    name: Optional[str]
-    version: Optional[str]
+    name: str | None
+    version: str | None
     requires_dist: tuple[str, ...]
-    requires_python: Optional[str]
+    requires_python: str | None
     provides_extra: tuple[str, ...]
 
 
@@ -208,7 +208,8 @@ def _fields_json(fields: _Fields) -> bytes:
 
 def project_metadata(source_dir: Path, *, isolated: bool = True) -> DistMetadata:
     """Metadata of a source tree via its PEP 517 hooks, in an isolated build env."""
-    from build.util import project_wheel_metadata  # imported late: heavy
+    # lazy: building is rare and ``build`` is slow to import.
+    from build.util import project_wheel_metadata
 
     try:
         meta = project_wheel_metadata(source_dir, isolated=isolated)
@@ -272,7 +273,7 @@ class MetadataProvider:
         sdist = min(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
         return self._from_sdist(sdist)
 
-    def _parsed(self, wheel: DistFile) -> Optional[DistMetadata]:
+    def _parsed(self, wheel: DistFile) -> DistMetadata | None:
         """The wheel's metadata from the source's parsed-fields cache, when it has one.
 
         Optional in :class:`MetadataSource`: sources without it (test fakes,

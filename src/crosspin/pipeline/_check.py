@@ -16,14 +16,14 @@ import os
 import shlex
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 from packaging.specifiers import SpecifierSet
 
 from crosspin.environments import Matrix
 from crosspin.errors import InconsistentLockError, StaleLockError
 from crosspin.index import IndexClient
-from crosspin.inputs import input_digest, read_inputs
+from crosspin.inputs import input_digest
 from crosspin.lock import check_lock
 from crosspin.lockfiles import LoadedLock, load_lock
 from crosspin.metadata import MetadataProvider
@@ -56,21 +56,13 @@ def _cwd(path: Path) -> Iterator[None]:
 
 def _digest_of(
     sources: Sequence[str], selection: InputSelection
-) -> tuple[str, Optional[SpecifierSet]]:
+) -> tuple[str, SpecifierSet | None]:
     """The input digest and the inputs' Requires-Python (it narrows the matrix)."""
-    inputs = read_inputs(
-        [Path(s) for s in sources],
-        constraints=[Path(c) for c in selection.constraints],
-        overrides=[Path(o) for o in selection.overrides],
-        extras=selection.extras,
-        all_extras=selection.all_extras,
-        groups=selection.groups,
-        all_groups=selection.all_groups,
-    )
+    inputs = selection.read(sources)
     return input_digest(inputs), inputs.requires_python
 
 
-def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> Optional[str]:
+def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> str | None:
     """Raise :class:`StaleLockError` if the recorded inputs changed; else a note (or ``None``).
 
     The inputs are those of the command the lock records, parsed with

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Protocol
 
 import attrs
 from packaging.requirements import Requirement
@@ -65,7 +65,7 @@ def compile_lock(
     request: CompileRequest,
     *,
     client: Client,
-    on_fork: Optional[Callable[[Environment, bool], None]] = None,
+    on_fork: Callable[[Environment, bool], None] | None = None,
     lookahead: bool = False,
     fast_path: bool = True,
 ) -> Lock:
@@ -173,8 +173,8 @@ def _link_candidates(
     return out, metas, pinned
 
 
-def _local_path(link: str) -> Optional[Path]:
-    # lazy: urllib.request pulls in much of the email package; few inputs are local links.
+def _local_path(link: str) -> Path | None:
+    # lazy: urllib.request pulls in much of the email package; few inputs are local.
     from urllib.parse import unquote, urlsplit
     from urllib.request import url2pathname
 

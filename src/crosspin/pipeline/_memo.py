@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 import attrs
 import packaging
@@ -49,7 +49,7 @@ class Sources(Protocol):
     def source_digests(self) -> dict[str, str]:
         """Digests of every page and listing read so far."""
 
-    def current_digest(self, key: str) -> Optional[str]:
+    def current_digest(self, key: str) -> str | None:
         """The digest a source has now, read as a resolution would read it."""
 
 
@@ -93,7 +93,7 @@ class Memo:
 
     path: Path
 
-    def lookup(self, sources: Sources) -> Optional[tuple[str, str]]:
+    def lookup(self, sources: Sources) -> tuple[str, str] | None:
         """The stored ``(text, summary)`` if every source still reads the same, else ``None``."""
         try:
             data = json.loads(self.path.read_bytes())
@@ -136,8 +136,8 @@ class Memo:
 
 
 def memo_for(
-    folder: Optional[Path], material: Iterable[str], *, tuning: Tuning
-) -> Optional[Memo]:
+    folder: Path | None, material: Iterable[str], *, tuning: Tuning
+) -> Memo | None:
     """The memo entry for a run described by ``material`` (``None``: reuse is off).
 
     Reuse is off without a disk cache and with ``CROSSPIN_MEMO=0``; the

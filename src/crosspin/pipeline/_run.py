@@ -12,14 +12,14 @@ import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Protocol
 
 import attrs
 from packaging.requirements import Requirement
 
 from crosspin.environments import Environment, Matrix
 from crosspin.index import IndexClient, IndexSettings
-from crosspin.inputs import InputSet, input_digest, read_inputs
+from crosspin.inputs import InputSet, input_digest
 from crosspin.lock import Lock
 from crosspin.lockfiles import read_existing
 from crosspin.lockfiles.pylock import PylockOptions
@@ -74,24 +74,15 @@ class ClientPool:
 def run_compile(
     options: CompileOptions,
     *,
-    reporter: Optional[Reporter] = None,
-    clients: Optional[ClientPool] = None,
+    reporter: Reporter | None = None,
+    clients: ClientPool | None = None,
 ) -> CompileResult:
     """Compile and render one lock as ``options`` say; nothing is written.
 
     ``clients`` shares index sessions (and their in-memory caches) between
     the compiles of one command run.
     """
-    selection = options.selection
-    inputs = read_inputs(
-        [Path(s) for s in options.sources],
-        constraints=[Path(c) for c in selection.constraints],
-        overrides=[Path(o) for o in selection.overrides],
-        extras=selection.extras,
-        all_extras=selection.all_extras,
-        groups=selection.groups,
-        all_groups=selection.all_groups,
-    )
+    inputs = options.selection.read(options.sources)
     pyproject = _pyproject_for(options.sources)
     tool = load_tool_config(pyproject if pyproject is not None else Path("pyproject.toml"))
     settings = compile_settings(options, inputs.options, tool)
@@ -138,7 +129,7 @@ class _Run:
     inputs: InputSet
     request: CompileRequest
     has_existing: bool
-    reporter: Optional[Reporter]
+    reporter: Reporter | None
     resolutions: int = 0
 
     def on(self, client: IndexClient) -> CompileResult:
@@ -225,7 +216,7 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
     Written with ``/`` and a leading ``./`` or ``../`` so pip reads them as
     paths and the lock is the same on every host.
     """
-    # lazy: urllib.request pulls in much of the email package; few inputs are local links.
+    # lazy: urllib.request pulls in much of the email package; few inputs are local.
     from urllib.parse import unquote, urlsplit
     from urllib.request import url2pathname
 
@@ -240,7 +231,7 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
     return out
 
 
-def _pyproject_for(sources: Sequence[str]) -> Optional[Path]:
+def _pyproject_for(sources: Sequence[str]) -> Path | None:
     for s in sources:
         p = Path(s)
         if p.name == "pyproject.toml":

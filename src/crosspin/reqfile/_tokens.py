@@ -21,7 +21,6 @@ import os
 import re
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Optional
 
 import attrs
 
@@ -92,7 +91,7 @@ class ReqLine:
 
     path: str
     lineno: int
-    requirement: Optional[str]
+    requirement: str | None
     editable: bool = False
     options: tuple[tuple[str, str], ...] = ()
 

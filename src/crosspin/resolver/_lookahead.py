@@ -19,7 +19,6 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Optional
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -45,7 +44,7 @@ class Lookahead:
         finder: Finder,
         metadata: Metadata,
         options: ResolveOptions,
-        oldest_python: Optional[str],
+        oldest_python: str | None,
         hints: Mapping[str, Sequence[Version]],
         skip: frozenset[str],
     ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging.requirements import Requirement
@@ -57,7 +57,7 @@ def resolve_matrix(
     *,
     finder: Finder,
     metadata: Metadata,
-    on_fork: Optional[Callable[[Environment, bool], None]] = None,
+    on_fork: Callable[[Environment, bool], None] | None = None,
 ) -> list[ForkResult]:
     """One :class:`ForkResult` per environment class of the request's matrix.
 
@@ -95,7 +95,7 @@ def _resolve_matrix(
     request: ResolveRequest,
     finder: Finder,
     metadata: Metadata,
-    on_fork: Optional[Callable[[Environment, bool], None]],
+    on_fork: Callable[[Environment, bool], None] | None,
 ) -> list[ForkResult]:
     options = request.options
     solved: list[_Solved] = []
@@ -183,7 +183,7 @@ def resolve_environment(
     finder: Finder,
     metadata: Metadata,
     preferences: Mapping[str, Sequence[Version]] | None = None,
-    oracle: Optional[Oracle] = None,
+    oracle: Oracle | None = None,
 ) -> tuple[EnvironmentView, ForkResult]:
     """Resolve the request's roots for one environment (its matrix is not consulted).
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Literal, Optional, Union
+from typing import Literal, Union
 
 import attrs
 from packaging.markers import Marker
@@ -34,7 +34,7 @@ class Root:
 
     requirement: Requirement
     origin: str
-    link: Optional[str] = None
+    link: str | None = None
     editable: bool = False
 
 
@@ -65,12 +65,12 @@ class Req:
     name: NormalizedName
     extras: frozenset[str] = frozenset()
     specifier: SpecifierSet = SpecifierSet()
-    link: Optional[str] = None
+    link: str | None = None
     #: ``None`` for requirements from metadata; the origin string for roots.
-    origin: Optional[str] = None
+    origin: str | None = None
     #: The parent's name (for ``# via`` and conflict chains); None for roots.
-    parent: Optional[str] = None
-    marker: Optional[Marker] = None
+    parent: str | None = None
+    marker: Marker | None = None
 
     @property
     def identifier(self) -> str:
@@ -82,9 +82,9 @@ class Req:
         cls,
         req: Requirement,
         *,
-        origin: Optional[str] = None,
-        parent: Optional[str] = None,
-        link: Optional[str] = None,
+        origin: str | None = None,
+        parent: str | None = None,
+        link: str | None = None,
     ) -> Req:
         """Wrap a PEP 508 requirement."""
         return cls(
@@ -132,7 +132,7 @@ class Candidate:
     extras: frozenset[str] = frozenset()
     #: Non-yanked (or explicitly pinned) files of this version: for metadata.
     files: tuple[DistFile, ...] = ()
-    link: Optional[str] = None
+    link: str | None = None
     editable: bool = False
 
     @property
@@ -165,11 +165,11 @@ class Pin:
     #: Extras requested by root requirements (written as ``name[extra]``).
     extras: frozenset[str] = frozenset()
     files: tuple[DistFile, ...] = ()
-    link: Optional[str] = None
+    link: str | None = None
     editable: bool = False
     via: frozenset[str] = frozenset()
     dependencies: frozenset[NormalizedName] = frozenset()
-    requires_python: Optional[SpecifierSet] = None
+    requires_python: SpecifierSet | None = None
     #: Markers of the requirements that pulled this package in (hints).
     edge_markers: frozenset[str] = frozenset()
     #: Whether some requirement reached it without any marker.
@@ -223,7 +223,7 @@ class ResolveRequest:
     options: ResolveOptions = ResolveOptions()
     constraints: tuple[Root, ...] = attrs.field(default=(), converter=_roots)
     overrides: tuple[Root, ...] = attrs.field(default=(), converter=_roots)
-    existing: Optional[PinsFor] = None
+    existing: PinsFor | None = None
     links: Mapping[str, Candidate] = attrs.field(factory=dict)
     fast_path: bool = True
     lookahead: bool = False

@@ -20,7 +20,7 @@ be reused) is a dictionary lookup.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Optional, cast
+from typing import Any, cast
 
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
@@ -174,7 +174,7 @@ class EnvironmentView:
     resolving again.
     """
 
-    def __init__(self, environment: Environment, oracle: Optional[Oracle] = None) -> None:
+    def __init__(self, environment: Environment, oracle: Oracle | None = None) -> None:
         self.environment = environment
         self.oracle = oracle if oracle is not None else Oracle(lambda _name: {}, ResolveOptions())
         self._key = environment.name

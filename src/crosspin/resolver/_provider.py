@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 import attrs
 from packaging.markers import Marker
@@ -297,7 +297,7 @@ class Provider(AbstractProvider[Any, Any, str]):
 
     def _template(
         self, candidate: Candidate
-    ) -> tuple[tuple[AnyReq, ...], tuple[tuple[Optional[Marker], Req], ...]]:
+    ) -> tuple[tuple[AnyReq, ...], tuple[tuple[Marker | None, Req], ...]]:
         """A candidate's dependencies before markers are evaluated: the same in every fork.
 
         Shared through the oracle, so the forks of a matrix build each

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging.specifiers import SpecifierSet
@@ -71,10 +71,10 @@ class _Plan:
 class _Graph:
     """The part of resolvelib's result graph that ``_pins`` reads."""
 
-    def __init__(self, parents: Mapping[str, set[Optional[str]]]) -> None:
+    def __init__(self, parents: Mapping[str, set[str | None]]) -> None:
         self._parents = parents
 
-    def iter_parents(self, key: str) -> Iterator[Optional[str]]:
+    def iter_parents(self, key: str) -> Iterator[str | None]:
         """Identifiers whose pinned candidate requires ``key`` (None: a root)."""
         return iter(self._parents.get(key, ()))
 
@@ -93,7 +93,7 @@ STATS = {"replayed": 0, "fallback": 0}
 
 def replay(
     provider: Provider, roots: Sequence[Req], scratch: Callable[[], Provider]
-) -> Optional[Replayed]:
+) -> Replayed | None:
     """The resolution resolvelib would return for ``roots``, or None if unproven.
 
     ``scratch`` makes a provider for the same environment on a throwaway
@@ -112,7 +112,7 @@ def replay(
     return _commit(provider, roots, plans)
 
 
-def _search(sp: Provider, roots: Sequence[Req]) -> Optional[dict[str, _Plan]]:
+def _search(sp: Provider, roots: Sequence[Req]) -> dict[str, _Plan] | None:
     hint: dict[str, list[Req]] = {}
     chosen: dict[str, Candidate] = {}
     for r in roots:
@@ -192,7 +192,7 @@ def _candidate(sp: Provider, ident_reqs: Sequence[Req], name: str, extras: froze
     return cand
 
 
-def _order(sp: Provider, reqs: Sequence[Req]) -> Optional[Iterator[Version]]:
+def _order(sp: Provider, reqs: Sequence[Req]) -> Iterator[Version] | None:
     """``G(I)``: the identifier's versions in find_matches order, constraints only.
 
     Lazy (most walks stop at the first version). None where links make
@@ -235,7 +235,7 @@ def _lazy_order(sp: Provider, name: str, cons: Sequence[SpecifierSet]) -> Iterat
                 yield v
 
 
-def _pick(sp: Provider, ident: str, reqs: Sequence[Req]) -> Optional[Candidate]:
+def _pick(sp: Provider, ident: str, reqs: Sequence[Req]) -> Candidate | None:
     """The first candidate find_matches would offer that survives its merge."""
     if not reqs:
         return None
@@ -258,7 +258,7 @@ def _pick(sp: Provider, ident: str, reqs: Sequence[Req]) -> Optional[Candidate]:
 
 def _verify(
     sp: Provider, picked: Mapping[str, Candidate], reqs: Mapping[str, Sequence[Req]]
-) -> Optional[dict[str, _Plan]]:
+) -> dict[str, _Plan] | None:
     """Plans if every pick is resolvelib's whatever the pin order (module docstring)."""
     plans: dict[str, _Plan] = {}
     admits = sp.oracle.admits
@@ -302,7 +302,7 @@ def _commit(provider: Provider, roots: Sequence[Req], plans: Mapping[str, _Plan]
     """Ask ``provider`` resolvelib's questions and shape its result."""
     view = provider.view
     mapping: dict[str, Any] = {}
-    parents: dict[str, set[Optional[str]]] = defaultdict(set)
+    parents: dict[str, set[str | None]] = defaultdict(set)
     for r in roots:
         parents[r.identifier].add(None)
     has_python = False

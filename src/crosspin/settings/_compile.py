@@ -11,13 +11,15 @@ the only place that precedence is written.
 from __future__ import annotations
 
 import datetime
-from typing import Literal, Optional
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
 
 import attrs
 from packaging.requirements import Requirement
 
 from crosspin.index import IndexSettings, IndexStrategy, strip_credentials
-from crosspin.inputs import InputOptions
+from crosspin.inputs import InputOptions, InputSet, read_inputs
 from crosspin.lock import Sources
 from crosspin.lockfiles import LockFormat
 from crosspin.lockfiles.requirements import RenderOptions
@@ -42,18 +44,30 @@ class InputSelection:
     groups: tuple[str, ...] = ()
     all_groups: bool = False
 
+    def read(self, sources: Sequence[str]) -> InputSet:
+        """Read ``sources`` with this selection (see :func:`crosspin.inputs.read_inputs`)."""
+        return read_inputs(
+            [Path(s) for s in sources],
+            constraints=[Path(c) for c in self.constraints],
+            overrides=[Path(o) for o in self.overrides],
+            extras=self.extras,
+            all_extras=self.all_extras,
+            groups=self.groups,
+            all_groups=self.all_groups,
+        )
+
 
 @attrs.frozen(kw_only=True)
 class LockOutput:
     """How the requirements.txt is written, as the command line says (``None``: not given)."""
 
     header: bool = True
-    annotate: Optional[bool] = None
-    annotation_style: Optional[Literal["split", "line"]] = None
+    annotate: bool | None = None
+    annotation_style: Literal["split", "line"] | None = None
     generate_hashes: bool = False
     emit_index_url: bool = True
     emit_find_links: bool = True
-    allow_unsafe: Optional[bool] = None
+    allow_unsafe: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -70,7 +84,7 @@ class CompileOptions:
     output_format: LockFormat = "requirements"
     command: str = "crosspin compile"
     selection: InputSelection = InputSelection()
-    python: Optional[str] = None
+    python: str | None = None
     platforms: tuple[str, ...] = ()
     upgrade: bool = False
     upgrade_packages: tuple[Requirement, ...] = ()
@@ -81,7 +95,7 @@ class CompileOptions:
     index: IndexOptions = IndexOptions()
     index_strategy: IndexStrategy = "first-index"
     access: Access = Access()
-    exclude_newer: Optional[datetime.datetime] = None
+    exclude_newer: datetime.datetime | None = None
     lock_output: LockOutput = LockOutput()
     pip: PipConfig = PipConfig()
     tuning: Tuning = Tuning()
@@ -98,7 +112,7 @@ class CompileSettings:
 
     index: IndexSettings
     sources: Sources
-    python: Optional[str]
+    python: str | None
     platforms: tuple[str, ...]
     resolve: ResolveOptions
     render: RenderOptions

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -30,7 +30,7 @@ __all__ = ["Access", "IndexCommandLine", "IndexOptions", "index_settings", "lock
 class IndexOptions:
     """The index options one level gives (``None``/empty: that level says nothing)."""
 
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
@@ -52,7 +52,7 @@ class IndexOptions:
 class Access:
     """How indexes are reached: the disk cache and the network switches."""
 
-    cache_dir: Optional[str] = None
+    cache_dir: str | None = None
     no_cache: bool = False
     offline: bool = False
     refresh: bool = False
@@ -83,7 +83,7 @@ def index_settings(
     access: Access,
     tuning: Tuning,
     strategy: IndexStrategy = "first-index",
-    exclude_newer: Optional[datetime.datetime] = None,
+    exclude_newer: datetime.datetime | None = None,
 ) -> IndexSettings:
     """The :class:`IndexSettings` for ``levels`` (highest first) above pip's configuration.
 
@@ -134,7 +134,7 @@ def lock_index_settings(
     )
 
 
-def first_index_url(levels: Iterable[IndexOptions]) -> Optional[str]:
+def first_index_url(levels: Iterable[IndexOptions]) -> str | None:
     """The ``--index-url`` of the highest level that names one, else ``None``."""
     return next((level.index_url for level in levels if level.index_url), None)
 

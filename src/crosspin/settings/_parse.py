@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -29,7 +28,7 @@ def parse_upgrade_packages(values: Sequence[str]) -> tuple[Requirement, ...]:
     return tuple(out)
 
 
-def parse_exclude_newer(value: Optional[str]) -> Optional[datetime.datetime]:
+def parse_exclude_newer(value: str | None) -> datetime.datetime | None:
     """An ``--exclude-newer`` date or timestamp as an aware UTC datetime (``None`` when unset).
 
     A bare date means "as the index was at the end of that day" (UTC).

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 
@@ -29,12 +29,12 @@ class PipConfig:
     Fields are ``None``/empty when pip's configuration does not set them.
     """
 
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     trusted_hosts: tuple[str, ...] = ()
-    cert: Optional[str] = None
-    timeout: Optional[float] = None
+    cert: str | None = None
+    timeout: float | None = None
 
 
 # pip option name (as written in config files, after "_" -> "-") -> our field.

@@ -9,11 +9,17 @@ from __future__ import annotations
 import datetime
 import sys
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Callable, Literal
 
 import attrs
 
-from crosspin.errors import InputError, Problem
+from crosspin.environments import Platform
+from crosspin.errors import InputError, Problem, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 __all__ = ["ToolConfig", "load_tool_config"]
 
@@ -27,15 +33,15 @@ class ToolConfig:
     kept as the ISO 8601 text (a TOML date or datetime is converted to it).
     """
 
-    python: Optional[str] = None
+    python: str | None = None
     platforms: tuple[str, ...] = ()
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
-    generate_hashes: Optional[bool] = None
-    allow_unsafe: Optional[bool] = None
-    annotation_style: Optional[Literal["split", "line"]] = None
-    exclude_newer: Optional[str] = None
+    generate_hashes: bool | None = None
+    allow_unsafe: bool | None = None
+    annotation_style: Literal["split", "line"] | None = None
+    exclude_newer: str | None = None
 
 
 _ANNOTATION_STYLES = ("line", "split")
@@ -65,9 +71,6 @@ def _platforms(value: object) -> tuple[object | None, str | None]:
     parsed, problem = _str_list(value)
     if problem is not None or not isinstance(parsed, tuple):
         return None, problem
-    from crosspin.environments import Platform  # deferred: pulls in packaging.tags
-    from crosspin.errors import UsageError
-
     for name in parsed:
         try:
             Platform.from_name(name)
@@ -127,10 +130,6 @@ def load_tool_config(pyproject: Path) -> ToolConfig:
         return ToolConfig()
     except OSError as exc:
         raise InputError([Problem(location=label, reason=f"cannot read: {exc.strerror}")]) from None
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

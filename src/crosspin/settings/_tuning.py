@@ -12,7 +12,7 @@ and passes the value down; nothing below reads the environment itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Callable, Optional, TypeVar
+from typing import Callable, TypeVar
 
 import attrs
 
@@ -39,9 +39,9 @@ class Tuning:
     memo: bool = True
     replay: bool = True
     page_max_age: float = DEFAULT_PAGE_MAX_AGE
-    retries: Optional[int] = None
-    retry_backoff: Optional[float] = None
-    max_retry_after: Optional[float] = None
+    retries: int | None = None
+    retry_backoff: float | None = None
+    max_retry_after: float | None = None
     variables: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -69,7 +69,7 @@ def _page_max_age(raw: str) -> float:
         return DEFAULT_PAGE_MAX_AGE
 
 
-def _number(raw: str, kind: Callable[[str], _N]) -> Optional[_N]:
+def _number(raw: str, kind: Callable[[str], _N]) -> _N | None:
     """A non-negative number, or ``None`` when unset, unparsable or negative."""
     if not raw.strip():
         return None

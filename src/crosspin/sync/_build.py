@@ -39,6 +39,7 @@ def build_wheel(
     Returns the wheel's path in ``out_dir``; ``BuildError`` when the build
     environment cannot be made or the backend fails.
     """
+    # lazy: building is rare and ``build`` is slow to import.
     import build
 
     work = Path(tempfile.mkdtemp(prefix="crosspin-build-", dir=out_dir))

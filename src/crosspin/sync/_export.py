@@ -7,8 +7,6 @@ only for the files that environment can install, so ``pip install
 
 from __future__ import annotations
 
-from typing import Optional
-
 from crosspin.environments import Environment
 from crosspin.lock import LockedPackage
 from crosspin.lockfiles import LockData
@@ -20,7 +18,7 @@ __all__ = ["export_requirements"]
 def export_requirements(
     lock: LockData,
     environment: Environment,
-    source: Optional[FileSource],
+    source: FileSource | None,
     *,
     generate_hashes: bool = False,
     header: str = "",
@@ -60,7 +58,7 @@ def _extras(package: LockedPackage) -> str:
 
 
 def _hashes(
-    package: LockedPackage, environment: Environment, source: Optional[FileSource]
+    package: LockedPackage, environment: Environment, source: FileSource | None
 ) -> list[str]:
     recorded = set(package.recorded_hashes)
     if package.url or source is None:

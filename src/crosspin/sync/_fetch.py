@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Optional, Protocol
+from typing import Callable, Protocol
 
 import attrs
 from packaging import tags as _tags
@@ -46,9 +46,9 @@ class Fetched:
     """
 
     package: LockedPackage
-    file: Optional[DistFile]
+    file: DistFile | None
     path: Path
-    direct_url: Optional[str] = None
+    direct_url: str | None = None
 
 
 def file_hashes(file: DistFile) -> set[str]:
@@ -101,7 +101,7 @@ def choose_file(
                               reason=reason)
 
 
-def _local_folder(package: LockedPackage) -> Optional[Path]:
+def _local_folder(package: LockedPackage) -> Path | None:
     """The folder of a local directory pin (``file:`` URL or path), else ``None``."""
     assert package.url is not None
     url = package.url.split("#", 1)[0]
@@ -162,7 +162,7 @@ def fetch_all(
     dest: Path,
     *,
     allow_build: bool,
-    on_fetched: Optional[Callable[[Fetched], None]] = None,
+    on_fetched: Callable[[Fetched], None] | None = None,
 ) -> list[Fetched]:
     """Choose, download and verify a file for every pin, concurrently.
 
@@ -188,7 +188,7 @@ def fetch_all(
                 return Fetched(package=package, file=None, path=folder_pin,
                                direct_url=folder_pin.as_uri())
             file = _url_file(package)
-            direct: Optional[str] = package.url
+            direct: str | None = package.url
         else:
             # A PEP 751 lock lists its files (URL + hashes): no index search.
             files = package.files or source.project_files(package.name)

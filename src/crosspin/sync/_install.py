@@ -11,7 +11,6 @@ import json
 import posixpath
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import attrs
 
@@ -92,17 +91,18 @@ class Origin:
     """
 
     url: str
-    archive_hash: Optional[str] = None
-    editable: Optional[bool] = None
+    archive_hash: str | None = None
+    editable: bool | None = None
 
 
 def install_wheel(
-    wheel: Path, target: Target, *, origin: Optional[Origin] = None, checked: bool = False
+    wheel: Path, target: Target, *, origin: Origin | None = None, checked: bool = False
 ) -> None:
     """Install one wheel into ``target``; an ``origin`` writes PEP 610 ``direct_url.json``.
 
     ``checked`` skips :func:`check_wheel_paths` when the caller already ran it.
     """
+    # lazy: only an install needs installer (plans, dry runs and export do not).
     import installer
     from installer.destinations import SchemeDictionaryDestination
     from installer.exceptions import InstallerError

@@ -10,7 +10,6 @@ import email.parser
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Optional
 
 import attrs
 from packaging.utils import NormalizedName, canonicalize_name
@@ -24,10 +23,10 @@ class InstalledDist:
     """One installed distribution: name, version, its dist-info and PEP 610 URL."""
 
     name: NormalizedName
-    version: Optional[Version]
+    version: Version | None
     raw_version: str
     dist_info: Path
-    direct_url: Optional[str] = None
+    direct_url: str | None = None
     #: An ``.egg-info`` install: sync reports it instead of removing it.
     legacy: bool = False
 
@@ -49,7 +48,7 @@ def scan_installed(site_dirs: Iterable[Path]) -> dict[NormalizedName, list[Insta
     return found
 
 
-def _read(info: Path) -> Optional[InstalledDist]:
+def _read(info: Path) -> InstalledDist | None:
     # An egg-info is a folder with PKG-INFO, or a single PKG-INFO file.
     meta = info if info.is_file() else info / (
         "PKG-INFO" if info.name.endswith(".egg-info") else "METADATA")
@@ -62,7 +61,7 @@ def _read(info: Path) -> Optional[InstalledDist]:
     if not name or not version_text:
         return None
     try:
-        version: Optional[Version] = Version(str(version_text))
+        version: Version | None = Version(str(version_text))
     except InvalidVersion:
         version = None
     url = None

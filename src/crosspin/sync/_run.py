@@ -7,7 +7,7 @@ import tempfile
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Protocol
 
 import attrs
 
@@ -62,7 +62,7 @@ class SyncRequest:
     locks: tuple[Path, ...]
     interpreter: Path
     extras: tuple[str, ...] = ()
-    groups: Optional[tuple[str, ...]] = None
+    groups: tuple[str, ...] | None = None
     install: InstallOptions = InstallOptions()
 
 
@@ -95,7 +95,7 @@ def plan_for(
     target: Target,
     *,
     extras: Collection[str] = (),
-    groups: Optional[Collection[str]] = None,
+    groups: Collection[str] | None = None,
 ) -> SyncPlan:
     """Refuse a target outside the lock's matrix; else diff lock subset and target.
 
@@ -123,7 +123,7 @@ def apply_plan(
     source: FileSource,
     *,
     options: InstallOptions = InstallOptions(),
-    reporter: Optional[Reporter] = None,
+    reporter: Reporter | None = None,
 ) -> SyncResult:
     """Download and verify every file, then uninstall, then install.
 
@@ -142,10 +142,10 @@ def apply_plan(
                             allow_build=options.allow_build,
                             on_fetched=lambda f: bar.advance(_pin(f.package),
                                                              detail="downloaded"))
-        wheels: list[tuple[Path, Optional[Origin]]] = []
+        wheels: list[tuple[Path, Origin | None]] = []
         for item in fetched:
             path = item.path
-            editable: Optional[bool] = None
+            editable: bool | None = None
             if path.is_dir() or is_sdist(path):
                 what = (item.package.url if path.is_dir()
                         else f"{item.package.name}=={item.package.version}")
@@ -174,7 +174,7 @@ def apply_plan(
             bar.advance(f"{dist.name}=={dist.raw_version}", detail="uninstalled")
         # Wheels write disjoint files and the work is file I/O (the GIL is
         # released), so a few threads install ~3x faster than one on 2 cores.
-        def one(item: tuple[Path, Optional[Origin]]) -> None:
+        def one(item: tuple[Path, Origin | None]) -> None:
             path, origin = item
             install_wheel(path, target, origin=origin, checked=True)
             bar.advance(names[path], detail="installed")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 import attrs
 from packaging import tags as _tags
@@ -183,7 +182,7 @@ def _platform_tags(data: dict[str, object], markers: dict[str, str]) -> tuple[st
     return (plat.replace("-", "_").replace(".", "_"),)
 
 
-def _glibc(value: object) -> Optional[tuple[int, int]]:
+def _glibc(value: object) -> tuple[int, int] | None:
     if not isinstance(value, str) or not value.startswith("glibc "):
         return None
     parts = value.split()[1].split(".")

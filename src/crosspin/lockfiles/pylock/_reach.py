@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Optional
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -70,7 +69,7 @@ def root_labels(lock: Lock) -> tuple[list[str], list[str]]:
     return sorted(extras), sorted(groups)
 
 
-def _label_marker(labels: frozenset[Label]) -> Optional[Marker]:
+def _label_marker(labels: frozenset[Label]) -> Marker | None:
     if BASE in labels or not labels:
         return None
     parts = []
@@ -134,7 +133,7 @@ def _walk(
 
 def reach_markers(
     lock: Lock, root_markers: Mapping[str, Sequence[Requirement]] | None = None
-) -> list[Optional[Marker]]:
+) -> list[Marker | None]:
     """The PEP 751 marker of each package of ``lock`` (same order).
 
     Each marker is the package's environment marker ``and`` the extras and
@@ -151,7 +150,7 @@ def reach_markers(
         selected = [i for i, envs in env_sets.items() if env in envs]
         for i, labels in _walk(lock, env, selected, roots).items():
             per_env[i][env.name] = labels
-    out: list[Optional[Marker]] = []
+    out: list[Marker | None] = []
     for i, p in enumerate(lock.packages):
         out.append(_package_marker(p, lock.matrix, per_env[i]))
     return out
@@ -159,7 +158,7 @@ def reach_markers(
 
 def _package_marker(
     package: LockedPackage, matrix: Matrix, labels_by_env: Mapping[str, frozenset[Label]]
-) -> Optional[Marker]:
+) -> Marker | None:
     """``or`` over reach labels of (where the label reaches ``and`` the label).
 
     A pin is installed in an environment exactly when one of the labels
@@ -174,7 +173,7 @@ def _package_marker(
     everywhere = set(labels_by_env)
     if not where or where.get(BASE) == everywhere:
         return package.marker
-    parts: list[Optional[Marker]] = []
+    parts: list[Marker | None] = []
     for label in sorted(where):
         envs = where[label]
         try:

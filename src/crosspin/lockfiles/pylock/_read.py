@@ -14,15 +14,17 @@ import sys
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import attrs
 from packaging.markers import Marker
+from packaging.version import Version
 
 from crosspin.distributions import DistFile
 from crosspin.environments import Matrix
 from crosspin.errors import LockFileError
 from crosspin.lock import LockedPackage, Sources
+from crosspin.markers import marker_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +43,7 @@ class PylockFile:
     is known, the ``environments`` where their marker can hold.
     """
 
-    matrix: Optional[Matrix]
+    matrix: Matrix | None
     packages: tuple[LockedPackage, ...]
     sources: Sources = Sources()
     extras: tuple[str, ...] = ()
@@ -49,15 +51,15 @@ class PylockFile:
     default_groups: tuple[str, ...] = ()
     #: Parallel to ``packages``: the PEP 751 marker as written (it may ask
     #: ``'x' in extras`` / ``'g' in dependency_groups``), for installers.
-    lock_markers: tuple[Optional[Marker], ...] = ()
+    lock_markers: tuple[Marker | None, ...] = ()
     #: Parallel to ``packages``: the wheels and sdist the file lists (URLs
     #: and hashes), so an installer needs no index.
     lock_files: tuple[tuple[DistFile, ...], ...] = ()
     #: ``[tool.crosspin] inputs``: the hex digest of the inputs it was compiled
     #: from (without the ``sha256:`` prefix, like ``RequirementsFile``'s).
-    input_digest: Optional[str] = None
+    input_digest: str | None = None
     #: ``[tool.crosspin] command``: the normalised compile command.
-    command: Optional[str] = None
+    command: str | None = None
 
 
 def _load(text: str, path: str) -> Mapping[str, Any]:
@@ -74,6 +76,7 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
     Raises :class:`~crosspin.errors.LockFileError` naming the key path of
     the first problem (``packages[3].wheels[0].hashes``).
     """
+    # lazy: packaging.pylock is only needed when a pylock is read.
     from packaging.pylock import Pylock, PylockValidationError
 
     data = _load(text, path)
@@ -88,7 +91,7 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
     extras = frozenset(lock.extras or ())
     groups = frozenset(lock.dependency_groups or ())
     packages = []
-    raw: list[tuple[Optional[Marker], tuple[DistFile, ...]]] = []
+    raw: list[tuple[Marker | None, tuple[DistFile, ...]]] = []
     indexes: list[str] = []
     for i, p in enumerate(lock.packages):
         if p.version is None and not p.is_direct:
@@ -161,8 +164,6 @@ def _files(p: Any, path: str) -> tuple[DistFile, ...]:
 
 
 def _no_version() -> Any:
-    from packaging.version import Version
-
     return Version("0")
 
 
@@ -176,10 +177,8 @@ def _holds(
 
 
 def _env_marker(
-    envs: frozenset[str], matrix: Matrix, marker: Optional[Marker]
-) -> Optional[Marker]:
-    from crosspin.markers import marker_for
-
+    envs: frozenset[str], matrix: Matrix, marker: Marker | None
+) -> Marker | None:
     if not envs or marker is None:
         return marker
     try:
@@ -188,7 +187,7 @@ def _env_marker(
         return marker
 
 
-def _direct_url(p: Any) -> Optional[str]:
+def _direct_url(p: Any) -> str | None:
     if p.vcs is not None:
         return f"{p.vcs.type}+{p.vcs.url}@{p.vcs.commit_id}"
     if p.directory is not None:
@@ -199,8 +198,8 @@ def _direct_url(p: Any) -> Optional[str]:
 
 
 def _tool_string(
-    tool: Optional[Mapping[str, Any]], key: str, path: str, *, strip: str = ""
-) -> Optional[str]:
+    tool: Mapping[str, Any] | None, key: str, path: str, *, strip: str = ""
+) -> str | None:
     """A string of ``[tool.crosspin]`` (``None`` when absent), a prefix stripped."""
     section = (tool or {}).get("crosspin")
     if not isinstance(section, Mapping) or key not in section:
@@ -211,7 +210,7 @@ def _tool_string(
     return value[len(strip):] if strip and value.startswith(strip) else value
 
 
-def _matrix(tool: Optional[Mapping[str, Any]], path: str) -> Optional[Matrix]:
+def _matrix(tool: Mapping[str, Any] | None, path: str) -> Matrix | None:
     section = (tool or {}).get("crosspin")
     if not isinstance(section, Mapping) or "matrix" not in section:
         return None

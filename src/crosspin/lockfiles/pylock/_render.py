@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from crosspin.errors import LockFileError
 from crosspin.lock import UNSAFE_PACKAGES, Lock
@@ -56,8 +57,8 @@ def render(lock: Lock, options: PylockOptions) -> str:
     Raises :class:`~crosspin.errors.LockFileError` with the key path of the
     problem when the result would not be a valid PEP 751 file.
     """
+    # lazy: tomli_w is only needed when a pylock is written.
     import tomli_w
-    from packaging.utils import canonicalize_name
 
     markers = reach_markers(lock, options.root_requirements)
     extras, groups = root_labels(lock)
@@ -104,6 +105,7 @@ def _tool_table(lock: Lock) -> dict[str, str]:
 
 
 def _validate(text: str, path: str) -> None:
+    # lazy: packaging.pylock is only needed when a pylock is written.
     from packaging.pylock import Pylock, PylockValidationError
 
     try:

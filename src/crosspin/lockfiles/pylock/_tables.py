@@ -11,7 +11,7 @@ import posixpath
 import re
 import urllib.parse
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 from crosspin.distributions import DistFile, parse_filename
 from crosspin.environments import DEFAULT_PYTHONS, Environment, Matrix
@@ -86,7 +86,7 @@ def requires_python(matrix: Matrix) -> str:
     return f"{low},{high}"
 
 
-def _upload_time(f: DistFile) -> Optional[datetime.datetime]:
+def _upload_time(f: DistFile) -> datetime.datetime | None:
     t = f.upload_time
     if t is None:
         return None
@@ -169,7 +169,7 @@ def _local(url: str) -> str:
     return posixpath.normpath(url.split("#", 1)[0].replace("\\", "/"))
 
 
-def package_table(package: LockedPackage, marker: Optional[str], path: str) -> dict[str, Any]:
+def package_table(package: LockedPackage, marker: str | None, path: str) -> dict[str, Any]:
     """One ``[[packages]]`` entry, keys in a fixed order."""
     table: dict[str, Any] = {"name": package.name}
     direct = package.url is not None

@@ -13,7 +13,7 @@ import posixpath
 import re
 import urllib.parse
 from collections.abc import Sequence
-from typing import NoReturn, Optional
+from typing import NoReturn
 
 import attrs
 from packaging.markers import InvalidMarker, Marker
@@ -68,12 +68,12 @@ class RequirementsFile:
     trailing section (written without ``--allow-unsafe``).
     """
 
-    matrix: Optional[Matrix]
+    matrix: Matrix | None
     packages: tuple[LockedPackage, ...]
     sources: Sources
     unpinned_unsafe: tuple[NormalizedName, ...] = ()
     #: The ``# crosspin-inputs: sha256:...`` header's hex digest, if any.
-    input_digest: Optional[str] = None
+    input_digest: str | None = None
 
 
 def _fail(path: str, lineno: int, reason: str) -> NoReturn:
@@ -85,11 +85,11 @@ class _Comments:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.matrix: Optional[Matrix] = None
-        self.input_digest: Optional[str] = None
+        self.matrix: Matrix | None = None
+        self.input_digest: str | None = None
         self.via: dict[int, list[str]] = {}
         self.unpinned: list[NormalizedName] = []
-        self.current: Optional[int] = None  # line of the pin that via comments attach to
+        self.current: int | None = None  # line of the pin that via comments attach to
         self.in_list = False
         self.in_unsafe = False
 
@@ -179,7 +179,7 @@ def read(text: str, path: str = "requirements.txt") -> RequirementsFile:
             for number in range(first, last + 1):
                 comments.line(physical[number - 1], number)
 
-    index_url: Optional[str] = None
+    index_url: str | None = None
     extra: list[str] = []
     find_links: list[str] = []
     hosts: list[str] = []
@@ -296,7 +296,7 @@ def _local_path(text: str, lineno: int, path: str, via: tuple[str, ...]) -> Lock
     )
 
 
-def _editable_name(url: str) -> Optional[str]:
+def _editable_name(url: str) -> str | None:
     """The project name in ``#egg=name``, else the last path segment."""
     parts = urllib.parse.urlsplit(url)
     egg = urllib.parse.parse_qs(parts.fragment).get("egg")
@@ -318,7 +318,7 @@ def _version_from_url(url: str) -> Version:
 
 
 def _check_disjoint(
-    packages: Sequence[tuple[int, LockedPackage]], matrix: Optional[Matrix], path: str
+    packages: Sequence[tuple[int, LockedPackage]], matrix: Matrix | None, path: str
 ) -> None:
     """A name pinned twice must be pinned for different environments."""
     seen: dict[str, list[tuple[frozenset[str], str]]] = {}

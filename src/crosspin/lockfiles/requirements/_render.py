@@ -12,7 +12,7 @@ uses, and a name may be pinned several times under disjoint markers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Literal, Optional
+from typing import Literal
 
 import attrs
 
@@ -95,7 +95,7 @@ def render(lock: Lock, options: RenderOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _header(matrix: Matrix, command: str, digest: Optional[str] = None) -> list[str]:
+def _header(matrix: Matrix, command: str, digest: str | None = None) -> list[str]:
     # The input digest (``Lock.meta["input_digest"]``) lets ``crosspin check``
     # tell a stale lock from a current one without resolving again.
     inputs = [f"# {INPUTS_PREFIX} sha256:{digest}"] if digest else []
