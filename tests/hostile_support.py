@@ -49,11 +49,19 @@ __all__ = [
 #: The interpreter sync tests install into (a pyenv CPython; skipped when absent).
 SYNC_PYTHON = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child
+# of a big test process would report the parent's size; VmHWM starts afresh at exec.
 _PEAK_SCRIPT = """\
 import atexit, os, resource, sys
 def _peak():
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        pass
     with open(os.environ["HOSTILE_PEAK_FILE"], "w") as out:
-        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        out.write(str(peak))
 atexit.register(_peak)
 from crosspin.cli import main
 sys.argv[0] = "crosspin"

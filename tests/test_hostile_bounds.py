@@ -263,8 +263,6 @@ def test_a_server_ignoring_range_is_streamed_to_disk(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "RECORD is read whole, with no size cap, and only "
-                   "checked for paths (sync/_install.py check_wheel_paths)")
 def test_a_huge_record_is_refused_before_the_venv_changes(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:

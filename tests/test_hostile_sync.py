@@ -11,6 +11,8 @@ it). The venv, and the stand-ins for the base interpreter its
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from fixtures.hostile import (
     MALFORMED_WHEELS,
     HostileIndex,
     MalformedCase,
+    sdist_hanging_backend,
     sdist_with_build_requires,
     wheel_good,
 )
@@ -122,43 +125,7 @@ def test_clone_is_independent(bed: Bed, tmp_path: Path) -> None:
         assert (venv / "bin" / name).resolve().parent == tmp_path / "venv-base"
 
 
-_AFTER_UNINSTALL = ISSUE + "found by installer half way through, after the old version was " \
-    "uninstalled (sync/_install.py check_wheel_paths checks paths only; sync/_run.py apply_plan)"
-_TRACEBACK = _AFTER_UNINSTALL[:-1] + "; the error escapes as a traceback)"
-_INSTALLED = ISSUE + "nothing checks it: the wheel is installed (sync/_install.py " \
-    "check_wheel_paths)"
-_THROUGH_LINK = ISSUE + "installed through the venv's link: the base interpreter is overwritten " \
-    "(sync/_install.py install_wheel; installer opens the path, following links)"
-
-#: What each case does today (each was run to see the hole is real).
-EXPECTED_TODAY: dict[str, str] = {
-    "bad-wheel-version": _AFTER_UNINSTALL,
-    "two-dist-infos": _AFTER_UNINSTALL,
-    "dist-info-mismatch": _INSTALLED + " as 9.9.9",
-    "metadata-disagrees": _INSTALLED,
-    "bad-record-row": _TRACEBACK,
-    "crc-error": _TRACEBACK,
-    "bad-entry-point": _TRACEBACK,
-    "duplicate-entry-point-section": _TRACEBACK,
-    "missing-entry-point-section": _TRACEBACK,
-    "unknown-data-scheme": _AFTER_UNINSTALL,
-    "script-python3": _THROUGH_LINK,
-    "script-python": _INSTALLED + ": bin/python, the venv's interpreter, is replaced",
-    "script-python3.12": _THROUGH_LINK,
-    "script-with-separator": _AFTER_UNINSTALL,
-    "script-in-subfolder": _INSTALLED + " as bin/sub/evil",
-    "data-script-python3": _THROUGH_LINK,
-    "symlink-member": _INSTALLED + " as a regular file",
-}
-
-
-def _case_param(case: MalformedCase) -> object:
-    reason = EXPECTED_TODAY.get(case.id)
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_case_param(c) for c in MALFORMED_WHEELS])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in MALFORMED_WHEELS])
 def test_malformed_wheel_leaves_the_venv_byte_identical(
     bed: Bed, tmp_path: Path, case: MalformedCase
 ) -> None:
@@ -175,8 +142,6 @@ def test_malformed_wheel_leaves_the_venv_byte_identical(
     assert "<installer" not in run.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "files are written through a linked folder in "
-                   "site-packages to wherever it points (sync/_install.py install_wheel)")
 def test_a_linked_folder_in_site_packages_is_not_written_through(
     bed: Bed, tmp_path: Path
 ) -> None:
@@ -211,9 +176,6 @@ def test_an_uninstall_never_follows_a_linked_folder_out(bed: Bed, tmp_path: Path
     assert_one_error(run, "linked", "outside")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "removals are not checked before the first one "
-                   "runs: r-one is gone when r-two's missing RECORD stops the sync "
-                   "(sync/_run.py apply_plan, sync/_uninstall.py uninstall)")
 def test_every_removal_is_checked_before_any(bed: Bed, tmp_path: Path) -> None:
     """Two dists to remove, the second without RECORD: nothing is removed, one line names it."""
     venv = bed.clone(tmp_path / "venv")
@@ -224,8 +186,6 @@ def test_every_removal_is_checked_before_any(bed: Bed, tmp_path: Path) -> None:
     assert_one_error(run, "r-two", "RECORD")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a dist-info without RECORD counts as installed "
-                   "(sync/_installed.py scan_installed)")
 def test_a_dist_info_without_record_is_repaired(bed: Bed, tmp_path: Path) -> None:
     """A killed install left METADATA but no RECORD: the next sync reinstalls it."""
     venv = bed.clone(tmp_path / "venv")
@@ -259,8 +219,6 @@ def test_a_corrupt_cached_file_is_fetched_again(tmp_path: Path) -> None:
     assert (site_packages(tmp_path / "venv2") / "cached-1.0.dist-info").is_dir()
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "two syncs into one venv run at once; the later "
-                   "plan installs over the earlier (no lock file in the venv: sync/_run.py)")
 def test_two_syncs_into_one_venv_are_serialised(tmp_path: Path) -> None:
     """A second sync waits while the first one holds the venv: never two versions installed."""
     gate, first_waits, second_downloads = threading.Event(), threading.Event(), threading.Event()
@@ -330,8 +288,6 @@ def test_a_pylock_file_name_is_never_a_path(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr, str(run)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a URL pin's unquoted last segment is used as the "
-                   "download file name (sync/_fetch.py _url_file; index/_files.py Files.download)")
 def test_a_url_pin_file_name_is_never_a_path(tmp_path: Path) -> None:
     """``x @ http://host/files/..%2F..%2Fx-1.0.tar.gz`` in a lock: nothing written outside."""
     index = HostileIndex(tmp_path / "index")
@@ -364,18 +320,16 @@ def build_indexes(tmp_path: Path) -> Iterator[tuple[IndexServer, IndexServer, Pa
         yield server, default, _hand_lock(server, tmp_path / "lock")
 
 
-def _hand_lock(server: IndexServer, work: Path) -> Path:
-    """A lock of ``needs-build==1.0`` with the sdist's hash and the index's option line."""
-    import json
-
-    page = json.loads((Path(server.roots[""]) / "simple" / "needs-build" / "hostile.json")
+def _hand_lock(server: IndexServer, work: Path, project: str = "needs-build") -> Path:
+    """A lock of ``project==1.0`` with the sdist's hash and the index's option line."""
+    page = json.loads((Path(server.roots[""]) / "simple" / project / "hostile.json")
                       .read_text())
     digest = page["files"][0]["hashes"]["sha256"]
     work.mkdir()
     lock = work / "requirements.txt"
     lock.write_text(f"# crosspin-matrix: python=3.12; platforms=linux-x86_64\n"
                     f"--index-url {server.index_url}\n\n"
-                    f"needs-build==1.0 \\\n    --hash=sha256:{digest}\n")
+                    f"{project}==1.0 \\\n    --hash=sha256:{digest}\n")
     return lock
 
 
@@ -392,9 +346,6 @@ def _sync_building(lock: Path, default: IndexServer, tmp_path: Path,
     return run, argv_log
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "sync's build env asks pip's default index for "
-                   "build requirements: the lock's own --index-url is not passed (cli/sync.py "
-                   "pip_args, sync/_build.py _pip_install)")
 def test_sync_build_requirements_come_from_the_locks_index(
     build_indexes: tuple[IndexServer, IndexServer, Path], tmp_path: Path
 ) -> None:
@@ -406,8 +357,6 @@ def test_sync_build_requirements_come_from_the_locks_index(
     assert run.code == 0, str(run)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "sync passes --index-url with its credentials on "
-                   "pip's command line (cli/sync.py pip_args -> sync/_build.py _pip_install)")
 def test_sync_never_puts_credentials_in_a_childs_argv(
     build_indexes: tuple[IndexServer, IndexServer, Path], tmp_path: Path
 ) -> None:
@@ -419,6 +368,35 @@ def test_sync_never_puts_credentials_in_a_childs_argv(
     assert run.code == 0, str(run)
     leaked = children_with(argv_log, "bu1ld-s3cret")
     assert not leaked, f"credentials in a child's argv: {leaked[:1]}"
+
+
+def test_a_hanging_build_backend_at_sync_times_out(tmp_path: Path) -> None:
+    """A backend that never answers: killed with its child at CROSSPIN_BUILD_TIMEOUT, one
+    error line naming the package, the venv unchanged."""
+    index = HostileIndex(tmp_path / "index")
+    index.add("hang", sdist_hanging_backend("hang", "1.0"))
+    pidfile = tmp_path / "backend.pids"
+    with index.serve(api="json") as server:
+        lock = _hand_lock(server, tmp_path / "lock", "hang")
+        python = make_venv(tmp_path / "venv")
+        before = snapshot(tmp_path / "venv")
+        env = isolated_env(CROSSPIN_BUILD_TIMEOUT="3", HOSTILE_PIDFILE=str(pidfile))
+        run = run_crosspin(["sync", str(lock), "--python", str(python), "--isolated",
+                            "--no-cache"], cwd=lock.parent, env=env, timeout=60)
+    assert_one_error(run, "hang", "longer than 3s")
+    assert_unchanged(before, snapshot(tmp_path / "venv"))
+    pids = [int(p) for p in pidfile.read_text().split()]
+    assert len(pids) == 2
+    _wait(lambda: not any(_running(p) for p in pids), 5)
+    assert not any(_running(p) for p in pids), "the backend outlived crosspin"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_wheel_good_installs(bed: Bed, tmp_path: Path) -> None:

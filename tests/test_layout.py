@@ -100,12 +100,13 @@ PUBLIC: dict[str, list[str]] = {
         "InputSelection", "LockOutput", "PipConfig", "ToolConfig", "Tuning", "binary_set",
         "compile_settings", "index_settings", "load_pip_config", "load_tool_config",
         "lock_index_settings", "parse_exclude_newer", "parse_upgrade_packages",
+        "pip_environment",
     ],
     "crosspin.sync": [
         "PROTECTED", "FileSource", "InstallOptions", "InstalledDist", "Prepared", "Reporter",
-        "SyncPlan", "SyncRequest", "SyncResult", "Target", "apply_plan", "check_wheel_paths",
-        "choose_file", "export_requirements", "inspect_target", "make_plan", "plan_for",
-        "prepare", "scan_installed",
+        "SyncPlan", "SyncRequest", "SyncResult", "Target", "apply_plan", "choose_file",
+        "export_requirements", "inspect_target", "make_plan", "plan_for", "prepare",
+        "scan_installed", "session",
     ],
 }
 

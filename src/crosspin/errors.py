@@ -22,6 +22,7 @@ Exception tree::
     ├── MatrixError                an environment outside the lock's matrix
     ├── HashMismatchError          a downloaded file has the wrong hash
     └── SyncError                  installing or uninstalling failed
+        └── WheelError             a wheel is malformed: refused before anything changes
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "StaleLockError",
     "SyncError",
     "UsageError",
+    "WheelError",
 ]
 
 
@@ -286,6 +288,21 @@ class HashMismatchError(CrosspinError):
 
 class SyncError(CrosspinError):
     """Installing into or uninstalling from the target environment failed."""
+
+
+class WheelError(SyncError):
+    """A wheel breaks a rule of the format (or disagrees with the lock): it is refused.
+
+    Raised before the target changes; ``wheel`` is its file name and
+    ``reason`` says which rule it breaks.
+    """
+
+    def __init__(self, wheel: str, reason: str) -> None:
+        self.wheel = wheel
+        self.reason = reason
+        super().__init__(f"refusing {wheel}: {reason}",
+                         hint="the wheel is malformed or not the one the lock names; "
+                              "nothing was changed")
 
 
 def _summarise(environments: Sequence[str]) -> str:

@@ -15,7 +15,8 @@ from crosspin.cli._output import echo
 from crosspin.cli._progress import reporter
 from crosspin.errors import UsageError
 from crosspin.index import IndexClient
-from crosspin.sync import InstallOptions, SyncRequest, apply_plan, prepare
+from crosspin.settings import Tuning, pip_environment
+from crosspin.sync import InstallOptions, SyncRequest, apply_plan, session
 
 __all__ = ["sync_command"]
 
@@ -45,7 +46,8 @@ def _venv_python(venv: Path) -> Path:
 @click.option("--group", "groups", multiple=True,
               help="pylock.toml: dependency groups to install instead of its default-groups "
                    "(repeatable, or comma-separated).")
-@click.option("-v", "--verbose", count=True, help="One line per file downloaded and installed.")
+@click.option("-v", "--verbose", count=True,
+              help="One line per file downloaded, verified and installed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 @with_index_options
 def sync_command(
@@ -55,8 +57,9 @@ def sync_command(
 ) -> None:
     """Make an environment match the lock: install what it lacks, remove the rest.
 
-    Every file is downloaded and its hash checked before anything is
-    removed or installed. Several locks are merged (conflicting pins are an
+    Every file is downloaded and its hash checked, and every wheel verified,
+    before anything is removed or installed; two syncs of one environment
+    never overlap. Several locks are merged (conflicting pins are an
     error); from a pylock.toml, --extras and --group select what to install.
     On a terminal a live display shows the downloads and installs.
     """
@@ -68,33 +71,38 @@ def sync_command(
         raise UsageError(f"no interpreter at {interpreter}",
                          hint="pass --python PATH or --venv DIR, or activate a virtualenv")
     command_line = index_command_line(index)
+    tuning = Tuning.from_environ(os.environ)
     request = SyncRequest(
         locks=tuple(Path(p) for p in (locks or ("requirements.txt",))),
         interpreter=interpreter,
         extras=_names(extras),
         groups=_names(groups) if groups else None,
-        install=InstallOptions(allow_build=not no_build, pip_args=command_line.pip_args()),
+        lock_timeout=tuning.sync_lock_timeout,
     )
-    prepared = prepare(request)
-    plan = prepared.plan
-    for warning in plan.warnings():
-        echo(f"warning: {warning}")
-    if plan.is_empty:
-        if not quiet:
-            echo("Everything up to date")
-        return
-    if dry_run or ask:
-        for line in plan.describe():
-            click.echo(line)
-        if dry_run:
-            sys.exit(1)
-        if not click.confirm("Would you like to proceed with these changes?", default=False):
-            sys.exit(1)
-    settings = lock_settings(prepared.lock.sources, command_line)
-    with IndexClient(settings) as client, \
-            reporter(quiet=quiet, verbose=verbose) as progress:
-        result = apply_plan(plan, prepared.target, client, options=request.install,
-                            reporter=progress)
+    # The environment is held from planning to the last file written (not for --dry-run).
+    with session(request, on_wait=echo, hold=not dry_run) as prepared:
+        plan = prepared.plan
+        for warning in plan.warnings():
+            echo(f"warning: {warning}")
+        if plan.is_empty:
+            if not quiet:
+                echo("Everything up to date")
+            return
+        if dry_run or ask:
+            for line in plan.describe():
+                click.echo(line)
+            if dry_run:
+                sys.exit(1)
+            if not click.confirm("Would you like to proceed with these changes?", default=False):
+                sys.exit(1)
+        settings = lock_settings(prepared.lock.sources, command_line)
+        options = InstallOptions(allow_build=not no_build,
+                                 build_environment=pip_environment(settings, os.environ),
+                                 build_timeout=tuning.build_timeout)
+        with IndexClient(settings) as client, \
+                reporter(quiet=quiet, verbose=verbose) as progress:
+            result = apply_plan(plan, prepared.target, client, options=options,
+                                reporter=progress)
     if not quiet:
         echo(result.summary())
 

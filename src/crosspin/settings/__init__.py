@@ -30,6 +30,7 @@ from crosspin.settings._index import (
 )
 from crosspin.settings._parse import binary_set, parse_exclude_newer, parse_upgrade_packages
 from crosspin.settings._pip import PipConfig, load_pip_config
+from crosspin.settings._pipenv import pip_environment
 from crosspin.settings._tool import ToolConfig, load_tool_config
 from crosspin.settings._tuning import Tuning
 
@@ -52,4 +53,5 @@ __all__ = [
     "lock_index_settings",
     "parse_exclude_newer",
     "parse_upgrade_packages",
+    "pip_environment",
 ]

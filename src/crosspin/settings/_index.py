@@ -66,14 +66,6 @@ class IndexCommandLine:
     access: Access = Access()
     isolated: bool = False
 
-    def pip_args(self) -> tuple[str, ...]:
-        """The same index options for a pip that installs build requirements."""
-        index = self.index
-        return (*(("--index-url", index.index_url) if index.index_url else ()),
-                *(a for u in index.extra_index_urls for a in ("--extra-index-url", u)),
-                *(a for f in index.find_links for a in ("--find-links", f)),
-                *(("--isolated",) if self.isolated else ()))
-
 
 def index_settings(
     levels: Sequence[IndexOptions],

@@ -3,8 +3,10 @@
 They tune how crosspin works, never what a lock says: reuse of the last
 lock (``CROSSPIN_MEMO``), the replay fast path (``CROSSPIN_REPLAY``), how
 long a cached page without validators is trusted (``CROSSPIN_PAGE_MAX_AGE``)
-and retries (``CROSSPIN_RETRIES``, ``CROSSPIN_RETRY_BACKOFF``,
-``CROSSPIN_MAX_RETRY_AFTER``). docs/configuration.md lists them. The CLI
+retries (``CROSSPIN_RETRIES``, ``CROSSPIN_RETRY_BACKOFF``,
+``CROSSPIN_MAX_RETRY_AFTER``), how long a build step may run
+(``CROSSPIN_BUILD_TIMEOUT``) and how long a sync waits for another sync of
+the same environment (``CROSSPIN_SYNC_LOCK_TIMEOUT``). docs/configuration.md lists them. The CLI
 reads them from the process environment with :meth:`Tuning.from_environ`
 and passes the value down; nothing below reads the environment itself.
 """
@@ -24,6 +26,11 @@ _OFF = ("0", "false", "no", "off")
 
 _N = TypeVar("_N", int, float)
 
+#: Seconds a build step (making the build environment, one backend hook) may take.
+DEFAULT_BUILD_TIMEOUT = 3600.0
+#: Seconds a sync waits for another sync of the same environment to finish.
+DEFAULT_SYNC_LOCK_TIMEOUT = 300.0
+
 
 @attrs.frozen(kw_only=True)
 class Tuning:
@@ -42,6 +49,8 @@ class Tuning:
     retries: int | None = None
     retry_backoff: float | None = None
     max_retry_after: float | None = None
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
+    sync_lock_timeout: float = DEFAULT_SYNC_LOCK_TIMEOUT
     variables: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -54,6 +63,10 @@ class Tuning:
             retries=_number(environ.get("CROSSPIN_RETRIES", ""), int),
             retry_backoff=_number(environ.get("CROSSPIN_RETRY_BACKOFF", ""), float),
             max_retry_after=_number(environ.get("CROSSPIN_MAX_RETRY_AFTER", ""), float),
+            build_timeout=_positive(environ.get("CROSSPIN_BUILD_TIMEOUT", ""),
+                                    DEFAULT_BUILD_TIMEOUT),
+            sync_lock_timeout=_positive(environ.get("CROSSPIN_SYNC_LOCK_TIMEOUT", ""),
+                                        DEFAULT_SYNC_LOCK_TIMEOUT),
             variables=tuple(sorted(
                 (name, value) for name, value in environ.items()
                 if name.startswith("CROSSPIN_") and name != "CROSSPIN_MEMO"
@@ -67,6 +80,12 @@ def _page_max_age(raw: str) -> float:
         return max(0.0, float(raw.strip())) if raw.strip() else DEFAULT_PAGE_MAX_AGE
     except ValueError:
         return DEFAULT_PAGE_MAX_AGE
+
+
+def _positive(raw: str, default: float) -> float:
+    """A number of seconds above zero, else ``default``."""
+    value = _number(raw, float)
+    return value if value else default
 
 
 def _number(raw: str, kind: Callable[[str], _N]) -> _N | None:

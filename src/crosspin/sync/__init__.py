@@ -3,9 +3,11 @@
 ``sync`` asks the target interpreter for its marker environment, wheel tags
 and install scheme, refuses it when it is outside the lock's matrix, picks
 the pins whose markers hold there, and diffs them with what is installed.
-Every file is downloaded and checked against the lock's hashes before
-anything is removed or installed, so a failed download or a hash mismatch
-leaves the environment as it was. ``export`` writes one environment's
+Every file is downloaded and checked against the lock's hashes, every
+wheel verified and checked against the lock, every removal and every
+file's place checked before anything is removed or installed, so a
+failure of any kind leaves the environment as it was. Two syncs of one
+environment never overlap. ``export`` writes one environment's
 subset as a flat requirements file (for ``pip install --require-hashes``).
 
 Locks are read by :mod:`crosspin.lockfiles` (``read_lock``, ``merge_locks``).
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 from crosspin.sync._export import export_requirements
 from crosspin.sync._fetch import FileSource, choose_file
-from crosspin.sync._install import check_wheel_paths
 from crosspin.sync._installed import InstalledDist, scan_installed
 from crosspin.sync._plan import PROTECTED, SyncPlan, make_plan
 from crosspin.sync._run import (
@@ -28,6 +29,7 @@ from crosspin.sync._run import (
     apply_plan,
     plan_for,
     prepare,
+    session,
 )
 from crosspin.sync._target import Target, inspect_target
 
@@ -43,7 +45,6 @@ __all__ = [
     "SyncResult",
     "Target",
     "apply_plan",
-    "check_wheel_paths",
     "choose_file",
     "export_requirements",
     "inspect_target",
@@ -51,4 +52,5 @@ __all__ = [
     "plan_for",
     "prepare",
     "scan_installed",
+    "session",
 ]

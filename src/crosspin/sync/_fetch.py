@@ -122,6 +122,10 @@ def _url_file(package: LockedPackage) -> DistFile:
     assert package.url is not None
     url = package.url.split("#", 1)[0]
     filename = urllib.parse.unquote(posixpath.basename(urllib.parse.urlsplit(url).path))
+    if not filename or filename.startswith(".") or any(c in filename for c in "/\\\x00"):
+        # An escaped separator (``..%2F..%2Fx``) must never become a path.
+        raise SyncError(f"cannot sync {package.name} from {package.url}: its file name "
+                        f"{filename!r} is not a plain file name")
     hashes = dict(h.split(":", 1) for h in package.recorded_hashes[:1])
     if url.startswith("file:") or "://" in url:
         file = DistFile.from_link(filename=filename, url=url, hashes=hashes)

@@ -1,7 +1,9 @@
 """What is installed in the target: dist-info and egg-info metadata in its site dirs.
 
 ``.egg-info`` installs (``setup.py install``, old pips) have no RECORD, so
-sync cannot uninstall them safely: they are reported, never removed.
+sync cannot uninstall them safely: they are reported, never removed. A
+``.dist-info`` without RECORD is what an install killed half way leaves:
+it is *broken*, never counted as installed, and the next sync repairs it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class InstalledDist:
     direct_url: str | None = None
     #: An ``.egg-info`` install: sync reports it instead of removing it.
     legacy: bool = False
+    #: A ``.dist-info`` without RECORD (a killed install): reinstalled, never "installed".
+    broken: bool = False
 
 
 def scan_installed(site_dirs: Iterable[Path]) -> dict[NormalizedName, list[InstalledDist]]:
@@ -69,5 +73,7 @@ def _read(info: Path) -> InstalledDist | None:
         url = json.loads((info / "direct_url.json").read_text(encoding="utf-8")).get("url")
     except (OSError, ValueError, AttributeError):
         url = None
+    broken = info.name.endswith(".dist-info") and not (info / "RECORD").is_file()
     return InstalledDist(name=canonicalize_name(str(name)), version=version,
-                         raw_version=str(version_text), dist_info=info, direct_url=url)
+                         raw_version=str(version_text), dist_info=info, direct_url=url,
+                         broken=broken)

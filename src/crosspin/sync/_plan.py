@@ -23,6 +23,9 @@ class SyncPlan:
 
     ``install`` are lock pins; ``remove`` installed distributions, both the
     ones the lock drops and the old versions of pins being replaced.
+    ``selected`` is the lock's whole subset for the target (what the
+    environment holds afterwards): every wheel's own dependencies are
+    checked against it.
     """
 
     install: tuple[LockedPackage, ...]
@@ -30,6 +33,10 @@ class SyncPlan:
     #: ``.egg-info`` installs the plan would remove or replace: sync cannot
     #: uninstall them (no RECORD), so they are only reported.
     legacy: tuple[InstalledDist, ...] = ()
+    #: ``.dist-info`` folders without RECORD (killed installs) of pins being
+    #: installed again: their folder goes once the pin is installed.
+    repair: tuple[InstalledDist, ...] = ()
+    selected: tuple[LockedPackage, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -60,31 +67,38 @@ def make_plan(
     wanted: Iterable[LockedPackage],
     installed: Mapping[NormalizedName, list[InstalledDist]],
 ) -> SyncPlan:
-    """Install missing or changed pins; remove what the lock does not name."""
+    """Install missing, changed or broken pins; remove what the lock does not name.
+
+    A broken dist-info (no RECORD) never counts as installed: its pin is
+    installed again. One the lock does not name stays in ``remove``, where
+    the removal check refuses it (nothing says which files are its).
+    """
+    wanted = list(wanted)
     # A folder pin may be named from its path (``-e ./src/pkg``): what its
     # URL installed says the real name.
     by_url = {d.direct_url: d.name for ds in installed.values() for d in ds if d.direct_url}
     by_name = {by_url.get(p.url, p.name) if p.url else p.name: p for p in wanted}
     install: list[LockedPackage] = []
     remove: list[InstalledDist] = []
+    repair: list[InstalledDist] = []
     for name, dists in sorted(installed.items()):
-        pin = by_name.get(name)
-        if pin is None:
-            if name not in PROTECTED:
-                remove.extend(dists)
-            continue
-        current = _current(dists)
-        if not (len(current) == 1 and _matches(pin, current[0])):
+        if name not in by_name and name not in PROTECTED:
             remove.extend(dists)
-        else:
-            remove.extend(d for d in dists if d not in current)
     for name, pin in sorted(by_name.items()):
-        current = _current(installed.get(name, []))
-        if not (len(current) == 1 and _matches(pin, current[0])):
-            install.append(pin)
+        dists = installed.get(name, [])
+        broken = [d for d in dists if d.broken]
+        others = [d for d in dists if not d.broken]
+        current = _current(others)
+        if not broken and len(current) == 1 and _matches(pin, current[0]):
+            remove.extend(d for d in others if d not in current)
+            continue
+        install.append(pin)
+        remove.extend(others)
+        repair.extend(broken)
     legacy = tuple(d for d in remove if d.legacy)
-    remove = [d for d in remove if not d.legacy]
-    return SyncPlan(install=tuple(install), remove=tuple(remove), legacy=legacy)
+    remove = sorted((d for d in remove if not d.legacy), key=lambda d: (d.name, d.raw_version))
+    return SyncPlan(install=tuple(install), remove=tuple(remove), legacy=legacy,
+                    repair=tuple(repair), selected=tuple(wanted))
 
 
 def _current(dists: list[InstalledDist]) -> list[InstalledDist]:

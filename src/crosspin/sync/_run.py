@@ -1,27 +1,54 @@
-"""The sync run: inspect, plan, fetch everything, then change the target."""
+"""The sync run: inspect, hold the environment, plan, check everything, then change it.
+
+:func:`apply_plan` is all or nothing up to the first change: every file is
+downloaded and hash-checked, every sdist or folder built, every wheel
+verified and unpacked (:mod:`~crosspin.sync._wheel`) and checked against
+the lock (:mod:`~crosspin.sync._closure`), every removal planned
+(:mod:`~crosspin.sync._uninstall`) and every placement checked
+(:mod:`~crosspin.sync._place`) *before* the first file is removed. Every
+module the changes need is imported by then (this module imports them).
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import shutil
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import attrs
+from packaging.utils import NormalizedName
 
+from crosspin.errors import WheelError
 from crosspin.lock import LockedPackage
 from crosspin.lockfiles import LockData, merge_locks, read_lock
 from crosspin.sync._build import build_wheel
-from crosspin.sync._fetch import FileSource, fetch_all, is_sdist
-from crosspin.sync._install import Origin, check_wheel_paths, install_wheel, make_parent_dirs
+from crosspin.sync._closure import unmet_requirement
+from crosspin.sync._fetch import Fetched, FileSource, fetch_all, is_sdist
 from crosspin.sync._installed import scan_installed
+from crosspin.sync._place import Origin, Placement, check_placements, layout
 from crosspin.sync._plan import SyncPlan, make_plan
+from crosspin.sync._serial import hold_environment
 from crosspin.sync._target import Target, inspect_target
-from crosspin.sync._uninstall import uninstall
+from crosspin.sync._uninstall import Removal, plan_removal, read_record_paths, remove
+from crosspin.sync._wheel import Expected, Unpacked, unpack_wheel
+from crosspin.sync._write import Linker, LinkMode, write_placement
 
-__all__ = ["SyncResult", "apply_plan", "plan_for"]
+__all__ = [
+    "InstallOptions",
+    "Prepared",
+    "Reporter",
+    "SyncRequest",
+    "SyncResult",
+    "apply_plan",
+    "plan_for",
+    "prepare",
+    "session",
+]
 
 _INSTALL_WORKERS = 6
 
@@ -41,14 +68,20 @@ class Reporter(Protocol):
 
 @attrs.frozen(kw_only=True)
 class InstallOptions:
-    """How a sync installs: whether sdists and local folders may be built, and how.
+    """How a sync installs.
 
-    ``pip_args`` (index options) are given to the pip that installs build
-    requirements into an isolated build environment.
+    ``allow_build``: whether sdists and local folders may be built.
+    ``build_environment``: the environment of build children (pip's index
+    settings as ``PIP_*`` variables: never on a command line, where other
+    users could read credentials). ``build_timeout``: seconds a build step
+    may take before its process group is killed. ``link_mode``: how files
+    get from the unpacked wheels into the environment.
     """
 
     allow_build: bool = True
-    pip_args: tuple[str, ...] = ()
+    build_environment: Mapping[str, str] | None = None
+    build_timeout: float | None = None
+    link_mode: LinkMode = "auto"
 
 
 @attrs.frozen(kw_only=True)
@@ -56,7 +89,8 @@ class SyncRequest:
     """One sync: the locks (merged), the interpreter, the selection and how to install.
 
     ``extras`` and ``groups`` select from a PEP 751 lock (``groups=None``:
-    its ``default-groups``).
+    its ``default-groups``). ``lock_timeout`` is how long to wait for
+    another sync of the same environment.
     """
 
     locks: tuple[Path, ...]
@@ -64,6 +98,7 @@ class SyncRequest:
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] | None = None
     install: InstallOptions = InstallOptions()
+    lock_timeout: float = 300.0
 
 
 @attrs.frozen(kw_only=True)
@@ -117,6 +152,24 @@ def prepare(request: SyncRequest) -> Prepared:
     return Prepared(lock=lock, target=target, plan=plan)
 
 
+@contextlib.contextmanager
+def session(
+    request: SyncRequest, *, on_wait: Callable[[str], None], hold: bool = True
+) -> Iterator[Prepared]:
+    """:func:`prepare` with the environment held (``hold``) until the block ends.
+
+    The plan is made under the lock, so a second sync of the same
+    environment plans from what the first one left.
+    """
+    lock = merge_locks([read_lock(p) for p in request.locks])
+    target = inspect_target(request.interpreter)
+    held = (hold_environment(Path(target.prefix), timeout=request.lock_timeout,
+                             on_wait=on_wait) if hold else contextlib.nullcontext())
+    with held:
+        plan = plan_for(lock, target, extras=request.extras, groups=request.groups)
+        yield Prepared(lock=lock, target=target, plan=plan)
+
+
 def apply_plan(
     plan: SyncPlan,
     target: Target,
@@ -125,13 +178,14 @@ def apply_plan(
     options: InstallOptions = InstallOptions(),
     reporter: Reporter | None = None,
 ) -> SyncResult:
-    """Download and verify every file, then uninstall, then install.
+    """Fetch, build, verify and check everything, then uninstall, then install.
 
-    Nothing in the target changes before every file is on disk, verified
-    and (for sdists and local folders) built and checked; an interrupted
-    run converges when repeated, since the next plan starts from what is
-    installed. ``reporter`` hears of each phase (Downloading, Uninstalling,
-    Installing), of every item done in it, and of builds.
+    Nothing in the target changes before every wheel is verified and
+    agrees with the lock, every removal is checked and every file's place
+    is checked (module docstring); an interrupted run converges when
+    repeated, since the next plan starts from what is installed (a
+    dist-info without RECORD counts as not installed). ``reporter`` hears
+    of each phase and of every item done in it.
     """
     start = time.monotonic()
     bar = reporter or _Silent()
@@ -142,54 +196,124 @@ def apply_plan(
                             allow_build=options.allow_build,
                             on_fetched=lambda f: bar.advance(_pin(f.package),
                                                              detail="downloaded"))
-        wheels: list[tuple[Path, Origin | None]] = []
-        for item in fetched:
-            path = item.path
-            editable: bool | None = None
-            if path.is_dir() or is_sdist(path):
-                what = (item.package.url if path.is_dir()
-                        else f"{item.package.name}=={item.package.version}")
-                bar.say(f"Building {what}")
-                out = work / "built" / item.package.name
-                out.mkdir(parents=True)
-                if path.is_dir():
-                    editable = item.package.editable
-                path = build_wheel(path, target.executable, out, name=item.package.name,
-                                   editable=bool(editable), pip_args=options.pip_args)
-            check_wheel_paths(path)
-            digest = None
-            if item.file is not None and editable is None:
-                digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
-            if digest and ":" not in digest:
-                digest = f"sha256:{digest}"
-            origin = None if item.direct_url is None else Origin(
-                url=item.direct_url, archive_hash=digest, editable=editable)
-            wheels.append((path, origin))
+        wheels = [_wheel_of(item, work, target, options, bar) for item in fetched]
+        bar.start("Verifying", len(wheels))
+        selected = {p.name: p for p in plan.selected}
+        placements = []
+        for number, (item, (path, origin)) in enumerate(zip(fetched, wheels)):
+            unpacked = _unpack(item, path, work / "unpacked" / str(number))
+            _check_requirements(unpacked, item.package, selected, target)
+            placements.append(layout(unpacked, target, origin))
+            bar.advance(_pin(item.package), detail="verified")
         roots = [Path(target.prefix)]
         keep = [Path(p) for p in target.scheme.values()]
-        if plan.remove:
-            bar.start("Uninstalling", len(plan.remove))
-        for dist in plan.remove:
-            uninstall(dist, roots=roots, keep=keep)
-            bar.advance(f"{dist.name}=={dist.raw_version}", detail="uninstalled")
-        # Wheels write disjoint files and the work is file I/O (the GIL is
-        # released), so a few threads install ~3x faster than one on 2 cores.
-        def one(item: tuple[Path, Origin | None]) -> None:
-            path, origin = item
-            install_wheel(path, target, origin=origin, checked=True)
-            bar.advance(names[path], detail="installed")
-
-        for path, *_ in wheels:
-            make_parent_dirs(path, target.scheme)
-        names = {w[0]: _pin(i.package) for w, i in zip(wheels, fetched)}
-        bar.start("Installing", len(wheels))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=_INSTALL_WORKERS) as pool:
-            futures = [pool.submit(one, w) for w in wheels]
-            concurrent.futures.wait(futures)
-        for future in futures:
-            future.result()  # the first failure, after every worker stopped
-    return SyncResult(installed=len(wheels), uninstalled=len(plan.remove),
+        removals = [plan_removal(d, roots=roots, keep=keep) for d in plan.remove]
+        removed = {str(p) for r in removals for p in r.paths}
+        placements = check_placements(
+            placements, target, removed=removed,
+            repairing={d.name for d in plan.repair},
+            owned=lambda: _owned(target, exclude=removals))
+        # Nothing has changed so far; from here on the target does.
+        _remove_all(removals, bar)
+        _install_all(placements, Linker(options.link_mode), bar)
+        _drop_repaired(plan, placements)
+    return SyncResult(installed=len(placements), uninstalled=len(plan.remove),
                       seconds=time.monotonic() - start)
+
+
+def _wheel_of(item: Fetched, work: Path, target: Target, options: InstallOptions,
+              bar: Reporter) -> tuple[Path, Origin | None]:
+    """The wheel to install for one fetched pin (built from an sdist or folder) and its origin."""
+    path = item.path
+    editable: bool | None = None
+    if path.is_dir() or is_sdist(path):
+        what = item.package.url if path.is_dir() else _pin(item.package)
+        bar.say(f"Building {what}")
+        out = work / "built" / item.package.name
+        out.mkdir(parents=True)
+        if path.is_dir():
+            editable = item.package.editable
+        path = build_wheel(path, target.executable, out, name=item.package.name,
+                           editable=bool(editable), environment=options.build_environment,
+                           timeout=options.build_timeout)
+    digest = None
+    if item.file is not None and editable is None:
+        digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
+    if digest and ":" not in digest:
+        digest = f"sha256:{digest}"
+    origin = None if item.direct_url is None else Origin(
+        url=item.direct_url, archive_hash=digest, editable=editable)
+    return path, origin
+
+
+def _unpack(item: Fetched, wheel: Path, dest: Path) -> Unpacked:
+    package = item.package
+    if package.url is None:
+        expected = Expected(name=package.name, version=package.version)
+    elif item.file is not None:  # an archive URL: ``name @ url`` names the project
+        expected = Expected(name=package.name)
+    else:  # a local folder: its name may come from its path
+        expected = Expected()
+    try:
+        return unpack_wheel(wheel, dest, expected)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+
+
+def _check_requirements(unpacked: Unpacked, package: LockedPackage,
+                        selected: Mapping[NormalizedName, LockedPackage], target: Target) -> None:
+    reason = unmet_requirement(unpacked.requires, extras=package.extras, selected=selected,
+                               markers=target.markers)
+    if reason:
+        raise WheelError(unpacked.filename, reason)
+
+
+def _owned(target: Target, *, exclude: Sequence[Removal]) -> set[str]:
+    """Every file an installed package (other than those being removed) lists in RECORD."""
+    skip = {r.dist.dist_info for r in exclude}
+    owned: set[str] = set()
+    for dists in scan_installed(target.site_dirs).values():
+        for dist in dists:
+            if dist.dist_info in skip or dist.legacy or dist.broken:
+                continue
+            try:
+                owned.update(str(p) for p in read_record_paths(dist.dist_info))
+            except (OSError, ValueError):
+                continue
+    return owned
+
+
+def _remove_all(removals: Sequence[Removal], bar: Reporter) -> None:
+    if removals:
+        bar.start("Uninstalling", len(removals))
+    for removal in removals:
+        remove(removal)
+        bar.advance(f"{removal.dist.name}=={removal.dist.raw_version}", detail="uninstalled")
+
+
+def _install_all(placements: Sequence[Placement], linker: Linker, bar: Reporter) -> None:
+    """Write every placement, a few at a time (file I/O releases the GIL)."""
+
+    def one(placement: Placement) -> None:
+        write_placement(placement, linker)
+        unpacked = placement.unpacked
+        bar.advance(f"{unpacked.name}=={unpacked.version}", detail="installed")
+
+    bar.start("Installing", len(placements))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=_INSTALL_WORKERS) as pool:
+        futures = [pool.submit(one, p) for p in placements]
+        concurrent.futures.wait(futures)
+    for future in futures:
+        future.result()  # the first failure, after every worker stopped
+
+
+def _drop_repaired(plan: SyncPlan, placements: Sequence[Placement]) -> None:
+    """Remove RECORD-less dist-info folders the new installs did not write over."""
+    written = {Path(p.record).parent for p in placements}
+    for dist in plan.repair:
+        if dist.dist_info not in written:
+            shutil.rmtree(dist.dist_info, ignore_errors=True)
 
 
 class _Silent:

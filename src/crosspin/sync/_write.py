@@ -1,0 +1,168 @@
+"""Writing checked placements into the target: link or copy, never through a link.
+
+Every file lands by an operation that replaces a name and never opens an
+existing one: ``os.link`` (a final link in the way is unlinked first, not
+followed) or a new temporary file (``O_EXCL | O_NOFOLLOW``) renamed over
+the name. RECORD is written last, so a dist-info without RECORD means an
+install that did not finish (the next sync repairs it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import hashlib
+import io
+import os
+import shutil
+import uuid
+from typing import Literal
+
+from installer.utils import fix_shebang
+
+from crosspin.errors import SyncError
+from crosspin.sync._checks import record_hash
+from crosspin.sync._place import Placement
+
+__all__ = ["LINK_MODES", "LinkMode", "Linker", "write_new", "write_placement"]
+
+LinkMode = Literal["auto", "hardlink", "copy"]
+LINK_MODES: tuple[LinkMode, ...] = ("auto", "hardlink", "copy")
+
+#: ``os.link`` failures that mean "this filesystem (pair) cannot hardlink".
+_NO_LINKS = frozenset({errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP,
+                       errno.EACCES, errno.ENOSYS})
+_CHUNK = 1 << 20
+
+
+class Linker:
+    """Puts one file at a destination by hardlink or copy.
+
+    ``auto`` links until the first failure that says the filesystems cannot
+    (the unpacked files on another device, a filesystem without links),
+    then copies for the rest of the run; a file with too many links
+    (``EMLINK``) is copied alone.
+    """
+
+    def __init__(self, mode: LinkMode = "auto") -> None:
+        self.mode: LinkMode = mode
+        self._copying = mode == "copy"
+
+    @property
+    def used(self) -> str:
+        """The mode in effect now (``hardlink`` or ``copy``)."""
+        return "copy" if self._copying else "hardlink"
+
+    def place(self, source: str, dest: str) -> None:
+        """Make ``dest`` a link to (or a copy of) ``source``, replacing what is there."""
+        if not self._copying:
+            try:
+                _link(source, dest)
+                return
+            except OSError as exc:
+                if self.mode == "hardlink" or exc.errno not in (*_NO_LINKS, errno.EMLINK):
+                    raise
+                if exc.errno != errno.EMLINK:
+                    self._copying = True
+        _copy(source, dest)
+
+
+def _link(source: str, dest: str) -> None:
+    try:
+        os.link(source, dest, follow_symlinks=False)
+    except FileExistsError:
+        os.unlink(dest)  # removes a link itself, never what it points to
+        os.link(source, dest, follow_symlinks=False)
+
+
+def _temporary(dest: str, mode: int) -> tuple[int, str]:
+    folder, name = os.path.split(dest)
+    temp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.crosspin")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
+        | getattr(os, "O_BINARY", 0)
+    return os.open(temp, flags, mode), temp
+
+
+def _copy(source: str, dest: str) -> None:
+    mode = os.stat(source).st_mode & 0o777
+    fd, temp = _temporary(dest, mode)
+    try:
+        with open(source, "rb") as src, os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(src, out, _CHUNK)
+        os.chmod(temp, mode)
+        os.replace(temp, dest)
+    except BaseException:
+        _discard(temp)
+        raise
+
+
+def write_new(dest: str, content: bytes, *, executable: bool = False) -> None:
+    """Write ``content`` to a new temporary file and rename it over ``dest``."""
+    fd, temp = _temporary(dest, 0o777 if executable else 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+        os.replace(temp, dest)
+    except BaseException:
+        _discard(temp)
+        raise
+
+
+def _discard(temp: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+
+
+def write_placement(placement: Placement, linker: Linker) -> None:
+    """Write every file of ``placement`` (folders first), then its RECORD.
+
+    The placement was checked (:func:`~crosspin.sync._place.check_placements`);
+    an ``OSError`` here (a full disk, a permission) is a ``SyncError`` that
+    says a rerun converges.
+    """
+    unpacked = placement.unpacked
+    rows: list[tuple[str, str, str]] = []
+    try:
+        for folder in sorted({os.path.dirname(d) for d in placement.destinations()}):
+            os.makedirs(folder, exist_ok=True)
+        for f, dest in placement.files:
+            if dest not in placement.skip:
+                linker.place(os.path.join(unpacked.root, f.path), dest)
+            rows.append((dest, f.hash, str(f.size)))
+        for f, dest in placement.rewrite:
+            with open(os.path.join(unpacked.root, f.path), "rb") as fh, \
+                    fix_shebang(fh, placement.interpreter) as fixed:
+                content = fixed.read()
+            rows.append(_write_generated(placement, dest, content, executable=True))
+        for dest, content, executable in placement.generated:
+            rows.append(_write_generated(placement, dest, content, executable=executable))
+        rows.append((placement.record, "", ""))
+        write_new(placement.record, _record_text(rows, placement.root).encode("utf-8"))
+    except OSError as exc:
+        raise SyncError(f"cannot install {unpacked.filename}: {exc.strerror or exc}"
+                        + (f" ({exc.filename})" if exc.filename else ""),
+                        hint="run sync again: it resumes from what is installed") from None
+
+
+def _write_generated(placement: Placement, dest: str, content: bytes,
+                     *, executable: bool) -> tuple[str, str, str]:
+    if dest not in placement.skip:
+        write_new(dest, content, executable=executable)
+    return (dest, record_hash("sha256", hashlib.sha256(content).digest()), str(len(content)))
+
+
+def _record_text(rows: list[tuple[str, str, str]], root: str) -> str:
+    """RECORD's CSV: paths relative to ``root`` (``../../../bin/x`` for other folders)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for dest, digest, size in sorted(rows, key=lambda r: _relative(r[0], root)):
+        writer.writerow((_relative(dest, root), digest, size))
+    return out.getvalue()
+
+
+def _relative(dest: str, root: str) -> str:
+    try:
+        return os.path.relpath(dest, root).replace(os.sep, "/")
+    except ValueError:  # another drive (Windows): absolute, as installer writes it
+        return dest
