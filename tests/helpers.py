@@ -244,3 +244,40 @@ def matrix_for(scenario: Any) -> tuple[list[str], Matrix]:
     return ["--python", python, "--platform", platform], Matrix.from_options(
         python=python, platforms=[platform]
     )
+
+
+def write_sdist(path: Path, members: dict[str, str]) -> Path:
+    """A ``.tar.gz`` at ``path`` holding ``members`` (archive name -> text)."""
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tf:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+#: A PEP 517 backend whose every hook fails, as NVIDIA's placeholder sdists do.
+_NEVER_BUILDS = '''\
+def _fail(*args, **kwargs):
+    raise RuntimeError("this placeholder never builds")
+
+
+get_requires_for_build_wheel = prepare_metadata_for_build_wheel = build_wheel = _fail
+build_sdist = _fail
+'''
+
+
+def failing_sdist(folder: Path, name: str, version: str) -> Path:
+    """``NAME-VERSION.tar.gz`` in ``folder``: an sdist that cannot even tell its metadata."""
+    stem = f"{name}-{version}"
+    return write_sdist(folder / f"{stem}.tar.gz", {
+        f"{stem}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{stem}/pyproject.toml": ('[build-system]\nrequires = []\n'
+                                   'build-backend = "backend"\nbackend-path = ["."]\n'),
+        f"{stem}/backend.py": _NEVER_BUILDS,
+    })

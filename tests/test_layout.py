@@ -92,8 +92,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "crosspin.resolver": [
         "RESOLVELIB_VERSION", "Candidate", "Finder", "ForkResult", "Metadata", "Pin", "PinsFor",
-        "Resolution", "ResolveOptions", "ResolveRequest", "Root", "resolve_environment",
-        "resolve_matrix",
+        "Rejection", "Resolution", "ResolveOptions", "ResolveRequest", "Root",
+        "resolve_environment", "resolve_matrix",
     ],
     "crosspin.settings": [
         "Access", "CompileOptions", "CompileSettings", "IndexCommandLine", "IndexOptions",

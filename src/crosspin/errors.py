@@ -197,6 +197,7 @@ class MetadataError(CrosspinError):
 
     def __init__(self, package: str, reason: str, *, url: str | None = None) -> None:
         self.package = package
+        self.reason = reason
         self.url = url
         where = f" ({url})" if url else ""
         super().__init__(
@@ -210,6 +211,7 @@ class BuildError(CrosspinError):
 
     def __init__(self, package: str, reason: str) -> None:
         self.package = package
+        self.reason = reason
         super().__init__(
             f"cannot build {package}: {reason}",
             hint="pin a version that has wheels, or install the build requirements",
@@ -245,20 +247,45 @@ class ResolutionError(CrosspinError):
 
 
 class NotInstallableError(ResolutionError):
-    """A needed package has no version installable in some environments."""
+    """A needed package has no version installable in some environments.
 
-    def __init__(self, package: str, environments: Sequence[str], *, reason: str = "") -> None:
+    ``kind`` says why, for messages and hints: ``requires-python`` (then
+    ``requires_python`` is the Requires-Python that sets the floor and
+    ``lowest_python`` the lowest ``--python`` some version installs on, when
+    known), ``no-wheel``, ``no-build``, ``invalid-metadata`` or
+    ``build-failed``; ``None`` when not known.
+    """
+
+    def __init__(
+        self,
+        package: str,
+        environments: Sequence[str],
+        *,
+        reason: str = "",
+        kind: str | None = None,
+        requires_python: str | None = None,
+        lowest_python: str | None = None,
+    ) -> None:
         self.package = package
         self.detail = reason
+        self.kind = kind
+        self.requires_python = requires_python
+        self.lowest_python = lowest_python
         detail = f" ({reason})" if reason else ""
         super().__init__(
             f"no version of {package} can be installed{detail}",
             environments=environments,
-            hint=(
-                "narrow the matrix (--python/--platform or [tool.crosspin]) "
-                "or allow source builds"
-            ),
+            hint=_not_installable_hint(kind, lowest_python),
         )
+
+
+def _not_installable_hint(kind: str | None, lowest_python: str | None) -> str:
+    if kind == "requires-python":
+        where = f" (e.g. --python '>={lowest_python}')" if lowest_python else ""
+        return f"narrow --python to versions the package supports{where}"
+    if kind == "no-build":
+        return "allow source builds for it, or narrow the matrix (--python/--platform)"
+    return "narrow the matrix (--python/--platform or [tool.crosspin])"
 
 
 class MatrixError(CrosspinError):

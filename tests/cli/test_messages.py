@@ -7,17 +7,15 @@ stderr and the exit code. docs/output.md quotes the same texts.
 
 from __future__ import annotations
 
-import io
 import re
 import socket
 import subprocess
-import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, write_sdist
 
 ANY = ">=3.8"
 PY38 = Path("/root/.pyenv/versions/3.8.18/bin/python3")
@@ -91,9 +89,9 @@ def test_no_version_fits_in_some_environments(make_index: Any, tmp_path: Path) -
     assert result.code == 1
     assert result.stderr == (
         "error: no solution for linux-aarch64, macos-arm64, macos-x86_64, windows-x86_64 "
-        "(every Python): no version of native can be installed (no file is installable here)\n"
-        "hint: narrow the matrix (--python/--platform or [tool.crosspin]) "
-        "or allow source builds\n"
+        "(every Python): no version of native can be installed (no wheel for this platform and "
+        "no sdist)\n"
+        "hint: narrow the matrix (--python/--platform or [tool.crosspin])\n"
     )
 
 
@@ -182,15 +180,7 @@ def _failing_sdist(folder: Path) -> Path:
                                       'build-backend = "backend"\nbackend-path = ["."]\n'),
         "broken-0.1/backend.py": _FAILING_BACKEND,
     }
-    path = folder / "broken-0.1.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
-        for name, text in members.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            tf.addfile(info, io.BytesIO(data))
-    return path
+    return write_sdist(folder / "broken-0.1.tar.gz", members)
 
 
 def test_sdist_build_failure(make_index: Any, tmp_path: Path,

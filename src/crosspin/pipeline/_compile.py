@@ -66,6 +66,7 @@ def compile_lock(
     *,
     client: Client,
     on_fork: Callable[[Environment, bool], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
     lookahead: bool = False,
     fast_path: bool = True,
 ) -> Lock:
@@ -74,6 +75,8 @@ def compile_lock(
     ``lookahead``: prefetch likely picks in the background (for a client
     that goes to the network); ``fast_path``: replay preferences where that
     equals resolvelib's answer (see :class:`crosspin.resolver.ResolveRequest`).
+    ``on_note`` hears what ``-v`` shows: each release passed over for its
+    metadata, once.
     """
     metadata = MetadataProvider(client)
     upgrade_names = {canonicalize_name(r.name) for r in request.upgrade_packages}
@@ -105,6 +108,9 @@ def compile_lock(
         metadata=_LinkMetadata(metadata, link_meta),
         on_fork=on_fork,
     )
+    if on_note is not None:
+        for text in dict.fromkeys(str(r) for fork in forks for r in fork.skipped):
+            on_note(f"skipped {text}")
     lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
     rewrite = {**pinned, **request.link_text}
     if not rewrite:

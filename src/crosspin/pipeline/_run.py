@@ -42,6 +42,9 @@ class Reporter(Protocol):
     def advance(self, item: str = "", *, detail: str = "") -> None:
         """One step done: ``item`` is what finished."""
 
+    def note(self, message: str) -> None:
+        """A line for ``-v``: a detail of how the lock came about."""
+
 
 @attrs.frozen(kw_only=True)
 class CompileResult:
@@ -161,6 +164,7 @@ class _Run:
                     summary=f"{head} (inputs and index unchanged: reused the last resolution)",
                 )
         lock = compile_lock(request, client=client, on_fork=self._on_fork,
+                            on_note=self.reporter.note if self.reporter is not None else None,
                             lookahead=not self.settings.index.offline,
                             fast_path=options.tuning.replay)
         if options.output_format == "pylock":

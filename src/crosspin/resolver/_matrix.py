@@ -28,6 +28,7 @@ from crosspin.resolver._model import (
     ForkResult,
     Pin,
     PythonReq,
+    Rejection,
     Req,
     ResolveOptions,
     ResolveRequest,
@@ -171,7 +172,9 @@ def _combine(
         same = [e.name for e, f in failures
                 if isinstance(f, NotInstallableError) and f.package == first.package]
         return NotInstallableError(
-            first.package, describe_environments(same, matrix), reason=first.detail
+            first.package, describe_environments(same, matrix), reason=first.detail,
+            kind=first.kind, requires_python=first.requires_python,
+            lowest_python=first.lowest_python,
         )
     return ResolutionError(first.reason, environments=envs, chains=first.chains)
 
@@ -228,7 +231,7 @@ def resolve_environment(
         )
         if replayed is not None:
             pins = _pins(replayed, provider, active_roots)
-            return view, ForkResult(environments=(env,), pins=pins)
+            return view, ForkResult(environments=(env,), pins=pins, skipped=_skipped(provider))
     resolver: Resolver[Any, Any, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(reqs, max_rounds=20000)
@@ -240,7 +243,15 @@ def resolve_environment(
             environments=[env.name],
             hint="add constraints to narrow the search",
         ) from None
-    return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots))
+    return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots),
+                            skipped=_skipped(provider))
+
+
+def _skipped(provider: Provider) -> tuple[Rejection, ...]:
+    """The versions a fork passed over for their metadata, in name and version order."""
+    found = [r for by_text in provider.rejections.values() for r in by_text.values()
+             if r.kind in _SKIP_KINDS]
+    return tuple(sorted(found, key=lambda r: (r.name, r.version or Version("0"))))
 
 
 def _explain(
@@ -253,9 +264,8 @@ def _explain(
         if isinstance(req, Req) and req.name not in names:
             names.append(req.name)
     for name in names:
-        if provider.rejections.get(name):
-            reason = "; ".join(sorted(provider.rejections[name]))
-            return NotInstallableError(name, [env.name], reason=reason)
+        if name in provider.exhausted and provider.rejections.get(name):
+            return _not_installable(name, provider.rejections[name], env)
     chains: list[str] = []
     python_reqs: list[str] = []
     for cause in causes:
@@ -281,7 +291,30 @@ def _explain(
     reason = f"conflicting requirements on {what}"
     if len(chains) == 1 and names:
         reason = f"no version of {names[0]} satisfies the requirements"
+    skipped = sorted(t for n in names for t in provider.rejections.get(n, {}))
+    if skipped:
+        reason += f" (skipped: {'; '.join(skipped)})"
     return ResolutionError(reason, environments=[env.name], chains=chains)
+
+
+def _not_installable(
+    name: str, rejections: Mapping[str, Rejection], env: Environment
+) -> NotInstallableError:
+    """The error for a package none of whose versions is usable in ``env``.
+
+    The kind is the environment's own limit when there is one (Requires-Python,
+    tags, builds), else the metadata problem that ruled the versions out.
+    """
+    ordered = sorted(rejections.values(), key=lambda r: (r.kind in _SKIP_KINDS, str(r)))
+    main = ordered[0]
+    return NotInstallableError(
+        name, [env.name], reason="; ".join(str(r) for r in ordered), kind=main.kind,
+        requires_python=str(main.requires_python) if main.requires_python else None,
+    )
+
+
+#: Rejections of one version for its metadata (not for this environment).
+_SKIP_KINDS = frozenset({"invalid-metadata", "build-failed"})
 
 
 def _chain_for(provider: Provider, req: Req, parent: Any) -> str:
@@ -313,7 +346,9 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
         if ident == PYTHON:
             continue
         for parent in graph.iter_parents(ident):
-            if parent is None or parent == PYTHON:
+            if parent is None or parent == PYTHON or parent not in mapping:
+                # resolvelib keeps a pin that backtracking left unreachable
+                # from the roots as a parent in its graph: not in the result.
                 continue
             pname = mapping[parent].name
             if pname != cand.name:

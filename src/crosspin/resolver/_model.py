@@ -17,6 +17,14 @@ from crosspin.environments import Environment, Matrix
 
 Resolution = Literal["highest", "lowest", "lowest-direct"]
 
+#: Why a version was passed over in one environment: its (or every file's)
+#: Requires-Python excludes the environment, no wheel fits its tags and there
+#: is no sdist, only sdists and builds are not allowed, its metadata is
+#: invalid, or its sdist cannot be built to read the metadata.
+RejectionKind = Literal[
+    "requires-python", "no-wheel", "no-build", "invalid-metadata", "build-failed"
+]
+
 #: The identifier of the pseudo-package standing for the target Python.
 PYTHON = "<python>"
 
@@ -145,6 +153,38 @@ class Candidate:
 
 
 @attrs.frozen(kw_only=True)
+class Rejection:
+    """Why a version of a package (``version=None``: every version) is not used here.
+
+    ``requires_python`` is the Requires-Python that shut the environment out
+    (``kind == "requires-python"``); ``detail`` the metadata or build
+    problem in one line. Messages and the held-back report read the fields;
+    ``str()`` is the one-line form.
+    """
+
+    name: NormalizedName
+    kind: RejectionKind
+    version: Version | None = None
+    detail: str = ""
+    requires_python: SpecifierSet | None = None
+
+    def __str__(self) -> str:
+        what = f"{self.name} {self.version}" if self.version is not None else self.name
+        if self.kind == "invalid-metadata":
+            return f"{what}: {self.detail}"
+        if self.kind == "build-failed":
+            return f"{what}: its metadata cannot be built ({self.detail})"
+        if self.kind == "requires-python":
+            needs = f"Python{self.requires_python}" if self.requires_python else "another Python"
+            if self.version is None:
+                return f"every version needs {needs}"
+            return f"{what} needs {needs}"
+        if self.kind == "no-build":
+            return "only sdists here, and building is not allowed"
+        return "no wheel for this platform and no sdist"
+
+
+@attrs.frozen(kw_only=True)
 class PythonCandidate:
     """The target Python: the only candidate of :data:`PYTHON`."""
 
@@ -182,6 +222,9 @@ class ForkResult:
 
     environments: tuple[Environment, ...]
     pins: Mapping[NormalizedName, Pin]
+    #: Versions passed over for their metadata (invalid, or an sdist that
+    #: does not build): the resolution went on without them.
+    skipped: tuple[Rejection, ...] = ()
 
 
 def evaluate_marker(marker: Marker, environment: Environment, extras: frozenset[str]) -> bool:

@@ -24,11 +24,12 @@ from typing import Any, cast
 
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment
-from crosspin.resolver._model import ResolveOptions, evaluate_marker
+from crosspin.resolver._model import Rejection, RejectionKind, ResolveOptions, evaluate_marker
 
 #: A recorded question: its kind and a hashable key.
 Question = tuple[str, object]
@@ -59,6 +60,9 @@ class Oracle:
         #: Candidate dependencies before markers (filled by the provider; see
         #: ``Provider._template``): the same for every environment.
         self.dependency_templates: dict[tuple[object, ...], Any] = {}
+        #: (name, version, link) -> why its metadata rules it out, or None when
+        #: it is usable (filled by the provider): the same for every environment.
+        self.broken: dict[tuple[str, Version, str | None], Rejection | None] = {}
         #: How many questions were computed rather than looked up (for tests).
         self.computed = 0
 
@@ -164,6 +168,42 @@ class Oracle:
             elif build_ok:
                 return True
         return False
+
+
+    def not_installable(self, env: Environment, name: str) -> Rejection:
+        """Why no version of ``name`` installs in ``env``: the newest version's reason.
+
+        ``version`` is ``None`` when every version fails the same way (then
+        ``requires_python`` is the newest version's, the floor a message names).
+        """
+        kinds: list[tuple[Version, RejectionKind, SpecifierSet | None]] = []
+        for version in self.newest_first(name):
+            got = self._why_not(env, name, version)
+            if got is not None:
+                kinds.append((version, *got))
+        if not kinds:
+            return Rejection(name=canonicalize_name(name), kind="no-wheel")
+        newest, kind, spec = kinds[0]
+        same = all(k == kind for _, k, _ in kinds)
+        return Rejection(name=canonicalize_name(name), kind=kind, version=None if same else newest,
+                         requires_python=spec)
+
+    def _why_not(
+        self, env: Environment, name: str, version: Version
+    ) -> tuple[RejectionKind, SpecifierSet | None] | None:
+        """The kind of one version's uninstallability (``None``: no live file at all)."""
+        live = [f for f in self.versions(name).get(version, ()) if not f.is_yanked]
+        if not live:
+            return None
+        fits_python = [
+            f for f in live
+            if f.requires_python is None or env.admits_python(f.requires_python)
+        ]
+        if not fits_python:
+            return "requires-python", live[0].requires_python
+        if any(not f.is_wheel for f in fits_python) and not self.options.may_build(name):
+            return "no-build", None
+        return "no-wheel", None
 
 
 class EnvironmentView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Optional, Protocol
 
 import attrs
 from packaging.markers import Marker
@@ -21,6 +21,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 
 from crosspin.distributions import DistFile
+from crosspin.errors import BuildError, MetadataError
 from crosspin.metadata import DistMetadata
 from crosspin.resolver._model import (
     PYTHON,
@@ -28,12 +29,16 @@ from crosspin.resolver._model import (
     Candidate,
     PythonCandidate,
     PythonReq,
+    Rejection,
     Req,
     ResolveOptions,
 )
 from crosspin.resolver._oracle import EnvironmentView
 
 AnyCandidate = Any  # Candidate | PythonCandidate
+
+#: A candidate's dependencies before markers: fixed ones and (marker, requirement).
+_Template = tuple[tuple[AnyReq, ...], tuple[tuple[Optional[Marker], Req], ...]]
 
 
 class Finder(Protocol):
@@ -95,8 +100,11 @@ class Provider(AbstractProvider[Any, Any, str]):
         self.preferences = fork.preferences
         self.direct_names = fork.direct_names
         self.links = fork.links
-        #: name -> why no version fitted (for "not installable" messages).
-        self.rejections: dict[str, set[str]] = defaultdict(set)
+        #: name -> why versions were passed over here (for messages and -v),
+        #: keyed by their text so each reason is kept once.
+        self.rejections: dict[str, dict[str, Rejection]] = defaultdict(dict)
+        #: Names for which some find_matches offered no candidate at all.
+        self.exhausted: set[str] = set()
         #: child name -> requirements that introduced it (for chains and via).
         self.introduced: dict[str, list[Req]] = defaultdict(list)
         self._candidates: dict[tuple[str, Version, frozenset[str]], Candidate] = {}
@@ -163,8 +171,8 @@ class Provider(AbstractProvider[Any, Any, str]):
             if all(s.contains(cand.version, prereleases=True) for s in specs):
                 return [cand]
             return []
-        order = self._ordered_versions(name, extras, reqs, bad)
         yanked_ok = self._exact_user_pins(name, reqs)
+        order = self._ordered_versions(name, reqs, bad, yanked_ok)
         cache = self._candidates
         if order:
             self.finder.prefetch_metadata(
@@ -183,42 +191,114 @@ class Provider(AbstractProvider[Any, Any, str]):
                 if cand is None:
                     files = self.oracle.usable_files(name, v, v in yanked_ok)
                     cand = cache[key] = Candidate(name=name, version=v, extras=extras, files=files)
+                if self.skipped(cand, pinned=v in yanked_ok):
+                    continue
                 found = True
                 yield cand
+            if not found:
+                self.exhausted.add(name)
             if not found and self.oracle.versions(name) and not any(
                 self.view.installable(name, v, False) for v in self.oracle.newest_first(name)
             ):
-                self.rejections[name].add("no file is installable here")
+                self.reject(self.oracle.not_installable(self.view.environment, name))
 
         return candidates
 
+    def reject(self, rejection: Rejection) -> None:
+        """Remember why a version (or every version) was passed over here."""
+        self.rejections[rejection.name].setdefault(str(rejection), rejection)
+
+    def skipped(self, candidate: Candidate, *, pinned: bool) -> bool:
+        """Whether a candidate is passed over for its metadata, like a yanked release.
+
+        Invalid metadata or an sdist that cannot be built for its metadata
+        rules a version out everywhere (pip and uv skip it too); the reason
+        is kept for ``-v`` and for the error if nothing else fits. When the
+        user pinned that version with ``==`` it is an error naming it.
+        """
+        problem = self.broken(candidate)
+        if problem is None:
+            return False
+        if pinned:
+            what = f"{candidate.name} {candidate.version}"
+            if problem.kind == "build-failed":
+                raise BuildError(what, problem.detail)
+            raise MetadataError(what, problem.detail)
+        self.reject(problem)
+        return True
+
+    def broken(self, candidate: Candidate) -> Rejection | None:
+        """Why a candidate's metadata rules it out, or None (memoised for the run)."""
+        key = (candidate.name, candidate.version, candidate.link)
+        if key in self.oracle.broken:
+            return self.oracle.broken[key]
+        problem: Rejection | None = None
+        try:
+            self._template_of(candidate)
+        except BuildError as exc:
+            # A build log ends with what went wrong.
+            problem = Rejection(name=candidate.name, version=candidate.version,
+                                kind="build-failed", detail=_one_line(exc.reason, last=True))
+        except MetadataError as exc:
+            # A parse error starts with the bad line (then packaging's caret drawing).
+            problem = Rejection(name=candidate.name, version=candidate.version,
+                                kind="invalid-metadata", detail=_one_line(exc.reason))
+        self.oracle.broken[key] = problem
+        return problem
+
     def _ordered_versions(
-        self, name: str, extras: frozenset[str], reqs: Sequence[AnyReq], bad: set[Version]
+        self, name: str, reqs: Sequence[AnyReq], bad: set[Version], yanked_ok: frozenset[Version]
     ) -> list[Version]:
-        """Versions admitted by every requirement and constraint, in preference order."""
+        """Versions admitted by every requirement and constraint, in preference order.
+
+        Prereleases only where pip takes them: with ``--pre``, when a
+        specifier names a prerelease (``>=2.0b1``), or when no final release
+        that installs here satisfies the specifiers at all. Never as a
+        fallback after final releases were rejected for other reasons.
+        Without ``--pre`` final releases come first.
+        """
         specs = [r.specifier for r in reqs if isinstance(r, Req)]
         specs += [c.specifier for c in self.constraints.get(name, ())]
         admits = self.oracle.admits
-        matching = [
-            v for v in self.oracle.newest_first(name)
-            if v not in bad and all(admits(s, v) for s in specs)
-        ]
+        admitted = [v for v in self.oracle.newest_first(name) if all(admits(s, v) for s in specs)]
+        # pip decides on every release the specifiers admit, before backtracking
+        # rules some out: an excluded final release still keeps prereleases away.
+        if (
+            not self.options.pre
+            and any(v.is_prerelease for v in admitted)
+            and not any(s.prereleases for s in specs)
+            and self._final_installs(name, admitted, yanked_ok)
+        ):
+            admitted = [v for v in admitted if not v.is_prerelease]
+        matching = [v for v in admitted if v not in bad]
         if self.options.resolution == "lowest" or (
             self.options.resolution == "lowest-direct" and name in self.direct_names
         ):
             matching.reverse()
         if not self.options.pre:
-            # Stable releases first, prereleases after them. A prerelease is
-            # only reached when every stable release in range has been
-            # rejected (or a specifier names one explicitly, which the
-            # ordering leaves unchanged): the resolver falls back to it
-            # instead of reporting a false conflict.
+            # Where a specifier names a prerelease, final releases still come
+            # first (uv's and the packse scenarios' "stable preference").
             matching = [v for v in matching if not v.is_prerelease] + [
                 v for v in matching if v.is_prerelease
             ]
         allowed = set(matching)
         preferred = [v for v in self.preferences.get(name, ()) if v in allowed]
         return list(dict.fromkeys([*preferred, *matching]))
+
+    def _final_installs(
+        self, name: str, admitted: Sequence[Version], yanked_ok: frozenset[Version]
+    ) -> bool:
+        """Whether some admitted final release installs here.
+
+        Preferred versions are asked first: the resolver asks about them
+        anyway, so the answer rarely adds a question to the view.
+        """
+        wanted = set(admitted)
+        first = [v for v in self.preferences.get(name, ()) if v in wanted]
+        return any(
+            not v.is_prerelease and self.view.installable(name, v, v in yanked_ok)
+            for v in dict.fromkeys([*first, *admitted])
+        )
 
     def _exact_user_pins(self, name: str, reqs: Sequence[AnyReq]) -> frozenset[Version]:
         """Versions pinned exactly by the user: only these may be yanked (PEP 592).
@@ -266,12 +346,15 @@ class Provider(AbstractProvider[Any, Any, str]):
         """Metadata of a candidate (memoised by the metadata layer)."""
         return self.metadata.get(candidate.name, candidate.version, candidate.files)
 
-    def _dependencies(self, candidate: Candidate) -> list[AnyReq]:
+    def _template_of(self, candidate: Candidate) -> _Template:
         key = (candidate.name, candidate.version, candidate.extras, candidate.link)
-        template = self.oracle.dependency_templates.get(key)
+        template: _Template | None = self.oracle.dependency_templates.get(key)
         if template is None:
             template = self.oracle.dependency_templates[key] = self._template(candidate)
-        fixed, entries = template
+        return template
+
+    def _dependencies(self, candidate: Candidate) -> list[AnyReq]:
+        fixed, entries = self._template_of(candidate)
         out: list[AnyReq] = list(fixed)
         extras = candidate.extras
         for marker, dep in entries:
@@ -295,9 +378,7 @@ class Provider(AbstractProvider[Any, Any, str]):
             out.append(dep)
         return out
 
-    def _template(
-        self, candidate: Candidate
-    ) -> tuple[tuple[AnyReq, ...], tuple[tuple[Marker | None, Req], ...]]:
+    def _template(self, candidate: Candidate) -> _Template:
         """A candidate's dependencies before markers are evaluated: the same in every fork.
 
         Shared through the oracle, so the forks of a matrix build each
@@ -317,6 +398,14 @@ class Provider(AbstractProvider[Any, Any, str]):
             (req.marker, Req.from_requirement(req, parent=parent)) for req in meta.requires_dist
         )
         return tuple(fixed), entries
+
+
+def _one_line(text: str, *, last: bool = False) -> str:
+    """The first (or last) non-empty line of a multi-line message."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return text
+    return lines[-1] if last else lines[0]
 
 
 def _version_or_none(text: str) -> Version | None:

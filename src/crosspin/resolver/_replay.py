@@ -65,6 +65,8 @@ class _Plan:
     looked_at: tuple[Version, ...]
     #: Installable versions it tries and drops for their Requires-Python.
     dropped: tuple[Candidate, ...]
+    #: Installable versions it passes over for their metadata.
+    skipped: tuple[Candidate, ...]
     yanked_ok: frozenset[Version]
 
 
@@ -251,6 +253,8 @@ def _pick(sp: Provider, ident: str, reqs: Sequence[Req]) -> Candidate | None:
         if not linked and not sp.view.installable(first.name, v, v in yanked_ok):
             continue
         cand = _candidate(sp, reqs, first.name, first.extras, v, yanked_ok)
+        if not linked and sp.broken(cand) is not None:
+            continue
         if _python_ok(sp, cand):
             return cand
     return None
@@ -262,19 +266,32 @@ def _verify(
     """Plans if every pick is resolvelib's whatever the pin order (module docstring)."""
     plans: dict[str, _Plan] = {}
     admits = sp.oracle.admits
+    pre = sp.options.pre
     for ident, cand in picked.items():
         ident_reqs = reqs[ident]
         order = _order(sp, ident_reqs)
         if order is None:
             return None
         name = ident_reqs[0].name
+        if not pre and (cand.version.is_prerelease or any(
+            s.prereleases for s in (
+                *(r.specifier for r in ident_reqs),
+                *(c.specifier for c in sp.constraints.get(name, ())),
+            )
+        )):
+            # Whether prereleases are offered depends on which requirements
+            # are known when (Provider._ordered_versions): resolvelib decides.
+            return None
         linked = name in sp.links
         yanked_ok = sp._exact_user_pins(name, ident_reqs)
         looked_at: list[Version] = []
         dropped: list[Candidate] = []
+        skipped: list[Candidate] = []
         for v in order:
             if v == cand.version:
                 break
+            if v.is_prerelease and not pre:
+                continue  # a final release is installable: never offered
             hits = [admits(r.specifier, v) for r in ident_reqs]
             if not any(hits):
                 continue
@@ -284,6 +301,11 @@ def _verify(
             if not sp.view.installable(name, v, v in yanked_ok):
                 continue
             other = _candidate(sp, ident_reqs, name, cand.extras, v, yanked_ok)
+            if sp.broken(other) is not None:
+                if v in yanked_ok:
+                    return None  # resolvelib raises on a broken exact pin
+                skipped.append(other)
+                continue
             if cand.extras or _python_ok(sp, other):
                 return None
             dropped.append(other)
@@ -294,7 +316,7 @@ def _verify(
         if not linked and not sp.view.installable(name, cand.version, cand.version in yanked_ok):
             return None
         plans[ident] = _Plan(chosen=cand, looked_at=tuple(looked_at), dropped=tuple(dropped),
-                             yanked_ok=yanked_ok)
+                             skipped=tuple(skipped), yanked_ok=yanked_ok)
     return plans
 
 
@@ -311,6 +333,8 @@ def _commit(provider: Provider, roots: Sequence[Req], plans: Mapping[str, _Plan]
         if cand.link is None:
             for v in (*plan.looked_at, cand.version):
                 view.installable(cand.name, v, v in plan.yanked_ok)
+            for passed in plan.skipped:
+                provider.skipped(passed, pinned=False)
             cand = provider._candidates.setdefault((cand.name, cand.version, cand.extras), cand)
         for tried in (*plan.dropped, cand):
             for dep in provider.get_dependencies(tried):
