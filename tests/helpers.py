@@ -23,7 +23,7 @@ from packaging.version import Version
 
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
-from crosspin.index._cache import CachedPage
+from crosspin.index._cache import CachedPage, read_entry
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -189,7 +189,8 @@ def make_project(folder: Path, name: str, version: str, requires: list[str] = ()
 
 
 def assert_cache_consistent(cache: Path) -> None:
-    """Every cache entry is whole: files match their sha256 names, pages parse, no temp files."""
+    """Every cache entry is whole: files and metadata match their sha256 names, framed
+    entries their digest, pages parse, no temp files."""
     if not cache.exists():
         return
     for path in cache.rglob("*"):
@@ -198,13 +199,18 @@ def assert_cache_consistent(cache: Path) -> None:
         assert not path.name.startswith(".tmp-"), f"temporary file left: {path}"
         assert not path.name.endswith(".lock"), f"lock file left: {path}"
         rel = path.relative_to(cache).parts
-        if rel[1:3] == ("files", "sha256"):
+        if rel[1:3] in (("files", "sha256"), ("metadata", "sha256")):
             assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name, path
-        elif rel[1] == "pages":
-            CachedPage.from_json(path.read_bytes())  # a whole entry, or this raises
-        elif rel[1:3] == ("metadata", "sha256"):
+        if rel[1:3] == ("metadata", "sha256"):
             assert path.read_bytes().startswith(b"Metadata-Version:"), path
             assert b"ghost" not in path.read_bytes(), path
+        elif rel[1] in ("pages", "metadata", "parsed"):
+            body = read_entry(path)
+            assert body is not None, f"damaged entry: {path}"
+            if rel[1] == "pages":
+                CachedPage.from_json(body)  # a whole entry, or this raises
+            if rel[1] == "metadata":
+                assert b"ghost" not in body, path
 
 
 def scenario_compile_args(

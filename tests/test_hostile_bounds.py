@@ -64,9 +64,6 @@ MEMORY_BOUND_MIB = 160
 # --- every wait has a deadline
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "no whole-request deadline: httpx's timeout is per "
-                   "read, a byte every 2 s never trips it (index/_http.py Http.get/download; "
-                   "the test sets CROSSPIN_DEADLINE=3)")
 def test_a_dribbling_server_fails_naming_the_url(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -177,9 +174,6 @@ def test_sigterm_takes_the_build_backend_down_too(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "Ctrl-C during a build exits 1 with 'Aborted.' "
-                   "(click turns KeyboardInterrupt into Abort before cli.main sees it) and "
-                   "nothing stops the backend's group (metadata/_provider.py project_metadata)")
 def test_ctrl_c_exits_130_and_stops_the_build(
     hanging: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -197,8 +191,6 @@ def test_ctrl_c_exits_130_and_stops_the_build(
 # --- every decompression and every body has a cap
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "decoded page size is not capped: httpx inflates "
-                   "the whole body in memory (index/_http.py Http.get, index/_client.py _parse)")
 @pytest.mark.parametrize("api", ["json", "html"])
 def test_a_gzip_bomb_page_is_refused_within_bounded_memory(
     hostile: HostileIndex, tmp_path: Path, api: str
@@ -218,8 +210,6 @@ def test_a_gzip_bomb_page_is_refused_within_bounded_memory(
     assert_one_error(run, "/simple/a/")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a .metadata body is inflated whole before its hash "
-                   "is checked (index/_files.py Files._fetch_metadata)")
 def test_a_gzip_bomb_metadata_file_is_refused_within_bounded_memory(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -234,9 +224,6 @@ def test_a_gzip_bomb_metadata_file_is_refused_within_bounded_memory(
     assert_one_error(run, artefact.filename)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "METADATA read from a wheel (range requests) is "
-                   "inflated and parsed whole (index/_range.py read_member, "
-                   "metadata/_provider.py _fields)")
 def test_a_metadata_zip_bomb_in_a_wheel_stays_bounded(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -249,8 +236,6 @@ def test_a_metadata_zip_bomb_in_a_wheel_stays_bounded(
     assert "Traceback" not in run.stderr, str(run)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a server ignoring Range makes the whole wheel a "
-                   "bytes object in memory (index/_files.py Files._by_ranges via Http.get)")
 def test_a_server_ignoring_range_is_streamed_to_disk(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -325,8 +310,6 @@ def _inputs_run(work: Path, lines: str, *extra: str, timeout: float = 20) -> Run
                         cwd=work, timeout=timeout)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "-r/-c of a FIFO blocks forever in read_text "
-                   "(inputs/_reqfiles.py read_requirements_file)")
 @pytest.mark.parametrize("option", ["-r", "-c"])
 def test_a_fifo_as_requirements_file_is_an_error(tmp_path: Path, option: str) -> None:
     """``-r pipe`` / ``-c pipe`` naming a FIFO nobody writes to: one error line, no hang."""
@@ -335,16 +318,12 @@ def test_a_fifo_as_requirements_file_is_an_error(tmp_path: Path, option: str) ->
     assert_one_error(run, "pipe.txt")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "-c of a device is read like a file "
-                   "(inputs/_reqfiles.py read_requirements_file)")
 def test_a_device_as_constraints_file_is_an_error(tmp_path: Path) -> None:
     """``-c /dev/null``: one error line naming it (``/dev/zero`` would never end)."""
     run = _inputs_run(tmp_path, "a\n-c /dev/null\n")
     assert_one_error(run, "/dev/null")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "requirement files are read whole, with no size "
-                   "cap (inputs/_reqfiles.py read_requirements_file)")
 def test_a_requirements_file_past_the_size_cap_is_an_error(tmp_path: Path) -> None:
     """A 64 MiB ``-r`` file (all comments): one error line naming it, before any resolution."""
     line = b"#" * 1023 + b"\n"
@@ -355,8 +334,6 @@ def test_a_requirements_file_past_the_size_cap_is_an_error(tmp_path: Path) -> No
     assert_one_error(run, "big.txt")
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "the comment pattern (^|\\s+)#.*$ backtracks "
-                   "quadratically over whitespace (reqfile/_tokens.py logical_lines, _COMMENT_RE)")
 def test_a_megabyte_of_spaces_parses_quickly(tmp_path: Path) -> None:
     """A 1 MiB line of spaces: the file is read and its real problem reported in seconds."""
     run = _inputs_run(tmp_path, "a\n" + " " * MIB + "\n-r missing.txt\n", timeout=6)
@@ -392,8 +369,6 @@ def _deep_groups(depth: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a deep include-group chain recurses past the "
-                   "interpreter's limit (inputs/_project.py group, packaging's resolver)")
 def test_a_deep_include_group_chain(tmp_path: Path) -> None:
     """5,000 groups each including the next: one error line (or a lock), never a traceback."""
     (tmp_path / "pyproject.toml").write_text(_deep_groups(5000))
@@ -405,8 +380,6 @@ def test_a_deep_include_group_chain(tmp_path: Path) -> None:
     assert len(run.errors) == 1, str(run)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of -o raises OSError with a "
-                   "traceback (cli/_output.py write_atomically)")
 def test_a_full_disk_while_writing_the_lock(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -422,8 +395,6 @@ def test_a_full_disk_while_writing_the_lock(
     assert sorted(p.name for p in work.iterdir()) == ["requirements.in", "requirements.txt"]
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a failed write of export -o raises OSError with a "
-                   "traceback (cli/_output.py write_atomically, shared with compile)")
 def test_a_full_disk_while_exporting(hostile: HostileIndex, tmp_path: Path) -> None:
     """``export -o`` cannot be written: one line, the previous file kept, no temporary left."""
     hostile.add_good("a", "1.0")
@@ -453,8 +424,6 @@ def _with_umask(mask: int) -> Any:
     return apply
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "locks are written via mkstemp, whose 0600 mode "
-                   "is renamed into place (cli/_output.py write_atomically)")
 def test_a_new_lock_is_0644_under_the_umask(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -466,8 +435,6 @@ def test_a_new_lock_is_0644_under_the_umask(
     assert oct(_mode(tmp_path / "work" / "requirements.txt")) == oct(0o644)
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "rewriting a lock resets its mode to 0600 "
-                   "(cli/_output.py write_atomically)")
 @pytest.mark.parametrize("command", ["compile", "export"])
 def test_a_rewritten_lock_keeps_its_mode(
     hostile: HostileIndex, tmp_path: Path, command: str

@@ -196,8 +196,6 @@ def test_a_dist_info_without_record_is_repaired(bed: Bed, tmp_path: Path) -> Non
     assert record.is_file(), f"not repaired:\n{run}"
 
 
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a cached file that fails its hash stops the sync "
-                   "instead of being dropped and fetched again (index/_files.py Files.download)")
 def test_a_corrupt_cached_file_is_fetched_again(tmp_path: Path) -> None:
     """A wheel in the cache whose bytes changed is thrown away and downloaded once more."""
     index = HostileIndex(tmp_path / "index")

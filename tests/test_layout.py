@@ -57,7 +57,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "crosspin.index": [
         "ACCEPT", "DEFAULT_INDEX_URL", "DEFAULT_PAGE_MAX_AGE", "IndexClient", "IndexSettings",
-        "IndexStrategy", "atomic_write", "redact", "strip_credentials",
+        "IndexStrategy", "atomic_write", "lock_url", "redact", "strip_credentials",
     ],
     "crosspin.inputs": [
         "Checkout", "InputOptions", "InputSet", "RootRequirement", "checkout", "input_digest",
@@ -87,8 +87,8 @@ PUBLIC: dict[str, list[str]] = {
         "compile_order", "default_output", "run_compile",
     ],
     "crosspin.reqfile": [
-        "GLOBAL_OPTIONS", "REQUIREMENT_OPTIONS", "ReqLine", "expand_env_vars", "logical_lines",
-        "parse_text", "spans",
+        "GLOBAL_OPTIONS", "MAX_FILE_SIZE", "REQUIREMENT_OPTIONS", "FileRefused", "ReqLine",
+        "expand_env_vars", "is_stdin", "logical_lines", "parse_text", "read_text_file", "spans",
     ],
     "crosspin.resolver": [
         "RESOLVELIB_VERSION", "Candidate", "Finder", "ForkResult", "Metadata", "Pin", "PinsFor",

@@ -158,7 +158,6 @@ def test_extras_are_stripped_by_default(index: Any, tmp_path: Path) -> None:
     assert "requests==2.32.3" in text
 
 
-@pytest.mark.xfail(strict=True, reason=f"{ISSUE}: '-' is read as a file name")
 def test_requirements_from_stdin(index: Any, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """'crosspin compile - -o out.txt' reads requirement lines from stdin."""

@@ -10,7 +10,9 @@ them), ``resolver`` (which picks among them), ``lock`` and the writers.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import attrs
@@ -26,9 +28,73 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-__all__ = ["DistFile", "FileKind", "parse_filename", "requires_python_spec"]
+__all__ = [
+    "DistFile",
+    "FileKind",
+    "checked_hash",
+    "checked_hashes",
+    "is_basename",
+    "parse_filename",
+    "requires_python_spec",
+]
 
 FileKind = Literal["wheel", "sdist"]
+
+
+#: Hex digest length per algorithm, filled on first use (``None``: not usable).
+_DIGEST_LENGTHS: dict[str, int | None] = {}
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _digest_length(algorithm: str) -> int | None:
+    length = _DIGEST_LENGTHS.get(algorithm, -1)
+    if length == -1:
+        length = None
+        # Only algorithms every Python has: a hash this one cannot check is no hash.
+        if algorithm in hashlib.algorithms_guaranteed and not algorithm.startswith("shake_"):
+            length = hashlib.new(algorithm).digest_size * 2
+        _DIGEST_LENGTHS[algorithm] = length
+    return length
+
+
+def checked_hash(algorithm: str, digest: str) -> tuple[str, str] | None:
+    """``(algorithm, digest)`` lower-cased, or ``None`` unless the digest is one this can be.
+
+    Hashes come from indexes and lock files: untrusted text that is used to
+    name cache entries and to verify downloads. A hash is kept only when the
+    algorithm is one ``hashlib`` always has and the digest is hexadecimal of
+    exactly that algorithm's length; upper-case hex is accepted (and
+    lower-cased), anything else (``../x``, a truncated or padded digest) is
+    treated as absent.
+    """
+    algorithm, digest = algorithm.lower(), digest.lower()
+    length = _digest_length(algorithm)
+    if length is None or len(digest) != length or not _HEX.fullmatch(digest):
+        return None
+    return algorithm, digest
+
+
+def checked_hashes(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The pairs :func:`checked_hash` keeps, sorted, one per algorithm (the first given)."""
+    out: dict[str, str] = {}
+    for algorithm, digest in pairs:
+        if not (isinstance(algorithm, str) and isinstance(digest, str)):
+            continue
+        checked = checked_hash(algorithm, digest)
+        if checked is not None:
+            out.setdefault(*checked)
+    return tuple(sorted(out.items()))
+
+
+def is_basename(filename: str) -> bool:
+    """Whether a file name an index gave can name a file in a folder, and nothing else.
+
+    No separators (``/``, ``\\``), no NUL and no leading dot (``..``, hidden
+    files): a distribution file name never has them.
+    """
+    return bool(filename) and not filename.startswith(".") and not any(
+        c in filename for c in "/\\\x00"
+    )
 
 
 def parse_filename(
@@ -38,8 +104,11 @@ def parse_filename(
 
     Returns ``None`` for files that are neither a valid wheel nor an sdist
     (``.exe`` installers, eggs, badly named files): indexes list those and
-    they are ignored, as pip ignores them.
+    they are ignored, as pip ignores them. A name that is not a plain file
+    name (:func:`is_basename`) is never a distribution.
     """
+    if not is_basename(filename):
+        return None
     try:
         if filename.endswith(".whl"):
             return _parse_wheel(filename)
@@ -173,13 +242,13 @@ class DistFile:
             version=version,
             kind=kind,
             tags=tags,
-            hashes=tuple(sorted((hashes or {}).items())),
+            hashes=checked_hashes((hashes or {}).items()),
             requires_python=spec,
             yanked=yanked,
             upload_time=upload_time,
             size=size,
             metadata_hashes=(
-                None if metadata_hashes is None else tuple(sorted(metadata_hashes.items()))
+                None if metadata_hashes is None else checked_hashes(metadata_hashes.items())
             ),
             index=index,
         )

@@ -21,6 +21,7 @@ Exception tree::
     │   └── NotInstallableError    a needed package has no installable file
     ├── MatrixError                an environment outside the lock's matrix
     ├── HashMismatchError          a downloaded file has the wrong hash
+    ├── OutputError                an output file (``-o``) cannot be written
     └── SyncError                  installing or uninstalling failed
         └── WheelError             a wheel is malformed: refused before anything changes
 """
@@ -43,6 +44,7 @@ __all__ = [
     "MetadataError",
     "NotInstallableError",
     "OfflineCacheMiss",
+    "OutputError",
     "Problem",
     "ResolutionError",
     "StaleLockError",
@@ -310,6 +312,19 @@ class HashMismatchError(CrosspinError):
         super().__init__(
             f"hash mismatch for {url}: expected {expected}, got {actual}",
             hint="the file changed on the index or in transit; nothing was installed",
+        )
+
+
+class OutputError(CrosspinError):
+    """An output file cannot be written; the previous one is left as it was."""
+
+    def __init__(self, path: str, reason: str, *, hint: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"cannot write {path}: {reason}",
+            hint=hint or f"nothing was changed: {path} is as it was (check the disk and the "
+                         "folder's permissions)",
         )
 
 

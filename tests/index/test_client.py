@@ -120,11 +120,11 @@ def test_html_page_fields(fake: FakeIndex, make_client: Callable[..., IndexClien
     """An HTML page gives hashes, unescaped Requires-Python, yanked, metadata and upload time."""
     fake.html(
         "https://idx.test/simple/foo/",
-        """<html><body>
-        <a href="../../files/foo-1.0-py3-none-any.whl#sha256=AAAA"
-           data-requires-python="&gt;=3.8,&lt;4" data-core-metadata="sha256=bbbb"
+        f"""<html><body>
+        <a href="../../files/foo-1.0-py3-none-any.whl#sha256={'A' * 64}"
+           data-requires-python="&gt;=3.8,&lt;4" data-core-metadata="sha256={'b' * 64}"
            data-upload-time="2024-01-02T03:04:05.123Z">foo-1.0-py3-none-any.whl</a>
-        <a href="https://cdn.test/foo-1.0.tar.gz#sha256=cccc" data-yanked="broken build"
+        <a href="https://cdn.test/foo-1.0.tar.gz#sha256={'c' * 64}" data-yanked="broken build"
            data-dist-info-metadata="true">foo-1.0.tar.gz</a>
         <a href="foo-0.9.zip" data-yanked>foo-0.9.zip</a>
         <a href="foo-0.8.exe">installer</a>
@@ -139,9 +139,9 @@ def test_html_page_fields(fake: FakeIndex, make_client: Callable[..., IndexClien
     ]
     wheel, sdist, old = files
     assert wheel.url == "https://idx.test/files/foo-1.0-py3-none-any.whl"
-    assert wheel.hashes == (("sha256", "aaaa"),)
+    assert wheel.hashes == (("sha256", "a" * 64),)
     assert str(wheel.requires_python) == "<4,>=3.8"
-    assert wheel.metadata_hashes == (("sha256", "bbbb"),)
+    assert wheel.metadata_hashes == (("sha256", "b" * 64),)
     assert wheel.upload_time == datetime.datetime(
         2024, 1, 2, 3, 4, 5, 123000, tzinfo=datetime.timezone.utc
     )
@@ -173,11 +173,11 @@ def test_core_metadata_attribute_wins_over_legacy(
     """PEP 714: data-core-metadata is preferred to data-dist-info-metadata."""
     fake.html(
         "https://idx.test/simple/foo/",
-        '<a href="foo-1.0.tar.gz" data-dist-info-metadata="sha256=old" '
-        'data-core-metadata="sha256=new">x</a>',
+        f'<a href="foo-1.0.tar.gz" data-dist-info-metadata="sha256={"0" * 64}" '
+        f'data-core-metadata="sha256={"1" * 64}">x</a>',
     )
     (file,) = make_client().project_files("foo")
-    assert file.metadata_hashes == (("sha256", "new"),)
+    assert file.metadata_hashes == (("sha256", "1" * 64),)
 
 
 def test_json_page_fields(fake: FakeIndex, make_client: Callable[..., IndexClient]) -> None:
@@ -191,9 +191,9 @@ def test_json_page_fields(fake: FakeIndex, make_client: Callable[..., IndexClien
                 {
                     "filename": "foo-1.0-py3-none-any.whl",
                     "url": "../../files/foo-1.0-py3-none-any.whl",
-                    "hashes": {"sha256": "AA"},
+                    "hashes": {"sha256": "AA" * 32, "md5": "../../x"},
                     "requires-python": ">=3.9",
-                    "core-metadata": {"sha256": "bb"},
+                    "core-metadata": {"sha256": "bb" * 32},
                     "size": 1234,
                     "upload-time": "2024-01-02T03:04:05Z",
                 },
@@ -216,9 +216,9 @@ def test_json_page_fields(fake: FakeIndex, make_client: Callable[..., IndexClien
     )
     wheel, sdist, old = make_client().project_files("foo")
     assert wheel.url == "https://idx.test/files/foo-1.0-py3-none-any.whl"
-    assert wheel.hashes == (("sha256", "aa"),)
+    assert wheel.hashes == (("sha256", "aa" * 32),)  # the malformed md5 is dropped
     assert str(wheel.requires_python) == ">=3.9"
-    assert wheel.metadata_hashes == (("sha256", "bb"),)
+    assert wheel.metadata_hashes == (("sha256", "bb" * 32),)
     assert wheel.size == 1234
     assert wheel.upload_time == datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
     assert sdist.yanked == "" and sdist.metadata_hashes == ()
@@ -507,11 +507,15 @@ def test_refresh_ignores_cached_pages(
 def test_cache_layout_is_versioned_json(
     fake: FakeIndex, make_client: Callable[..., IndexClient], tmp_path: Path
 ) -> None:
-    """Pages are stored parsed under <cache>/v1/pages: a JSON header, then a line per version."""
-    fake.html("https://idx.test/simple/foo/", '<a href="foo-1.0.tar.gz#sha256=ab">x</a>')
+    """Pages are stored parsed under <cache>/v1/pages: a digest line, a JSON header, then a
+    line per version."""
+    digest = "ab" * 32
+    fake.html("https://idx.test/simple/foo/", f'<a href="foo-1.0.tar.gz#sha256={digest}">x</a>')
     make_client().project_files("foo")
     (entry,) = (tmp_path / "cache" / "v1" / "pages").rglob("*.json")
-    head, line = entry.read_bytes().split(b"\n")
+    frame, body = entry.read_bytes().split(b"\n", 1)
+    assert frame == b"crosspin-cache sha256=" + hashlib.sha256(body).hexdigest().encode()
+    head, line = body.split(b"\n")
     assert json.loads(head) == {"format": 2, "url": "https://idx.test/simple/foo/",
                                 "found": True}
     key, _, value = line.partition(b"\t")
@@ -519,25 +523,40 @@ def test_cache_layout_is_versioned_json(
     assert json.loads(value) == [[0, {
         "filename": "foo-1.0.tar.gz",
         "url": "https://idx.test/simple/foo/foo-1.0.tar.gz",
-        "hashes": {"sha256": "ab"},
+        "hashes": {"sha256": digest},
     }]]
 
 
-def test_cache_entries_of_the_first_page_format_are_still_read(
-    make_client: Callable[..., IndexClient], tmp_path: Path
+def test_cache_entries_without_a_digest_are_fetched_again(
+    fake: FakeIndex, make_client: Callable[..., IndexClient], tmp_path: Path
 ) -> None:
-    """An entry written by an earlier crosspin (one JSON document) serves an offline run."""
-    import hashlib
-
+    """An entry written by an earlier crosspin (no digest line) is a miss: fetched again."""
     url = "https://idx.test/simple/foo/"
     name = hashlib.sha256(url.encode()).hexdigest() + ".json"
     entry = tmp_path / "cache" / "v1" / "pages" / name[:2] / name
     entry.parent.mkdir(parents=True)
     entry.write_text(json.dumps({"format": 1, "url": url, "found": True, "links": [
-        {"filename": "foo-1.0.tar.gz", "url": url + "foo-1.0.tar.gz", "hashes": {"sha256": "ab"}},
+        {"filename": "foo-0.1.tar.gz", "url": url + "foo-0.1.tar.gz"},
     ]}), encoding="utf-8")
-    (file,) = make_client(offline=True).project_files("foo")
-    assert (file.filename, file.sha256) == ("foo-1.0.tar.gz", "ab")
+    with pytest.raises(OfflineCacheMiss):
+        make_client(offline=True).project_files("foo")
+    fake.html(url, '<a href="foo-1.0.tar.gz">x</a>')
+    (file,) = make_client().project_files("foo")
+    assert file.filename == "foo-1.0.tar.gz"
+
+
+def test_a_truncated_page_entry_is_fetched_again(
+    fake: FakeIndex, make_client: Callable[..., IndexClient], tmp_path: Path
+) -> None:
+    """A page entry cut short (a full disk) loses no versions: it is a miss, fetched again."""
+    url = "https://idx.test/simple/foo/"
+    fake.html(url, '<a href="foo-1.0.tar.gz">x</a><a href="foo-2.0.tar.gz">y</a>')
+    make_client().project_files("foo")
+    (entry,) = (tmp_path / "cache" / "v1" / "pages").rglob("*.json")
+    data = entry.read_bytes()
+    entry.write_bytes(data[: data.rindex(b"\n")])  # the last version's line is gone
+    assert len(make_client().project_files("foo")) == 2
+    assert len(fake.requests) == 2
 
 
 def test_corrupt_cache_entry_is_a_miss(

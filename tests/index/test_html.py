@@ -7,15 +7,17 @@ import pytest
 from crosspin.index._html import _LinkCollector, parse_html
 
 BASE = "https://example.test/simple/foo/"
+#: Digests of the right length (a page's malformed ones are dropped: see the last tests).
+AB, CD, EF = "AB12" * 16, "cd34" * 16, "ef56" * 16
 
 PAGES = {
     "pypi-style": (
         '<!DOCTYPE html><html><head><meta name="pypi:repository-version" content="1.1">'
         "<title>Links for foo</title></head><body><h1>Links for foo</h1>\n"
-        '<a href="https://files.example.test/p/foo-1.0.tar.gz#sha256=AB12" '
-        'data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=cd34" '
-        'data-core-metadata="sha256=cd34">foo-1.0.tar.gz</a><br />\n'
-        '<a href="https://files.example.test/p/foo-1.0-py3-none-any.whl#sha256=ef56" '
+        f'<a href="https://files.example.test/p/foo-1.0.tar.gz#sha256={AB}" '
+        f'data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256={CD}" '
+        f'data-core-metadata="sha256={CD}">foo-1.0.tar.gz</a><br />\n'
+        f'<a href="https://files.example.test/p/foo-1.0-py3-none-any.whl#sha256={EF}" '
         'data-yanked="">foo-1.0-py3-none-any.whl</a><br />\n</body></html>'
     ),
     "raw > in a quoted value, single quotes, bare attribute": (
@@ -62,8 +64,21 @@ def test_pypi_page_fields() -> None:
     """Hashes, Requires-Python (unescaped), PEP 658/714 metadata and yanked reasons are read."""
     sdist, wheel = parse_html(PAGES["pypi-style"], BASE, lambda url: url)
     assert sdist.filename == "foo-1.0.tar.gz"
-    assert sdist.hashes == (("sha256", "ab12"),)
+    assert sdist.hashes == (("sha256", AB.lower()),)
     assert sdist.requires_python == ">=3.8"
-    assert sdist.metadata_hashes == (("sha256", "cd34"),)
+    assert sdist.metadata_hashes == (("sha256", CD),)
     assert wheel.yanked == ""
     assert wheel.metadata_hashes is None
+
+
+@pytest.mark.parametrize("fragment", [
+    "sha256=../../../../escaped.pth", "sha256=" + "a" * 63, "sha256=" + "g" * 64,
+    "sha256=" + "a" * 65, "shake_128=" + "a" * 64, "nosuchalgo=" + "a" * 64,
+])
+def test_a_malformed_hash_is_no_hash(fragment: str) -> None:
+    """A hash that is not hex of its algorithm's length is dropped, never kept as text."""
+    page = (f'<a href="foo-1.0.tar.gz#{fragment}" data-core-metadata="{fragment}">x</a>'
+            f'<a href="foo-2.0.tar.gz#md5={"0" * 32}&amp;{fragment}">y</a>')
+    one, two = parse_html(page, BASE, lambda url: url)
+    assert one.hashes == () and one.metadata_hashes is None
+    assert two.hashes == (("md5", "0" * 32),)

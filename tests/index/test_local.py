@@ -168,7 +168,7 @@ def test_read_member_small_wheel(compression: int) -> None:
     data = make_wheel("foo", "1.0", compression=compression)
     tail, fetch, moved = _reader(data)
     choose = lambda names: find_metadata_name(names, "foo", "1.0")  # noqa: E731
-    assert read_member(tail, fetch, choose) == metadata("foo", "1.0")
+    assert read_member(tail, fetch, choose, limit=1 << 20) == metadata("foo", "1.0")
     assert len(moved) == 1
 
 
@@ -180,7 +180,8 @@ def test_read_member_far_from_tail() -> None:
         zf.writestr("foo/data.bin", bytes(200_000))
     data = buf.getvalue()
     tail, fetch, moved = _reader(data)
-    assert read_member(tail, fetch, lambda n: find_metadata_name(n, "foo", "1.0")) == metadata(
+    assert read_member(tail, fetch, lambda n: find_metadata_name(n, "foo", "1.0"),
+                       limit=1 << 20) == metadata(
         "foo", "1.0"
     )
     assert len(moved) == 2 and sum(moved) < len(data) // 2
@@ -198,7 +199,7 @@ def test_not_a_zip_is_a_range_error() -> None:
     """Bytes without an end-of-central-directory record raise RangeError (caller falls back)."""
     tail, fetch, _ = _reader(b"not a zip at all" * 10)
     with pytest.raises(RangeError):
-        read_member(tail, fetch, lambda names: names[0])
+        read_member(tail, fetch, lambda names: names[0], limit=1 << 20)
 
 
 # -- small helpers ---------------------------------------------------------------

@@ -175,8 +175,34 @@ def test_unused_entries_are_pruned_when_a_neighbour_is_stored(tmp_path: Path) ->
         os.utime(path, (when, when))
     memo = Memo(path=folder / ("ab" + "2" * 62 + ".json"))
     memo.store(_Sources(), "text\n", "Locked 1 package")
-    assert memo.lookup(_Sources()) == ("text\n", "Locked 1 package")
+    output = tmp_path / "requirements.txt"
+    output.write_text("text\n", encoding="utf-8")
+    assert memo.lookup(_Sources(), output) == ("text\n", "Locked 1 package")
     assert not stale.exists() and kept.exists()
+
+
+def test_an_entry_holds_a_digest_of_the_lock_and_reuses_only_the_same_output(
+    tmp_path: Path,
+) -> None:
+    """The memo never holds lock text: it reuses a lock only while the output still is it."""
+    from crosspin.pipeline._memo import Memo
+
+    class _Sources:
+        def source_digests(self) -> dict[str, str]:
+            return {"https://idx.test/simple/a/": "d1"}
+
+        def current_digest(self, key: str) -> str:
+            return "d1"
+
+    memo = Memo(path=tmp_path / "memo" / "ab" / ("ab" + "2" * 62 + ".json"))
+    memo.store(_Sources(), "a==1.0\n", "Locked 1 package")
+    assert "a==1.0" not in memo.path.read_text(encoding="utf-8")
+    output = tmp_path / "requirements.txt"
+    assert memo.lookup(_Sources(), output) is None  # no output: nothing to reuse
+    output.write_text("a==1.0\nevil==6.6.6\n", encoding="utf-8")
+    assert memo.lookup(_Sources(), output) is None  # another text: resolve again
+    output.write_text("a==1.0\n", encoding="utf-8")
+    assert memo.lookup(_Sources(), output) == ("a==1.0\n", "Locked 1 package")
 
 
 def test_find_links_folders_count_with_their_files(make_index: Any, tmp_path: Path) -> None:

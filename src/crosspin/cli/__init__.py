@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -82,15 +82,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="crosspin",
                  standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort under standalone_mode=False.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            _interrupted()
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
     except Exception as exc:
@@ -102,6 +104,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         report_error(exc)
         sys.exit(exc.exit_code)
     sys.exit(0)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line, the shell's exit code for SIGINT (128 + 2), no traceback."""
+    click.echo("Interrupted.", err=True)
+    sys.exit(130)
 
 
 def report_error(exc: CrosspinError) -> None:

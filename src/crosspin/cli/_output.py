@@ -1,14 +1,17 @@
-"""Printing for people: the lines every command shares."""
+"""Printing for people, and writing output files: the lines and files every command shares."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
+from crosspin.errors import OutputError
+from crosspin.index import atomic_write
 from crosspin.lockfiles import LoadedLock
 
-__all__ = ["echo", "report_ok"]
+__all__ = ["echo", "report_ok", "write_output"]
 
 
 def echo(message: Any = "", *, err: bool = True) -> None:
@@ -26,3 +29,16 @@ def report_ok(loaded: LoadedLock, note: str | None, quiet: bool) -> None:
                + ("" if note else " and up to date with its inputs"), err=True)
     if note:
         click.echo(f"note: {loaded.path} {note}", err=True)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a lock or export with :func:`crosspin.index.atomic_write`; a failure (a full
+    disk, a read-only folder, a target that is not a file) is one
+    :class:`~crosspin.errors.OutputError` line, the previous file untouched."""
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        hint = None
+        if exc.strerror == "not a regular file":
+            hint = "write to a file, to stdout with '-o -', or use --dry-run"
+        raise OutputError(str(path), exc.strerror or str(exc), hint=hint) from None

@@ -17,10 +17,10 @@ from typing import Any
 import attrs
 import click
 
-from crosspin.cli._output import report_ok
+from crosspin.cli._output import report_ok, write_output
 from crosspin.cli._progress import reporter
 from crosspin.errors import UsageError
-from crosspin.index import atomic_write, redact
+from crosspin.index import redact
 from crosspin.lockfiles import format_of
 from crosspin.pipeline import (
     ClientPool,
@@ -240,7 +240,7 @@ def _compile_one(
     if output == "-" or kw["dry_run"]:
         click.echo(result.text, nl=False)
     else:
-        atomic_write(Path(output), result.text.encode("utf-8"))
+        write_output(Path(output), result.text)
     if not kw["quiet"]:
         elapsed = time.perf_counter() - started
         # "Locked 152 packages for 30 environments in 0.41 s (12 resolutions)"

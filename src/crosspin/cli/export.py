@@ -8,9 +8,10 @@ from typing import Any
 import click
 
 from crosspin.cli._options import index_command_line, lock_settings, with_index_options
+from crosspin.cli._output import write_output
 from crosspin.environments import Environment, Platform
 from crosspin.errors import MatrixError, UsageError
-from crosspin.index import IndexClient, atomic_write
+from crosspin.index import IndexClient
 from crosspin.lockfiles import read_lock
 from crosspin.sync import export_requirements
 
@@ -53,4 +54,4 @@ def export_command(
     if output_file == "-":
         click.echo(text, nl=False)
     else:
-        atomic_write(Path(output_file), text.encode("utf-8"))
+        write_output(Path(output_file), text)

@@ -35,7 +35,7 @@ from crosspin.index._settings import (
     IndexSettings,
     IndexStrategy,
 )
-from crosspin.index._urls import redact, strip_credentials
+from crosspin.index._urls import lock_url, redact, strip_credentials
 
 __all__ = [
     "ACCEPT",
@@ -45,6 +45,7 @@ __all__ = [
     "IndexSettings",
     "IndexStrategy",
     "atomic_write",
+    "lock_url",
     "redact",
     "strip_credentials",
 ]

@@ -2,11 +2,21 @@
 
 Layout (versioned, so a format change never misreads old entries)::
 
-    <cache>/v1/pages/<hh>/<sha256(url)>.json       parsed page: JSON header, a line per version
-    <cache>/v1/metadata/sha256/<hh>/<wheel sha256>  METADATA bytes (immutable)
-    <cache>/v1/metadata/url/<hh>/<sha256(url)>      METADATA bytes of unhashed wheels
-    <cache>/v1/parsed/sha256/<hh>/<wheel sha256>    the METADATA fields resolution reads (JSON)
-    <cache>/v1/files/sha256/<hh>/<sha256>           downloaded distributions
+    <cache>/v1/pages/<hh>/<sha256(url)>.json         parsed page: JSON header, a line per version
+    <cache>/v1/metadata/sha256/<hh>/<sha256(bytes)>   METADATA bytes, named by their own digest
+    <cache>/v1/metadata/source/<hh>/<scope key>       METADATA of a wheel as one index served it
+    <cache>/v1/parsed/metadata/<hh>/<sha256(METADATA)>  the fields resolution reads (JSON)
+    <cache>/v1/files/sha256/<hh>/<sha256>             downloaded distributions
+
+Everything in it is treated as untrusted input (a mirror filled it, a full
+disk truncated it): entry names are digests crosspin computed -- a name
+that is not 64 lower-case hex digits is never a path -- and every entry is
+checked when read. Content-addressed entries (``metadata/sha256``,
+``files``) are checked against their name; the others carry a digest of
+their bytes in a first line (``crosspin-cache sha256=<hex>``) and a
+mismatch is a miss. Metadata an index served without a hash for it is
+stored under a *scope key* (a digest of the index, the file URL and the
+file's sha256), so one index never decides what another one's files say.
 
 Every write goes to a temporary file in the target folder and is renamed
 into place, so concurrent runs (threads or processes) only ever see whole
@@ -18,10 +28,13 @@ memory for one run.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -34,7 +47,7 @@ import attrs
 from crosspin.index._page import Record
 from crosspin.index._releases import Groups, group_records
 
-__all__ = ["Cache", "CachedPage"]
+__all__ = ["Cache", "CachedPage", "read_entry", "scope_key"]
 
 _FORMAT = 1
 
@@ -131,6 +144,40 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def scope_key(index: str, url: str, sha256: str | None) -> str:
+    """The cache key of what one index said about one file: never shared with another."""
+    return _digest(f"{index}\n{url}\n{sha256 or ''}")
+
+
+#: An entry name crosspin computed: a sha256 hex digest (and ``.json`` for pages).
+_KEY = re.compile(r"[0-9a-f]{64}(?:\.json)?")
+#: The first line of a framed entry, before the digest of the rest.
+_FRAME = b"crosspin-cache sha256="
+_FRAME_LENGTH = len(_FRAME) + 64 + 1
+
+
+def _frame(data: bytes) -> bytes:
+    return _FRAME + hashlib.sha256(data).hexdigest().encode() + b"\n" + data
+
+
+def _unframe(raw: bytes) -> tuple[bytes, str] | None:
+    """The body of a framed entry and its digest; ``None`` if damaged or of another format."""
+    if not raw.startswith(_FRAME) or raw[_FRAME_LENGTH - 1 : _FRAME_LENGTH] != b"\n":
+        return None
+    digest = raw[len(_FRAME) : _FRAME_LENGTH - 1].decode("ascii", "replace")
+    body = raw[_FRAME_LENGTH:]
+    return (body, digest) if hashlib.sha256(body).hexdigest() == digest else None
+
+
+def read_entry(path: Path) -> bytes | None:
+    """The checked body of a framed cache entry on disk (``None`` if damaged): for tests."""
+    try:
+        found = _unframe(path.read_bytes())
+    except OSError:
+        return None
+    return None if found is None else found[0]
+
+
 class Cache:
     """Pages, metadata and files; on disk under ``root``, or in memory when it is ``None``."""
 
@@ -139,82 +186,134 @@ class Cache:
         self._lock = threading.Lock()
         self._memory: dict[str, bytes] = {}
 
-    def _path(self, *parts: str) -> Path:
-        assert self.root is not None
+    def _path(self, *parts: str) -> Path | None:
+        """Where an entry lives; ``None`` for a name crosspin would never compute."""
         *folders, name = parts
+        if self.root is None or not _KEY.fullmatch(name):
+            return None
         return self.root.joinpath(*folders, name[:2], name)
 
-    def _read(self, *parts: str) -> bytes | None:
+    def _read_raw(self, *parts: str) -> bytes | None:
         if self.root is None:
             with self._lock:
                 return self._memory.get("/".join(parts))
+        path = self._path(*parts)
+        if path is None:
+            return None
         try:
-            return self._path(*parts).read_bytes()
+            return path.read_bytes()
         except OSError:
             return None
 
-    def _write(self, data: bytes, *parts: str) -> None:
+    def _write_raw(self, data: bytes, *parts: str) -> None:
         if self.root is None:
             with self._lock:
                 self._memory["/".join(parts)] = data
             return
-        with contextlib.suppress(OSError):
-            atomic_write(self._path(*parts), data)
+        path = self._path(*parts)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                atomic_write(path, data, private=True)
 
-    def page_bytes(self, url: str) -> bytes | None:
-        """The cache entry of a page as stored (see :meth:`CachedPage.to_json`), or ``None``."""
+    def _read(self, *parts: str) -> tuple[bytes, str] | None:
+        """A framed entry's checked body and digest (memory entries are not framed)."""
+        raw = self._read_raw(*parts)
+        if raw is None:
+            return None
+        if self.root is None:
+            return raw, hashlib.sha256(raw).hexdigest()
+        return _unframe(raw)
+
+    def _write(self, data: bytes, *parts: str) -> None:
+        self._write_raw(data if self.root is None else _frame(data), *parts)
+
+    def _exists(self, *parts: str) -> bool:
+        if self.root is None:
+            with self._lock:
+                return "/".join(parts) in self._memory
+        path = self._path(*parts)
+        return path is not None and path.is_file()
+
+    def page(self, url: str) -> tuple[bytes, str] | None:
+        """The entry of a page as stored (see :meth:`CachedPage.to_json`) and its sha256."""
         return self._read("pages", _digest(url) + ".json")
 
     def page_age(self, url: str) -> float | None:
         """Seconds since the page for a URL was stored; ``None`` if unknown (memory mode)."""
-        if self.root is None:
+        path = self._path("pages", _digest(url) + ".json")
+        if path is None:
             return None
         try:
-            mtime = self._path("pages", _digest(url) + ".json").stat().st_mtime
+            mtime = path.stat().st_mtime
         except OSError:
             return None
         return max(0.0, time.time() - mtime)
 
-    def store_page_bytes(self, url: str, data: bytes) -> None:
+    def store_page(self, url: str, data: bytes) -> None:
         """Remember a page for a URL, as :meth:`CachedPage.to_json` gave it."""
         self._write(data, "pages", _digest(url) + ".json")
 
-    def metadata(self, *, sha256: str | None, url: str) -> bytes | None:
-        """Cached core metadata of a wheel, by its sha256 when known, else by URL."""
-        if sha256:
-            return self._read("metadata", "sha256", sha256)
-        return self._read("metadata", "url", _digest(url))
+    def metadata(self, digest: str) -> bytes | None:
+        """METADATA bytes whose sha256 is ``digest`` (checked: they are named by it)."""
+        data = self._read_raw("metadata", "sha256", digest)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            return None
+        return data
 
-    def store_metadata(self, data: bytes, *, sha256: str | None, url: str) -> None:
-        """Remember a wheel's core metadata."""
-        if sha256:
-            self._write(data, "metadata", "sha256", sha256)
-        else:
-            self._write(data, "metadata", "url", _digest(url))
+    def has_metadata(self, digest: str) -> bool:
+        """Whether :meth:`metadata` may find an entry (cheaper than reading it)."""
+        return self._exists("metadata", "sha256", digest)
 
-    def parsed_metadata(self, sha256: str) -> bytes | None:
-        """The stored resolution fields of a wheel's metadata (see ``crosspin.metadata``)."""
-        return self._read("parsed", "sha256", sha256)
+    def store_metadata(self, data: bytes) -> str:
+        """Remember METADATA bytes under their own sha256; return it."""
+        digest = hashlib.sha256(data).hexdigest()
+        self._write_raw(data, "metadata", "sha256", digest)
+        return digest
 
-    def has_parsed_metadata(self, sha256: str) -> bool:
-        """Whether :meth:`parsed_metadata` would find an entry (cheaper than reading it)."""
-        if self.root is None:
-            with self._lock:
-                return f"parsed/sha256/{sha256}" in self._memory
-        return self._path("parsed", "sha256", sha256).is_file()
+    def scoped_metadata(self, scope: str) -> tuple[bytes, str] | None:
+        """METADATA one index served for one file (:func:`scope_key`) and its sha256."""
+        return self._read("metadata", "source", scope)
 
-    def store_parsed_metadata(self, data: bytes, sha256: str) -> None:
-        """Remember the resolution fields of a wheel's metadata, keyed by the wheel's sha256."""
-        self._write(data, "parsed", "sha256", sha256)
+    def has_scoped_metadata(self, scope: str) -> bool:
+        """Whether :meth:`scoped_metadata` may find an entry (cheaper than reading it)."""
+        return self._exists("metadata", "source", scope)
+
+    def store_scoped_metadata(self, scope: str, data: bytes) -> None:
+        """Remember METADATA one index served for one file."""
+        self._write(data, "metadata", "source", scope)
+
+    def parsed_metadata(self, digest: str) -> bytes | None:
+        """The stored resolution fields of the METADATA whose sha256 is ``digest``."""
+        found = self._read("parsed", "metadata", digest)
+        return None if found is None else found[0]
+
+    def has_parsed_metadata(self, digest: str) -> bool:
+        """Whether :meth:`parsed_metadata` may find an entry (cheaper than reading it)."""
+        return self._exists("parsed", "metadata", digest)
+
+    def store_parsed_metadata(self, digest: str, data: bytes) -> None:
+        """Remember the resolution fields parsed from the METADATA whose sha256 is ``digest``."""
+        self._write(data, "parsed", "metadata", digest)
 
     def file_path(self, sha256: str) -> Path | None:
-        """Where the file with this sha256 lives in the cache (``None`` in memory-only mode)."""
-        return None if self.root is None else self._path("files", "sha256", sha256)
+        """Where the file with this sha256 lives in the cache (``None`` in memory-only mode,
+        and for anything that is not a sha256 hex digest)."""
+        return self._path("files", "sha256", sha256)
 
     def file(self, sha256: str) -> Path | None:
-        """The cached file with this sha256, if present (never in memory-only mode)."""
+        """The cached file named by this sha256, if present (never in memory-only mode).
+
+        Named, not checked: the caller hashes it before use (see ``Files``).
+        """
         path = self.file_path(sha256)
         return path if path is not None and path.is_file() else None
+
+    def drop_file(self, sha256: str) -> None:
+        """Remove a cached file that failed its check."""
+        path = self.file_path(sha256)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def store_file(self, sha256: str, source: Path) -> None:
         """Copy a verified file into the cache (a no-op in memory-only mode)."""
@@ -224,19 +323,79 @@ class Cache:
         with contextlib.suppress(OSError):
             atomic_copy(source, target)
 
+    def adopt_file(self, sha256: str, source: Path) -> bool:
+        """Move a verified file into the cache (same file system); ``False`` if it was not."""
+        target = self.file_path(sha256)
+        if target is None:
+            return False
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        except OSError:
+            return False
+        return True
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+
+def atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Replace ``path`` with ``data`` in one step: the one writer of cache entries, locks
+    and exports.
+
+    The bytes go to a temporary file beside ``path``, are read back and
+    compared, and only then renamed over it: nothing but ``data`` is ever
+    published (a lock once got 24 bytes of a TLS record from a descriptor a
+    background thread still wrote to). The file keeps the mode of the one it
+    replaces; a new one gets 0666 under the umask (0644, as any file the
+    user writes), or 0600 when ``private`` (cache entries). A link is
+    written through (the link stays). Raises ``OSError`` (a full disk, a
+    read-only folder, a target that is not a regular file, bytes that did
+    not read back) with the previous file untouched and no temporary file
+    left.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
+        status: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        status = None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    if status is not None:
+        mode: int | None = stat.S_IMODE(status.st_mode)
+    else:
+        mode = 0o600 if private else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for _attempt in range(2):
+        if _write_checked(target, data, mode):
+            return
+    raise OSError(errno.EIO, "the file did not read back as written", str(path))
+
+
+def _write_checked(target: Path, data: bytes, mode: int | None) -> bool:
+    """Write ``data`` to a new temporary file beside ``target``; if it reads back the same,
+    rename it over ``target`` and return ``True``; else remove it and return ``False``."""
+    tmp = target.with_name(f".tmp-{os.urandom(6).hex()}-{target.name}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o666 if mode is None else 0o600)
+    try:
+        try:
+            if mode is not None and mode != 0o600 and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        with tmp.open("rb") as check:
+            same = check.read(len(data) + 1) == data
+        if same:
+            os.replace(tmp, target)
+            return True
     except BaseException:
         with contextlib.suppress(OSError):
-            Path(tmp).unlink()
+            tmp.unlink()
         raise
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+    return False
 
 
 def atomic_copy(source: Path, path: Path) -> None:

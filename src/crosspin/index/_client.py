@@ -26,7 +26,13 @@ from crosspin.index._local import find_links_listing, local_project_page
 from crosspin.index._page import Link, Record, parse_time
 from crosspin.index._releases import Groups, Releases, group_records
 from crosspin.index._settings import IndexSettings
-from crosspin.index._urls import Credentials, file_url_to_path, is_file_url, redact
+from crosspin.index._urls import (
+    Credentials,
+    file_url_to_path,
+    is_file_url,
+    redact,
+    strip_credentials,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -78,7 +84,8 @@ class IndexClient:
             settings, transport=transport, credentials=self._credentials, stats=self._stats
         )
         self._files = Files(
-            http=self._http, cache=self._cache, stats=self._stats, offline=settings.offline
+            http=self._http, cache=self._cache, stats=self._stats, offline=settings.offline,
+            max_metadata=settings.max_metadata_size,
         )
         exclude = settings.exclude_newer
         if exclude is not None and exclude.tzinfo is None:
@@ -86,8 +93,12 @@ class IndexClient:
         self._exclude_newer = exclude
         self._lock = threading.Lock()
         self._memo: dict[tuple[str, ...], concurrent.futures.Future[Any]] = {}
-        #: sha256 -> whether its parsed metadata is cached (a stat per wheel, once).
-        self._parsed_known: dict[str, bool] = {}
+        #: metadata memo key -> whether its metadata is cached (a stat per wheel, once).
+        self._cached_known: dict[tuple[str, ...], bool] = {}
+        #: metadata memo key -> sha256 of the METADATA bytes this run read.
+        self._metadata_digests: dict[tuple[str, ...], str] = {}
+        #: What was ignored and why (links a page may not give), for ``-v``.
+        self._notes: list[str] = []
         #: source key -> digest of what it said this run (see :meth:`source_digests`).
         self._digests: dict[str, str] = {}
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -241,8 +252,10 @@ class IndexClient:
         return None if records is None else group_records(records)
 
     def _local_index_records(self, index: str, project: str) -> tuple[Record, ...] | None:
-        links = local_project_page(index, canonicalize_name(project), self._credentials.learn)
-        return None if links is None else tuple(link.to_dict() for link in links)
+        links = local_project_page(index, canonicalize_name(project), strip_credentials)
+        if links is None:
+            return None
+        return tuple(link.to_dict() for link in self._allowed(links, index))
 
     def _find_links_groups(self, location: str) -> Groups:
         def compute() -> Groups:
@@ -258,8 +271,8 @@ class IndexClient:
         return group_records(records)
 
     def _local_find_links_records(self, location: str) -> tuple[Record, ...]:
-        links = find_links_listing(location, self._credentials.learn)
-        return tuple(link.to_dict() for link in links)
+        links = find_links_listing(location, strip_credentials)
+        return tuple(link.to_dict() for link in self._allowed(links, location))
 
     # -- what the sources said (for reusing an unchanged resolution) ----------
 
@@ -292,11 +305,11 @@ class IndexClient:
                 return _local_digest(self._local_index_records(index, project))
             if kind == "find-links":
                 return _local_digest(self._local_find_links_records(rest))
-            raw = self._cache.page_bytes(key)
-            if raw is not None and (self.settings.offline or (
-                not self.settings.refresh and not _has_validators(raw) and self._fresh(key)
+            entry = self._cache.page(key)
+            if entry is not None and (self.settings.offline or (
+                not self.settings.refresh and not _has_validators(entry[0]) and self._fresh(key)
             )):
-                return hashlib.sha256(raw).hexdigest()
+                return entry[1]
             if self.settings.offline:
                 return None
             self._fetch_page(key)
@@ -314,11 +327,11 @@ class IndexClient:
         return self._once(("url", url), lambda: self._fetch_page_now(url))
 
     def _fetch_page_now(self, url: str) -> CachedPage:
-        raw = self._cache.page_bytes(url)
-        cached = None if raw is None else CachedPage.load(raw)
+        entry = self._cache.page(url)
+        cached = None if entry is None else CachedPage.load(entry[0])
         if cached is not None:
             # What the page says if it is used as cached (304s included).
-            self._note(url, hashlib.sha256(cast(bytes, raw)).hexdigest())
+            self._note(url, cast(tuple[bytes, str], entry)[1])
         if self.settings.offline:
             if cached is None:
                 raise OfflineCacheMiss(redact(url))
@@ -355,7 +368,7 @@ class IndexClient:
         else:
             raise self._http.error(url, "unexpected response", status=fetched.status)
         data = page.to_json()
-        self._cache.store_page_bytes(url, data)
+        self._cache.store_page(url, data)
         self._note(url, hashlib.sha256(data).hexdigest())
         return page
 
@@ -368,13 +381,16 @@ class IndexClient:
         return age is not None and age < max_age
 
     def _parse(self, fetched: Fetched) -> tuple[Link, ...]:
+        """A fetched page's links: page text, so credentials in them are dropped (never
+        learned: they must not replace the user's) and so are links it may not give."""
         content_type = fetched.headers.get("Content-Type", "")
         media = content_type.split(";")[0].strip().lower()
         if media in JSON_TYPES:
             try:
-                return tuple(parse_json(fetched.content, fetched.url, self._credentials.learn))
+                links = parse_json(fetched.content, fetched.url, strip_credentials)
             except ValueError as exc:
                 raise self._http.error(fetched.url, f"invalid JSON project page: {exc}") from None
+            return self._allowed(links, fetched.url)
         charset = "utf-8"
         for param in content_type.split(";")[1:]:
             key, _, value = param.partition("=")
@@ -384,38 +400,78 @@ class IndexClient:
             text = fetched.content.decode(charset, errors="replace")
         except LookupError:
             text = fetched.content.decode("utf-8", errors="replace")
-        return tuple(parse_html(text, fetched.url, self._credentials.learn))
+        return self._allowed(parse_html(text, fetched.url, strip_credentials), fetched.url)
+
+    def _allowed(self, links: Iterable[Link], page: str) -> tuple[Link, ...]:
+        """The links a page may give: http(s) ones, and ``file:`` ones on a local page.
+
+        A remote index must never make crosspin read a local file, so a
+        ``file:`` link (or any other scheme) on an http(s) page is dropped
+        and noted (``-v`` shows it).
+        """
+        schemes = _LOCAL_SCHEMES if is_file_url(page) or "://" not in page else _REMOTE_SCHEMES
+        kept: list[Link] = []
+        for link in links:
+            scheme = link.url.partition(":")[0].lower()
+            if scheme in schemes:
+                kept.append(link)
+            else:
+                with self._lock:
+                    self._notes.append(f"ignored a {scheme}: link on {redact(page)}: "
+                                       f"{redact(link.url)}")
+        return tuple(kept)
+
+    def take_notes(self) -> tuple[str, ...]:
+        """What this client ignored since the last call and why, one line each (for ``-v``)."""
+        with self._lock:
+            notes, self._notes = self._notes, []
+        return tuple(dict.fromkeys(notes))
 
     # -- metadata and files ------------------------------------------------
 
     def wheel_metadata(self, file: DistFile) -> bytes:
         """The METADATA bytes of a wheel, without downloading it when possible."""
-        key = ("metadata", file.sha256 or file.url)
-        return self._once(key, lambda: self._files.metadata(file, refresh=self.settings.refresh))
+        key = _metadata_key(file)
+
+        def compute() -> bytes:
+            data = self._files.metadata(file, refresh=self.settings.refresh)
+            with self._lock:
+                self._metadata_digests[key] = hashlib.sha256(data).hexdigest()
+            return data
+
+        return self._once(key, compute)
 
     def parsed_metadata(self, file: DistFile) -> bytes | None:
         """A wheel's metadata fields as :meth:`store_parsed_metadata` stored them, if known.
 
-        Only wheels with a sha256 qualify: the hash names immutable content,
-        so the entry never goes stale (``--refresh`` still ignores it).
+        Entries are named by the sha256 of the METADATA they were parsed
+        from (immutable content): the page's advertised hash says which,
+        else the METADATA this index served for the file (cached, checked).
         """
-        sha256 = file.sha256
-        if not sha256 or self.settings.refresh:
-            return None
-        return self._cache.parsed_metadata(sha256)
+        digest = dict(file.metadata_hashes or ()).get("sha256")
+        if digest is None:
+            if self.settings.refresh:
+                return None
+            found = self._cache.scoped_metadata(Files.scope(file))
+            if found is None:
+                return None
+            digest = found[1]
+        return self._cache.parsed_metadata(digest)
 
     def store_parsed_metadata(self, file: DistFile, data: bytes) -> None:
-        """Remember a wheel's parsed metadata fields (a no-op without a sha256)."""
-        sha256 = file.sha256
-        if sha256:
-            self._cache.store_parsed_metadata(data, sha256)
+        """Remember a wheel's parsed metadata fields (read by :meth:`wheel_metadata` this run)."""
+        with self._lock:
+            digest = self._metadata_digests.get(_metadata_key(file))
+        if digest is not None:
+            self._cache.store_parsed_metadata(digest, data)
 
-    def _has_parsed(self, sha256: str) -> bool:
-        """Whether the parsed-metadata cache holds this wheel; asked of the disk once per run."""
-        known = self._parsed_known.get(sha256)
+    def _metadata_cached(self, file: DistFile) -> bool:
+        """Whether this wheel's metadata is in the cache; asked of the disk once per run."""
+        key = _metadata_key(file)
+        known = self._cached_known.get(key)
         if known is None:
-            known = not self.settings.refresh and self._cache.has_parsed_metadata(sha256)
-            self._parsed_known[sha256] = known
+            known = self._files.is_cached(file, refresh=self.settings.refresh)
+            self._cached_known[key] = known
         return known
 
     def prefetch_metadata(self, files: Iterable[DistFile]) -> None:
@@ -426,10 +482,10 @@ class IndexClient:
         for file in files:
             if not file.is_wheel:
                 continue
-            key = ("metadata", file.sha256 or file.url)
+            key = _metadata_key(file)
             if key in self._memo:  # a hint only (no lock): _background checks again
                 continue
-            if file.sha256 and self._has_parsed(file.sha256):
+            if self._metadata_cached(file):
                 continue
             compute = functools.partial(self._files.metadata, file, refresh=self.settings.refresh)
             self._background(key, compute)
@@ -437,6 +493,20 @@ class IndexClient:
     def download(self, file: DistFile, dest_dir: Path) -> Path:
         """Download (or copy) a file to ``dest_dir/filename``, checking every hash it carries."""
         return self._files.download(file, dest_dir)
+
+    def file_sha256(self, file: DistFile) -> str:
+        """A file's sha256: the index's, else that of the file, downloaded and hashed."""
+        return self._files.file_sha256(file)
+
+
+#: Link schemes a page may give: remote pages only http(s), local ones local files too.
+_REMOTE_SCHEMES = frozenset({"http", "https"})
+_LOCAL_SCHEMES = frozenset({"http", "https", "file"})
+
+
+def _metadata_key(file: DistFile) -> tuple[str, ...]:
+    """The per-run memo key of a wheel's metadata: the index and URL that serve it."""
+    return ("metadata", file.index, file.url, file.sha256 or "")
 
 
 def _has_validators(raw: bytes) -> bool:

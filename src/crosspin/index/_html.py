@@ -16,20 +16,28 @@ import re
 import urllib.parse
 from typing import Callable
 
+from crosspin.distributions import checked_hash, checked_hashes
 from crosspin.index._page import Link
 
 __all__ = ["parse_html", "split_fragment"]
 
 
 def split_fragment(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """The URL without its fragment, and the ``algo=hexdigest`` hashes the fragment gave."""
+    """The URL without its fragment, and the ``algo=hexdigest`` hashes the fragment gave.
+
+    Only well-formed hashes are kept (:func:`~crosspin.distributions.checked_hash`):
+    a fragment is page text, and hashes name cache entries.
+    """
     base, _, fragment = url.partition("#")
-    hashes: dict[str, str] = {}
+    if not fragment:
+        return base, ()
+    pairs = []
     for part in fragment.split("&"):
         algo, sep, digest = part.partition("=")
-        if sep and algo and digest:
-            hashes[algo.lower()] = digest.lower()
-    return base, tuple(sorted(hashes.items()))
+        if sep:
+            pairs.append((algo, digest))
+    # The last spelling of an algorithm wins, as it always did here.
+    return base, checked_hashes(reversed(pairs))
 
 
 def _metadata_hashes(value: str | None) -> tuple[tuple[str, str], ...] | None:
@@ -40,8 +48,9 @@ def _metadata_hashes(value: str | None) -> tuple[tuple[str, str], ...] | None:
     if value.lower() == "true":
         return ()
     algo, sep, digest = value.partition("=")
-    if sep and algo and digest:
-        return ((algo.lower(), digest.lower()),)
+    checked = checked_hash(algo, digest) if sep else None
+    if checked is not None:
+        return (checked,)
     return None  # "false" or garbage: no usable metadata file
 
 

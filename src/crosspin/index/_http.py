@@ -12,21 +12,22 @@ import os
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 
 import attrs
 
 from crosspin import __version__
 from crosspin.errors import IndexFetchError
 from crosspin.index._settings import IndexSettings
-from crosspin.index._urls import Credentials, host_key, redact
+from crosspin.index._urls import Credentials, host_key, redact, strip_credentials
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Fetched", "Http", "RetryPolicy", "Stats"]
+__all__ = ["MIB", "Fetched", "Http", "RetryPolicy", "Spilled", "Stats"]
 
 _T = TypeVar("_T")
 
@@ -95,6 +96,15 @@ class Fetched:
     content: bytes
 
 
+@attrs.frozen(kw_only=True)
+class Spilled:
+    """A 200 answer :meth:`Http.get_or_spill` streamed to a file: where, and its digests."""
+
+    url: str
+    path: Path
+    digests: Mapping[str, str]
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, status: int | None, retry_after: str | None) -> None:
         super().__init__(reason)
@@ -103,8 +113,168 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
+class _Inflater:
+    """``Content-Encoding`` undone in bounded steps: no call returns more than ``_CHUNK`` bytes.
+
+    httpx inflates each network read whole, so a 64 KiB gzip read of zeros
+    becomes 64 MiB at once; decoding here, with ``max_length``, keeps every
+    body's memory bounded by its cap (a gzip bomb is refused at the cap).
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._zlib = zlib
+        self._encoding = encoding
+        wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._inflater: Any = zlib.decompressobj(wbits)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``data``, in pieces of at most ``_CHUNK``."""
+        while True:
+            try:
+                out = self._inflater.decompress(data, _CHUNK)
+            except self._zlib.error as exc:
+                if self._encoding != "deflate" or self._started:
+                    raise _Unsupported(f"corrupt {self._encoding} body: {exc}") from None
+                # "deflate" is often raw deflate, without the zlib header.
+                self._inflater = self._zlib.decompressobj(-self._zlib.MAX_WBITS)
+                self._started = True
+                continue
+            self._started = True
+            if out:
+                yield out
+            data = self._inflater.unconsumed_tail
+            if not data and len(out) < _CHUNK:
+                return
+
+    def flush(self) -> bytes:
+        """What is left once the body has ended (bounded by the last ``feed``)."""
+        try:
+            return bytes(self._inflater.flush())
+        except self._zlib.error as exc:
+            raise _Unsupported(f"corrupt {self._encoding} body: {exc}") from None
+
+
+class _DeadlineExceeded(Exception):
+    """A request ran past its whole-request deadline (never retried)."""
+
+
+class _TooLarge(Exception):
+    """A body passed its cap (never retried)."""
+
+
+class _Body:
+    """One streamed response body: decoded, counted, capped and held to the deadline."""
+
+    def __init__(self, response: httpx.Response, *, http: Http, deadline: _Deadline,
+                 decode: bool) -> None:
+        self.response = response
+        self._http = http
+        self._deadline = deadline
+        encodings = [e.strip().lower() for e in response.headers.get("Content-Encoding", "")
+                     .split(",") if e.strip() and e.strip().lower() != "identity"]
+        # lazy: httpx is imported when a client first needs the network.
+        import httpx
+
+        try:
+            # A response built in memory (an injected test transport) is read already,
+            # and decoded by httpx.
+            self._read: bytes | None = response.content
+        except httpx.ResponseNotRead:
+            self._read = None
+        if not decode or self._read is not None:
+            encodings = []  # asked with "Accept-Encoding: identity": bytes as stored
+        if len(encodings) > 1 or (encodings and encodings[0] not in _ENCODINGS):
+            raise _Unsupported(f"unsupported Content-Encoding {', '.join(encodings)}")
+        self._inflater = _Inflater(encodings[0]) if encodings else None
+
+    def _raw(self) -> Iterator[bytes]:
+        if self._read is not None:
+            yield self._read
+        else:
+            # No chunk size: each network read as it comes (a chunker would wait for
+            # 64 KiB, and a server sending a byte at a time would never reach a check).
+            yield from self.response.iter_raw()
+
+    def chunks(self, limit: int) -> Iterator[bytes]:
+        """Decoded pieces; :class:`_TooLarge` past ``limit`` bytes, before holding more."""
+        total = 0
+        for raw in self._raw():
+            self._deadline.check(total)
+            self._http.count_bytes(len(raw))
+            pieces = self._inflater.feed(raw) if self._inflater is not None else (raw,)
+            for piece in pieces:
+                total += len(piece)
+                if total > limit:
+                    raise _TooLarge()
+                yield piece
+        if self._inflater is not None:
+            tail = self._inflater.flush()
+            total += len(tail)
+            if total > limit:
+                raise _TooLarge()
+            if tail:
+                yield tail
+        self._deadline.check(total)
+
+    def read(self, limit: int) -> bytes:
+        """The whole decoded body (see :meth:`chunks`)."""
+        return b"".join(self.chunks(limit))
+
+
+class _Unsupported(Exception):
+    """A response crosspin cannot read (an encoding it did not ask for)."""
+
+
+_ENCODINGS = ("gzip", "x-gzip", "deflate")
+
+
+class _Deadline:
+    """When a request must be done: ``seconds`` after it started, plus, for downloads,
+    one second per ``floor_rate`` bytes received (a big file on a slow link is not cut,
+    a server dribbling a byte at a time is)."""
+
+    def __init__(self, seconds: float, floor_rate: float = 0.0) -> None:
+        self.seconds = seconds
+        self._start = time.monotonic()
+        self._floor_rate = floor_rate
+        self._received = 0
+
+    def remaining(self) -> float:
+        """Seconds left (negative once past)."""
+        allowed = self.seconds
+        if self._floor_rate:
+            allowed += self._received / self._floor_rate
+        return self._start + allowed - time.monotonic()
+
+    def check(self, received: int) -> None:
+        """Note ``received`` bytes of the current body; :class:`_DeadlineExceeded` once past."""
+        self._received = max(self._received, received)
+        if self.remaining() < 0:
+            raise _DeadlineExceeded()
+
+
+#: Downloads may take longer than the deadline by one second per this many bytes received.
+_DOWNLOAD_FLOOR_RATE = 16 * 1024
+
+MIB = 1 << 20
+
+
 class Http:
-    """The shared, pooled httpx client, built on first use."""
+    """The shared, pooled httpx client, built on first use.
+
+    Every request streams its body and is bounded: a whole-request deadline
+    (``IndexSettings.deadline``, retries included), a cap on the decoded
+    size of pages and metadata (``max_page_size``, ``max_metadata_size``)
+    and of downloads (``max_download_size``).
+
+    :meth:`close` never closes a connection a request is still using: the
+    descriptor of a socket closed under a reading thread is free for the
+    next ``open()``, and OpenSSL, still holding its number, would write
+    its alert into that file (a lock was once published with 24 bytes of a
+    TLS record at its start). Requests in flight get a short grace; any left
+    after it close the pool themselves when they end.
+    """
 
     def __init__(
         self,
@@ -113,8 +283,13 @@ class Http:
         transport: httpx.BaseTransport | None,
         credentials: Credentials,
         stats: Stats,
+        close_grace: float = 2.0,
     ) -> None:
         self._timeout = settings.timeout
+        self._deadline = settings.deadline
+        self._caps = {"page": (settings.max_page_size, "CROSSPIN_MAX_PAGE_SIZE"),
+                      "metadata": (settings.max_metadata_size, "CROSSPIN_MAX_METADATA_SIZE")}
+        self._max_download = settings.max_download_size
         self._cert = settings.cert
         self._trusted = tuple(settings.trusted_hosts)
         self._max_connections = max(1, settings.max_concurrency)
@@ -127,6 +302,10 @@ class Http:
             max_retry_after=settings.max_retry_after,
         )
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
+        self._closing = False
+        self._close_grace = close_grace
         self._stored_auth: dict[str, tuple[str, str] | None] = {}
         self._client: httpx.Client | None = None
 
@@ -175,62 +354,95 @@ class Http:
         )
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+        """Close the pooled connections once no request is using them (see the class).
 
-    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Fetched:
+        Later requests fail with an :class:`IndexFetchError`.
+        """
+        with self._idle:
+            self._closing = True
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=self._close_grace)
+            if self._in_flight:
+                return  # the last request to end closes the pool
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def count_bytes(self, n: int) -> None:
+        """Count bytes received (``IndexClient.stats["bytes"]``)."""
+        self._stats.add("bytes", n)
+
+    def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None,
+        kind: Literal["page", "metadata"] = "page",
+    ) -> Fetched:
         """GET with retries; any non-transient status is returned for the caller to judge.
 
+        The body is decoded here, in bounded steps, and refused past the cap
+        of its ``kind`` (``max_page_size`` or ``max_metadata_size``).
         Connection errors, timeouts, 5xx and 429 are retried; when the
-        attempts run out an :class:`IndexFetchError` names the redacted URL.
+        attempts run out, the deadline passes or the body is too large an
+        :class:`IndexFetchError` names the redacted URL.
         """
+        limit, what = self._caps[kind]
 
-        def attempt() -> Fetched:
-            response = self._send(url, headers)
-            self._stats.add("bytes", len(response.content))
-            return Fetched(
-                url=self._credentials.learn(str(response.url)),
-                status=response.status_code,
-                headers=response.headers,
-                content=response.content,
-            )
+        def consume(response: httpx.Response, body: _Body) -> Fetched:
+            content = body.read(limit)
+            return Fetched(url=strip_credentials(str(response.url)),
+                           status=response.status_code, headers=response.headers,
+                           content=content)
 
-        return self._with_retries(url, attempt)
+        request_headers = {"Accept-Encoding": "gzip, deflate", **(headers or {})}
+        return self._request(url, request_headers, consume, limit=limit, what=what)
+
+    def get_or_spill(
+        self, url: str, *, headers: Mapping[str, str], limit: int, spill: Path,
+        algorithms: Iterable[str],
+    ) -> Fetched | Spilled:
+        """A range request: a 206 answer is read (up to ``limit`` bytes); a server that
+        ignores ``Range`` and answers 200 with the whole file has it streamed to
+        ``spill`` (hashed on the way, at most ``max_download_size`` bytes) instead of
+        into memory."""
+        names = tuple(algorithms)
+
+        def consume(response: httpx.Response, body: _Body) -> Fetched | Spilled:
+            if response.status_code != 200:
+                return Fetched(url=strip_credentials(str(response.url)),
+                               status=response.status_code, headers=response.headers,
+                               content=body.read(limit))
+            digests = self._stream_to(body, spill, names)
+            return Spilled(url=strip_credentials(str(response.url)), path=spill,
+                           digests=digests)
+
+        request_headers = {**headers, "Accept-Encoding": "identity"}
+        return self._request(url, request_headers, consume, limit=limit, download=True)
 
     def download(self, url: str, dest: Path, algorithms: Iterable[str]) -> dict[str, str]:
         """Stream a file into ``dest`` (truncated on each try); return its digests.
 
         Anything but 200 is an error here, 404 included: the file was listed.
+        More than ``max_download_size`` bytes is an error too.
         """
         # lazy: httpx is imported when a client first needs the network.
-        import httpx
 
         names = tuple(algorithms)
 
-        def attempt() -> dict[str, str]:
-            client = self._get_client(url)
-            hashers = {name: hashlib.new(name) for name in names}
-            try:
-                with client.stream(
-                    "GET", url, headers={"Accept-Encoding": "identity"}, auth=self._auth(url)
-                ) as response:
-                    self._check_transient(response.status_code, response.headers)
-                    if response.status_code != 200:
-                        raise self.error(url, "unexpected response", status=response.status_code)
-                    with dest.open("wb") as out:
-                        for chunk in response.iter_bytes(_CHUNK):
-                            out.write(chunk)
-                            self._stats.add("bytes", len(chunk))
-                            for hasher in hashers.values():
-                                hasher.update(chunk)
-            except httpx.HTTPError as exc:
-                raise self._classify(url, exc) from None
-            return {name: h.hexdigest() for name, h in hashers.items()}
+        def consume(response: httpx.Response, body: _Body) -> dict[str, str]:
+            if response.status_code != 200:
+                raise self.error(url, "unexpected response", status=response.status_code)
+            return self._stream_to(body, dest, names)
 
-        return self._with_retries(url, attempt)
+        return self._request(url, {"Accept-Encoding": "identity"}, consume,
+                             limit=self._max_download, what="CROSSPIN_MAX_DOWNLOAD_SIZE",
+                             download=True)
+
+    def _stream_to(self, body: _Body, dest: Path, names: tuple[str, ...]) -> dict[str, str]:
+        hashers = {name: hashlib.new(name) for name in names}
+        with dest.open("wb") as out:
+            for chunk in body.chunks(self._max_download):
+                out.write(chunk)
+                for hasher in hashers.values():
+                    hasher.update(chunk)
+        return {name: h.hexdigest() for name, h in hashers.items()}
 
     def error(self, url: str, reason: str, *, status: int | None = None) -> IndexFetchError:
         """An :class:`IndexFetchError` for a URL, credentials redacted."""
@@ -262,20 +474,77 @@ class Http:
             self._stored_auth[key] = found
         return found
 
-    def _send(self, url: str, headers: Mapping[str, str] | None) -> httpx.Response:
+    def _request(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        consume: Callable[[httpx.Response, _Body], _T],
+        *,
+        limit: int,
+        what: str = "",
+        download: bool = False,
+    ) -> _T:
+        """Send with retries, all within one deadline; ``consume`` reads the streamed answer."""
         # lazy: httpx is imported when a client first needs the network.
         import httpx
 
-        client = self._get_client(url)
-        self._stats.add("requests")
+        deadline = _Deadline(self._deadline, _DOWNLOAD_FLOOR_RATE if download else 0.0)
+
+        def attempt() -> _T:
+            client = self._get_client(url)
+            self._stats.add("requests")
+            # No single wait may outlast the deadline either.
+            wait = max(0.001, min(self._timeout, deadline.remaining()))
+            try:
+                with client.stream("GET", url, headers=dict(headers), auth=self._auth(url),
+                                   timeout=httpx.Timeout(wait)) as response:
+                    self._check_transient(response.status_code, response.headers)
+                    body = _Body(response, http=self, deadline=deadline,
+                                 decode=headers.get("Accept-Encoding") != "identity")
+                    return consume(response, body)
+            except httpx.HTTPError as exc:
+                if deadline.remaining() < 0:
+                    raise _DeadlineExceeded() from None
+                raise self._classify(url, exc) from None
+            except httpx.InvalidURL as exc:
+                raise self.error(url, f"invalid URL: {exc}") from None
+            except OSError as exc:  # writing a download (a full disk)
+                raise self.error(url, f"cannot write the file: {exc.strerror or exc}") from None
+
+        self._enter(url)
         try:
-            response = client.get(url, headers=dict(headers or {}), auth=self._auth(url))
-        except httpx.HTTPError as exc:
-            raise self._classify(url, exc) from None
-        except httpx.InvalidURL as exc:
-            raise self.error(url, f"invalid URL: {exc}") from None
-        self._check_transient(response.status_code, response.headers)
-        return response
+            return self._with_retries(url, attempt, deadline)
+        except _DeadlineExceeded:
+            raise IndexFetchError(
+                redact(url), f"no complete answer within {deadline.seconds:g} s",
+                hint="the server is stalled or very slow; if it is only slow, raise "
+                     "CROSSPIN_DEADLINE (seconds)") from None
+        except _TooLarge:
+            raise IndexFetchError(
+                redact(url), f"larger than {_mib(limit)}",
+                hint=f"refused as a precaution; if it is real, raise {what} (bytes)"
+                if what else None) from None
+        except _Unsupported as exc:
+            raise self.error(url, f"unreadable answer: {exc}") from None
+        finally:
+            self._leave()
+
+    def _enter(self, url: str) -> None:
+        with self._lock:
+            if self._closing:
+                raise self.error(url, "the index client is closed")
+            self._in_flight += 1
+
+    def _leave(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            if self._in_flight or not self._closing:
+                self._idle.notify_all()
+                return
+            self._idle.notify_all()
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()  # close() gave up waiting: the last request out closes the pool
 
     @staticmethod
     def _check_transient(status: int, headers: Mapping[str, str]) -> None:
@@ -292,7 +561,7 @@ class Http:
             return _Retry(f"connection failed ({type(exc).__name__}: {exc})", None, None)
         return self.error(url, f"{type(exc).__name__}: {exc}")
 
-    def _with_retries(self, url: str, attempt: Callable[[], _T]) -> _T:
+    def _with_retries(self, url: str, attempt: Callable[[], _T], deadline: _Deadline) -> _T:
         tries = max(1, self._retry.tries)
         for number in range(1, tries + 1):
             try:
@@ -303,9 +572,16 @@ class Http:
                     if tries > 1:
                         reason += f" (after {tries} attempts)"
                     raise self.error(url, reason, status=retry.status) from None
+                delay = self._retry.delay(number, retry.retry_after)
+                if delay >= deadline.remaining():
+                    raise _DeadlineExceeded() from None
                 self._stats.add("retries")
-                _sleep(self._retry.delay(number, retry.retry_after))
+                _sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _mib(n: int) -> str:
+    return f"{n / MIB:g} MiB" if n >= MIB else f"{n} bytes"
 
 
 def _netrc_credentials(url: str) -> tuple[str, str] | None:

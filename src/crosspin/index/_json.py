@@ -7,6 +7,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Callable
 
+from crosspin.distributions import checked_hashes
 from crosspin.index._page import Link
 
 __all__ = ["JSON_TYPES", "parse_json"]
@@ -16,11 +17,10 @@ JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simpl
 
 
 def _hashes(value: Any) -> tuple[tuple[str, str], ...]:
+    """The well-formed hashes of a ``hashes`` mapping (others are page text, never used)."""
     if not isinstance(value, Mapping):
         return ()
-    return tuple(
-        sorted((str(k).lower(), v.lower()) for k, v in value.items() if isinstance(v, str) and v)
-    )
+    return checked_hashes(value.items())
 
 
 def _metadata(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...] | None:
@@ -38,10 +38,16 @@ def parse_json(content: bytes, base_url: str, clean: Callable[[str], str]) -> li
 
     Raises ``ValueError`` for a page that is not a version-1 project page.
     """
-    data = json.loads(content)
+    try:
+        data = json.loads(content)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     if not isinstance(data, Mapping):
         raise ValueError("the JSON page is not an object")
-    version = str(data.get("meta", {}).get("api-version", "1.0"))
+    meta = data.get("meta", {})
+    if not isinstance(meta, Mapping):
+        raise ValueError("'meta' is not an object")
+    version = str(meta.get("api-version", "1.0"))
     if version.split(".")[0] != "1":
         raise ValueError(f"unsupported simple API version {version}")
     files = data.get("files")

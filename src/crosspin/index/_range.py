@@ -21,7 +21,7 @@ from typing import Callable
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["TAIL_SIZE", "RangeError", "find_metadata_name", "read_member"]
+__all__ = ["TAIL_SIZE", "MemberTooLarge", "RangeError", "find_metadata_name", "read_member"]
 
 #: Bytes asked for first: enough for the central directory of most wheels.
 TAIL_SIZE = 64 * 1024
@@ -36,6 +36,10 @@ _METADATA_RE = re.compile(r"([^/]+)\.dist-info/METADATA")
 
 class RangeError(Exception):
     """The file cannot be read by ranges (not a zip, odd layout, server quirk)."""
+
+
+class MemberTooLarge(Exception):
+    """The member is larger than the caller's limit (declared or once inflated)."""
 
 
 class _Reader:
@@ -87,11 +91,16 @@ def read_member(
     tail: Callable[[int], tuple[bytes, int]],
     fetch: Callable[[int, int], bytes],
     choose: Callable[[list[str]], str],
+    *,
+    limit: int,
 ) -> bytes:
     """Read the zip member ``choose`` picks from the member names.
 
     ``tail(n)`` returns the last ``n`` bytes (or the whole file) and the
-    file size; ``fetch(a, b)`` returns bytes ``a..b`` inclusive.
+    file size; ``fetch(a, b)`` returns bytes ``a..b`` inclusive. A member
+    whose declared size, compressed size or inflated content passes
+    ``limit`` bytes raises :class:`MemberTooLarge` before more is read or
+    inflated (a zip bomb never reaches memory).
     """
     data, size = tail(TAIL_SIZE)
     reader = _Reader(data, size, fetch)
@@ -99,7 +108,9 @@ def read_member(
     directory = reader.read(cd_offset, cd_size)
     members = _members(directory)
     name = choose(list(members))
-    method, comp_size, crc, offset = members[name]
+    method, comp_size, crc, offset, size = members[name]
+    if size > limit or comp_size > limit:
+        raise MemberTooLarge(name)
     # Read header, name and data in one go; a local "extra" field longer than
     # the slack costs one more request.
     head = reader.read(offset, _LOCAL.size + len(name.encode()) + comp_size + 1024)
@@ -117,9 +128,15 @@ def read_member(
     elif method == 8:
         try:
             inflater = zlib.decompressobj(-15)
-            content = inflater.decompress(raw) + inflater.flush()
+            # The declared size may lie: never inflate past the limit.
+            content = inflater.decompress(raw, limit + 1)
+            if len(content) > limit or inflater.unconsumed_tail:
+                raise MemberTooLarge(name)
+            content += inflater.flush()  # input all read: nothing big is left
         except zlib.error as exc:
             raise RangeError(f"cannot inflate: {exc}") from None
+        if len(content) > limit:
+            raise MemberTooLarge(name)
     else:
         raise RangeError(f"unsupported compression method {method}")
     if zlib.crc32(content) != crc:
@@ -153,9 +170,9 @@ def _central_directory(reader: _Reader) -> tuple[int, int]:
     return cd_offset, cd_size
 
 
-def _members(directory: bytes) -> dict[str, tuple[int, int, int, int]]:
-    """name -> (method, compressed size, crc32, local header offset)."""
-    members: dict[str, tuple[int, int, int, int]] = {}
+def _members(directory: bytes) -> dict[str, tuple[int, int, int, int, int]]:
+    """name -> (method, compressed size, crc32, local header offset, size)."""
+    members: dict[str, tuple[int, int, int, int, int]] = {}
     pos = 0
     while pos + _CENTRAL.size <= len(directory):
         fields = _CENTRAL.unpack_from(directory, pos)
@@ -170,7 +187,7 @@ def _members(directory: bytes) -> dict[str, tuple[int, int, int, int]]:
         extra = directory[name_at + name_len : name_at + name_len + extra_len]
         if 0xFFFFFFFF in (comp_size, size, offset):
             size, comp_size, offset = _zip64_extra(extra, size, comp_size, offset)
-        members[name] = (method, comp_size, crc, offset)
+        members[name] = (method, comp_size, crc, offset, size)
         pos = name_at + name_len + extra_len + comment_len
     return members
 

@@ -19,14 +19,14 @@ from typing import Any, Callable
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from crosspin.distributions import DistFile, parse_filename, requires_python_spec
+from crosspin.distributions import DistFile, checked_hashes, parse_filename, requires_python_spec
 from crosspin.index._page import Record, parse_time
 
 __all__ = ["Groups", "Releases", "group_key", "group_records", "record_to_dist"]
 
 
 def _pairs(value: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(value.items())) if value else ()
+    return checked_hashes(value.items()) if value else ()
 
 
 def record_to_dist(record: Record, *, index: str) -> DistFile | None:

@@ -16,6 +16,8 @@ DEFAULT_INDEX_URL = "https://pypi.org/simple"
 #: Seconds a cached project page is trusted without revalidation.
 DEFAULT_PAGE_MAX_AGE = 600.0
 
+_MIB = 1 << 20
+
 IndexStrategy = Literal["first-index", "unsafe-best-match"]
 
 
@@ -42,6 +44,14 @@ class IndexSettings:
     until ``refresh`` or the window ends (docs/speed.md). ``0`` always
     revalidates. (The CLI sets it from ``CROSSPIN_PAGE_MAX_AGE``, see
     :class:`crosspin.settings.Tuning`.)
+
+    Every request is bounded: ``deadline`` (seconds) for the whole request,
+    retries included (a download may take one more second per 16 KiB it
+    receives, so a big file on a slow link is not cut but a server sending
+    a byte at a time is); ``timeout`` for any single wait. Decoded bodies
+    are capped: ``max_page_size`` for project pages, ``max_metadata_size``
+    for core metadata (a ``.metadata`` file or the member of a wheel) and
+    ``max_download_size`` for files (streamed to disk).
     """
 
     index_url: str = DEFAULT_INDEX_URL
@@ -61,4 +71,8 @@ class IndexSettings:
     retry_backoff: float = 0.25
     max_retry_after: float = 10.0
     page_max_age: float = DEFAULT_PAGE_MAX_AGE
+    deadline: float = 300.0
+    max_page_size: int = 64 * _MIB
+    max_metadata_size: int = 32 * _MIB
+    max_download_size: int = 8 * 1024 * _MIB
 

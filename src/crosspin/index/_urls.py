@@ -12,7 +12,15 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-__all__ = ["Credentials", "file_url_to_path", "host_key", "is_file_url", "redact", "strip_auth"]
+__all__ = [
+    "Credentials",
+    "file_url_to_path",
+    "host_key",
+    "is_file_url",
+    "lock_url",
+    "redact",
+    "strip_auth",
+]
 
 
 def host_key(url: str) -> str:
@@ -55,6 +63,37 @@ def strip_credentials(url: str) -> str:
         return strip_auth(url)[0]
     except ValueError:
         return url
+
+
+def _userinfo(url: str) -> str | None:
+    """The ``user:password`` part of a URL as written (``None`` when it has none)."""
+    scheme_end = url.find("://")
+    if scheme_end == -1:
+        return None
+    rest = url[scheme_end + 3:]
+    end = min((i for i in (rest.find(c) for c in "/?#") if i != -1), default=len(rest))
+    userinfo, at, _ = rest[:end].rpartition("@")
+    return userinfo if at else None
+
+
+def lock_url(url: str, written: str | None = None) -> str:
+    """A direct URL as a lockfile may hold it: never a literal credential.
+
+    ``user:password@`` is dropped, unless it names environment variables
+    (``${TOKEN}``, pip expands them at install time): then it is kept as
+    written. ``written`` is the URL the user wrote before ``${VAR}`` were
+    expanded (``url`` may be a later form of it, such as a VCS URL pinned to
+    a commit); its userinfo is the one that counts.
+    """
+    userinfo = _userinfo(written) if written is not None else _userinfo(url)
+    current = _userinfo(url)
+    if current is None and (userinfo is None or "${" not in userinfo):
+        return url
+    base = strip_credentials(url) if current is not None else url
+    if userinfo is None or "${" not in userinfo:
+        return base
+    scheme_end = base.find("://") + 3
+    return f"{base[:scheme_end]}{userinfo}@{base[scheme_end:]}"
 
 
 def redact(url: str) -> str:

@@ -45,6 +45,9 @@ class RootRequirement:
     #: ``link`` is a local path the user wrote relative: locks write it
     #: relative to the output file, so they do not depend on the host.
     relative: bool = False
+    #: ``link`` as written, when it held ``${VAR}`` (expanded in ``link``):
+    #: locks keep the variable, never its value.
+    written_link: str | None = None
 
     @property
     def name(self) -> NormalizedName:

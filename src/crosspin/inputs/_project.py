@@ -36,6 +36,9 @@ __all__ = ["ProjectSpec", "emit", "load_static"]
 #: Fields whose being dynamic means the dependencies must come from a build.
 _DYNAMIC_FIELDS = frozenset({"dependencies", "optional-dependencies", "requires-python"})
 
+#: How deep ``include-group`` may nest: deeper is an input problem, never a RecursionError.
+MAX_GROUP_DEPTH = 100
+
 Items = tuple[tuple[str, str], ...]
 
 
@@ -250,6 +253,9 @@ class _Emitter:
                 if included in chain:
                     cycle = " -> ".join((*chain, included))
                     self.state.problem(location, f"dependency groups include each other: {cycle}")
+                elif len(chain) >= MAX_GROUP_DEPTH:
+                    self.state.problem(location, f"dependency groups include each other more "
+                                                 f"than {MAX_GROUP_DEPTH} deep")
                 elif included not in names:
                     self.state.problem(location, f"no dependency group {included!r} to include")
                 else:

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from crosspin.inputs._links import Direct, interpret
 from crosspin.inputs._model import Kind, RootRequirement, State
-from crosspin.reqfile import ReqLine, parse_text
+from crosspin.reqfile import ReqLine, is_stdin, parse_text, read_text_file
 
 __all__ = ["display_name", "read_requirements_file"]
 
@@ -55,11 +55,20 @@ def read_requirements_file(
     named it, used to place a missing-file or cycle problem.
     """
     seen = set() if seen is None else seen
-    actual = Path(display) if Path(display).is_absolute() else state.base_dir / display
+    stdin = is_stdin(display)
+    if stdin:
+        # Standard input is one file, whatever it is called; its includes are
+        # relative to the base folder.
+        display, actual = "-", state.base_dir / "<stdin>"
+    else:
+        actual = Path(display) if Path(display).is_absolute() else state.base_dir / display
     where = included_at or display
     try:
-        resolved = actual.resolve()
-        text = actual.read_text(encoding="utf-8")
+        resolved = actual if stdin else actual.resolve()
+        if stdin and (resolved, kind) in seen:
+            return
+        # Regular files only, capped: never a FIFO, a device or a giant file.
+        text = read_text_file(Path(display) if stdin else actual)
     except FileNotFoundError:
         state.problem(where, f"no such file: {display}")
         return
@@ -74,7 +83,8 @@ def read_requirements_file(
     if (resolved, kind) in seen:
         return
     seen.add((resolved, kind))
-    state.read_file(actual)
+    if not stdin:
+        state.read_file(actual)
     lines, problems = parse_text(text, display, environ=state.environ)
     # Report the tokenizer's problems in line order among the others.
     pending = sorted(problems, key=lambda p: int(p.location.rsplit(":", 1)[1]))
@@ -143,6 +153,11 @@ def _add_requirement(state: State, line: ReqLine, display: str, kind: Kind, fold
         return
     for path in result.files:
         state.read_file(path)
+    written_link = None
+    if result.link and line.written is not None:
+        as_written = interpret(line.written, folder=folder, editable=line.editable)
+        if isinstance(as_written, Direct) and as_written.link != result.link:
+            written_link = as_written.link
     state.add(
         kind,
         RootRequirement(
@@ -153,6 +168,7 @@ def _add_requirement(state: State, line: ReqLine, display: str, kind: Kind, fold
             link=result.link,
             hashes=tuple(dict.fromkeys(line.values("--hash"))),
             relative=result.relative,
+            written_link=written_link,
         ),
     )
 

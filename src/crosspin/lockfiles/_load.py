@@ -19,6 +19,7 @@ from crosspin.lock import Lock, LockedPackage, Sources
 from crosspin.lockfiles.pylock import PylockFile
 from crosspin.lockfiles.pylock import read as read_pylock
 from crosspin.lockfiles.requirements import read as read_requirements
+from crosspin.reqfile import read_text_file
 
 __all__ = [
     "LoadedLock",
@@ -55,13 +56,17 @@ def format_of(output: str) -> LockFormat:
 
 
 def read_lock_text(path: str | Path) -> str:
-    """The text of a lockfile; a missing or unreadable file is a ``LockFileError``."""
+    """The text of a lockfile; a missing or unreadable file is a ``LockFileError``.
+
+    Read as requirement files are (:func:`crosspin.reqfile.read_text_file`):
+    a regular file of at most 16 MiB, never a FIFO or a device.
+    """
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return read_text_file(Path(path))
     except FileNotFoundError:
         raise LockFileError(str(path), "no such file",
                             hint="run 'crosspin compile' first or name the lock") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError, FileRefused
         reason = getattr(exc, "strerror", None) or str(exc)
         raise LockFileError(str(path), f"cannot read: {reason}") from None
 

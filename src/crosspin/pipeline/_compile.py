@@ -20,6 +20,7 @@ from packaging.version import Version
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
 from crosspin.errors import UsageError
+from crosspin.index import lock_url
 from crosspin.inputs import checkout, is_vcs
 from crosspin.lock import Lock, LockedPackage, Sources, merge_forks
 from crosspin.metadata import DistMetadata, MetadataProvider, MetadataSource, project_metadata
@@ -55,6 +56,9 @@ class CompileRequest:
     #: How to write a link in the lock (a relative local path as written,
     #: relative to the output); links not listed are written as resolved.
     link_text: Mapping[str, str] = attrs.field(factory=dict)
+    #: Links as the user wrote them, where they held ``${VAR}``: the lock keeps
+    #: the variables (pip expands them), never their values.
+    written_links: Mapping[str, str] = attrs.field(factory=dict)
 
 
 class Client(Finder, MetadataSource, Protocol):
@@ -112,11 +116,15 @@ def compile_lock(
         for text in dict.fromkeys(str(r) for fork in forks for r in fork.skipped):
             on_note(f"skipped {text}")
     lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
-    rewrite = {**pinned, **request.link_text}
-    if not rewrite:
-        return lock
+
+    def as_locked(url: str) -> str:
+        """A link as the lock writes it: as written, pinned, never with a credential."""
+        if url in request.link_text:
+            return request.link_text[url]
+        return lock_url(pinned.get(url, url), request.written_links.get(url))
+
     return attrs.evolve(lock, packages=tuple(
-        attrs.evolve(p, url=rewrite.get(p.url, p.url)) if p.url else p for p in lock.packages
+        attrs.evolve(p, url=as_locked(p.url)) if p.url else p for p in lock.packages
     ))
 
 

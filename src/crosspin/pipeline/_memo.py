@@ -9,7 +9,12 @@ listing the run read (pages name their files' hashes, and metadata is
 cached by those hashes, so a page that reads the same means the same
 metadata). A later run with the same key re-reads those pages exactly as a
 resolution would (revalidating them, or from the cache offline) and, if
-every digest still matches, writes the stored lock without resolving.
+every digest still matches, keeps the lock without resolving.
+
+The entry holds a digest of the lock, never its text: a lock is reused
+only when the output file still holds exactly the text that was computed
+(and the key includes that file's digest), so editing the cache can make
+crosspin resolve again, never write a different lock.
 
 Never reused, so always resolved afresh: inputs with direct references (a
 local tree or a VCS checkout can change under the same name), ``--refresh``,
@@ -37,7 +42,7 @@ from crosspin.settings import Tuning
 
 __all__ = ["Memo", "canonical", "code_fingerprint", "memo_for"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 #: Entries not used for this long (seconds) are removed when a neighbour is stored.
 MAX_AGE = 30 * 24 * 3600
@@ -93,33 +98,42 @@ class Memo:
 
     path: Path
 
-    def lookup(self, sources: Sources) -> tuple[str, str] | None:
-        """The stored ``(text, summary)`` if every source still reads the same, else ``None``."""
+    def lookup(self, sources: Sources, output: Path) -> tuple[str, str] | None:
+        """``(text, summary)`` of the stored run if ``output`` still holds its lock and
+        every source still reads the same, else ``None``."""
         try:
             data = json.loads(self.path.read_bytes())
             if data.get("format") != _FORMAT:
                 return None
-            digests = data["sources"]
-            text, summary = str(data["text"]), str(data["summary"])
-        except (OSError, ValueError, KeyError, TypeError):
+            digests, lock, summary = data["sources"], data["lock"], str(data["summary"])
+            raw = output.read_bytes()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+        if hashlib.sha256(raw).hexdigest() != lock:
+            return None  # the output is not the lock this entry computed
         if not isinstance(digests, dict) or not digests:
             return None
         for key, digest in digests.items():
             if sources.current_digest(str(key)) != digest:
                 return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
         with contextlib.suppress(OSError):
             os.utime(self.path)  # in use: not pruned
         return text, summary
 
     def store(self, sources: Sources, text: str, summary: str) -> None:
-        """Remember a run's result with the digests of what it read (best effort)."""
+        """Remember a run's result (the digest of its lock) with the digests of what it read
+        (best effort)."""
         digests = sources.source_digests()
         if not digests:
             return
-        data = {"format": _FORMAT, "sources": digests, "text": text, "summary": summary}
+        lock = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        data = {"format": _FORMAT, "sources": digests, "lock": lock, "summary": summary}
         with contextlib.suppress(OSError):  # a read-only or full cache only costs the reuse
-            atomic_write(self.path, json.dumps(data, sort_keys=True).encode())
+            atomic_write(self.path, json.dumps(data, sort_keys=True).encode(), private=True)
             self._prune()
 
     def _prune(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from crosspin.reqfile import parse_text
+from crosspin.reqfile import parse_text, read_text_file
 
 __all__ = ["compile_order", "default_output"]
 
@@ -32,8 +32,8 @@ def compile_order(sources: Sequence[str]) -> list[str]:
     needs: dict[str, list[str]] = {s: [] for s in sources}
     for source in sources:
         try:
-            text = Path(source).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_text_file(Path(source))
+        except (OSError, ValueError):  # UnicodeDecodeError and FileRefused are ValueErrors
             continue  # read_inputs reports it properly later
         lines, _ = parse_text(text, source)  # a bad line is reported by read_inputs
         for line in lines:

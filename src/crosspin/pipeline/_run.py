@@ -8,6 +8,7 @@ request, reuses the last lock when nothing it was computed from changed
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import os
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import Protocol
 import attrs
 from packaging.requirements import Requirement
 
+from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
 from crosspin.index import IndexClient, IndexSettings
 from crosspin.inputs import InputSet, input_digest
@@ -43,7 +45,8 @@ class Reporter(Protocol):
         """One step done: ``item`` is what finished."""
 
     def note(self, message: str) -> None:
-        """A line for ``-v``: a detail of how the lock came about."""
+        """A line for ``-v``: a detail of how the lock came about (or what an index gave that
+        was ignored)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -113,6 +116,8 @@ def run_compile(
         upgrade_packages=options.upgrade_packages,
         sources=settings.sources,
         link_text=_link_text(inputs, options.output),
+        written_links={r.link: r.written_link for r in (*inputs.requirements, *inputs.constraints)
+                       if r.link and r.written_link},
         meta={"command": options.command, "input_digest": input_digest(inputs)},
     )
     run = _Run(options=options, settings=settings, inputs=inputs, request=request,
@@ -136,7 +141,15 @@ class _Run:
     resolutions: int = 0
 
     def on(self, client: IndexClient) -> CompileResult:
-        """The result, read through ``client``."""
+        """The result, read through ``client`` (its notes go to the reporter, even on failure)."""
+        try:
+            return self._on(client)
+        finally:
+            if self.reporter is not None:
+                for note in client.take_notes():
+                    self.reporter.note(note)
+
+    def _on(self, client: IndexClient) -> CompileResult:
         options, request = self.options, self.request
         memo = None
         reusable = not options.access.refresh and not any(
@@ -154,8 +167,8 @@ class _Run:
             ], tuning=options.tuning)
         if self.reporter is not None:
             self.reporter.start("Resolving", len(request.matrix))
-        if memo is not None:
-            hit = memo.lookup(client)
+        if memo is not None and options.output != "-":
+            hit = memo.lookup(client, Path(options.output))
             if hit is not None:
                 text, summary = hit
                 head = summary.partition(" (")[0]
@@ -167,6 +180,8 @@ class _Run:
                             on_note=self.reporter.note if self.reporter is not None else None,
                             lookahead=not self.settings.index.offline,
                             fast_path=options.tuning.replay)
+        if self.settings.render.generate_hashes or options.output_format == "pylock":
+            lock = with_hashes(lock, client)
         if options.output_format == "pylock":
             text = _render_pylock(lock, self.inputs, options.selection.groups,
                                   self.settings.render.allow_unsafe, options.output)
@@ -189,6 +204,39 @@ class _Run:
         if self.reporter is not None:
             self.reporter.advance(env.name, detail="same answers as an earlier one" if reused
                                   else "resolved")
+
+
+class Hasher(Protocol):
+    """What :func:`with_hashes` needs of an index client."""
+
+    def file_sha256(self, file: DistFile) -> str:
+        """A file's sha256 (downloaded and hashed when the index gave none)."""
+
+
+def with_hashes(lock: Lock, client: Hasher) -> Lock:
+    """The lock with a sha256 for every file it names.
+
+    Hashes are never silently missing: a file the index gave no hash for
+    (an index without hashes, a find-links folder, a direct URL) is
+    downloaded -- streamed to disk, within the download caps -- and hashed;
+    when that fails the compile fails, naming the file.
+    """
+    missing = {f.url: f for p in lock.packages for f in p.files if not f.sha256}
+    if not missing:
+        return lock
+    workers = min(8, len(missing))
+    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="crosspin-hash") as pool:
+        digests = dict(zip(missing, pool.map(client.file_sha256, missing.values())))
+
+    def hashed(file: DistFile) -> DistFile:
+        digest = digests.get(file.url)
+        if file.sha256 or digest is None:
+            return file
+        return attrs.evolve(file, hashes=tuple(sorted({*file.hashes, ("sha256", digest)})))
+
+    return attrs.evolve(lock, packages=tuple(
+        attrs.evolve(p, files=tuple(hashed(f) for f in p.files)) for p in lock.packages
+    ))
 
 
 def _file_digest(path: str) -> str:

@@ -5,11 +5,14 @@ Requirement inputs (``requirements.in``, constraints, overrides), the
 here, so a file pip accepts reads the same everywhere: backslash
 continuations, comments, ``${VAR}`` expansion, and words split into a
 requirement and its options (short options spelled long). Nothing here
-reads other files: ``-r``/``-c`` come back as options for the caller.
+reads other files: ``-r``/``-c`` come back as options for the caller;
+:func:`read_text_file` is how every requirement and lock file is read
+(regular files of at most 16 MiB, ``-`` for stdin).
 """
 
 from __future__ import annotations
 
+from crosspin.reqfile._files import MAX_FILE_SIZE, FileRefused, is_stdin, read_text_file
 from crosspin.reqfile._tokens import (
     GLOBAL_OPTIONS,
     REQUIREMENT_OPTIONS,
@@ -22,10 +25,14 @@ from crosspin.reqfile._tokens import (
 
 __all__ = [
     "GLOBAL_OPTIONS",
+    "MAX_FILE_SIZE",
     "REQUIREMENT_OPTIONS",
+    "FileRefused",
     "ReqLine",
     "expand_env_vars",
+    "is_stdin",
     "logical_lines",
     "parse_text",
+    "read_text_file",
     "spans",
 ]

@@ -73,7 +73,6 @@ _SHORT = {
 
 _ALL_LONG: Mapping[str, bool] = {**GLOBAL_OPTIONS, **REQUIREMENT_OPTIONS, _EDITABLE: True}
 
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _HASH_RE = re.compile(r"^[A-Za-z0-9_]+:[0-9A-Fa-f]+$")
 
@@ -94,6 +93,9 @@ class ReqLine:
     requirement: str | None
     editable: bool = False
     options: tuple[tuple[str, str], ...] = ()
+    #: ``requirement`` as written, before ``${VAR}`` expansion (``None`` when the same):
+    #: a lock keeps the variable, never the secret it stands for.
+    written: str | None = None
 
     @property
     def location(self) -> str:
@@ -124,7 +126,7 @@ def spans(physical: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _continues(raw: str) -> bool:
-    return raw.endswith("\\") and _COMMENT_RE.match(raw) is None
+    return raw.endswith("\\") and not raw.lstrip().startswith("#")
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -138,9 +140,25 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
         joined = "".join(
             raw[:-1] if _continues(raw) else raw for raw in physical[first - 1:last]
         )
-        line = _COMMENT_RE.sub("", joined).strip()
+        line = _strip_comment(joined).strip()
         if line:
             yield first, line
+
+
+def _strip_comment(line: str) -> str:
+    """``line`` up to its comment: a ``#`` at the start or after whitespace (pip's rule).
+
+    A scan, not a regular expression: ``(^|\\s+)#`` backtracks over every run
+    of blanks, and a line of a million spaces took hours.
+    """
+    start = 0
+    while True:
+        found = line.find("#", start)
+        if found == -1:
+            return line
+        if found == 0 or line[found - 1].isspace():
+            return line[:found]
+        start = found + 1
 
 
 def expand_env_vars(line: str, environ: Mapping[str, str] | None = None) -> str:
@@ -174,6 +192,7 @@ def parse_text(
         location = f"{path}:{lineno}"
         line = expand_env_vars(raw, environ)
         requirement_text, option_text = _split_args_options(line)
+        written_text = _split_args_options(raw)[0] if line != raw else requirement_text
         try:
             tokens = shlex.split(option_text)
         except ValueError as exc:
@@ -183,11 +202,13 @@ def parse_text(
         editable_values = [value for name, value in options if name == _EDITABLE]
         options = [(name, value) for name, value in options if name != _EDITABLE]
         requirement: str | None = requirement_text or None
+        written: str | None = written_text or None
         editable = bool(editable_values)
         if editable:
             if requirement is not None or len(editable_values) > 1:
                 reasons.append("an editable line holds exactly one requirement")
             requirement = editable_values[0]
+            written = _written_editable(raw) if line != raw else requirement
         reasons.extend(_check_combination(requirement, editable, options))
         if reasons:
             problems.extend(Problem(location=location, reason=r) for r in reasons)
@@ -199,9 +220,20 @@ def parse_text(
                 requirement=requirement,
                 editable=editable,
                 options=tuple(options),
+                written=written if written != requirement else None,
             )
         )
     return lines, problems
+
+
+def _written_editable(raw: str) -> str | None:
+    """The value of ``-e``/``--editable`` on a line as written (before expansion)."""
+    try:
+        tokens = shlex.split(_split_args_options(raw)[1])
+    except ValueError:
+        return None
+    values = [value for name, value in _parse_options(tokens)[0] if name == _EDITABLE]
+    return values[0] if len(values) == 1 else None
 
 
 def _split_args_options(line: str) -> tuple[str, str]:

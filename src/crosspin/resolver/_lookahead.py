@@ -34,6 +34,9 @@ __all__ = ["Lookahead"]
 #: Background threads; each mostly waits on the index client's pool.
 _WORKERS = 24
 
+#: Seconds :meth:`Lookahead.close` waits for guesses already fetching.
+_CLOSE_WAIT = 10.0
+
 
 class Lookahead:
     """Background prefetch of likely picks and, transitively, their dependencies."""
@@ -59,6 +62,7 @@ class Lookahead:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending = 0
+        self._running = 0
         self._stopped = False
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=_WORKERS, thread_name_prefix="crosspin-lookahead"
@@ -74,11 +78,15 @@ class Lookahead:
         with self._idle:
             self._idle.wait_for(lambda: self._pending == 0)
 
-    def close(self) -> None:
-        """Stop: queued guesses are dropped, running ones finish their current fetch."""
+    def close(self, wait: float = _CLOSE_WAIT) -> None:
+        """Stop: queued guesses are dropped; running ones end after their current fetch,
+        and are waited for (up to ``wait`` seconds), so none outlives the run that
+        started it (its client is closed next, and then the lock is written)."""
         with self._lock:
             self._stopped = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, timeout=wait)
 
     def _submit(self, name: str, spec: SpecifierSet) -> None:
         if name in self._skip:
@@ -95,7 +103,12 @@ class Lookahead:
             self._pending += 1
 
     def _visit(self, name: str, spec: SpecifierSet) -> None:
+        with self._lock:
+            self._running += 1
+            stopped = self._stopped
         try:
+            if stopped:
+                return
             releases = self._finder.project_releases(name)
             for version in self._guesses(name, spec, releases):
                 with self._lock:
@@ -115,6 +128,7 @@ class Lookahead:
         finally:
             with self._idle:
                 self._pending -= 1
+                self._running -= 1
                 self._idle.notify_all()
 
     def _guesses(

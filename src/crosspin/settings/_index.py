@@ -132,9 +132,13 @@ def first_index_url(levels: Iterable[IndexOptions]) -> str | None:
 
 
 def _retries(tuning: Tuning) -> dict[str, Any]:
-    """The retry fields the ``CROSSPIN_RETR*`` variables set (the rest keep their defaults)."""
+    """The retry, deadline and cap fields the ``CROSSPIN_*`` variables set (the rest keep
+    their defaults)."""
     fields = {"retries": tuning.retries, "retry_backoff": tuning.retry_backoff,
-              "max_retry_after": tuning.max_retry_after}
+              "max_retry_after": tuning.max_retry_after, "deadline": tuning.deadline,
+              "max_page_size": tuning.max_page_size,
+              "max_metadata_size": tuning.max_metadata_size,
+              "max_download_size": tuning.max_download_size}
     return {name: value for name, value in fields.items() if value is not None}
 
 

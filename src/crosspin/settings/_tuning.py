@@ -5,8 +5,11 @@ lock (``CROSSPIN_MEMO``), the replay fast path (``CROSSPIN_REPLAY``), how
 long a cached page without validators is trusted (``CROSSPIN_PAGE_MAX_AGE``)
 retries (``CROSSPIN_RETRIES``, ``CROSSPIN_RETRY_BACKOFF``,
 ``CROSSPIN_MAX_RETRY_AFTER``), how long a build step may run
-(``CROSSPIN_BUILD_TIMEOUT``) and how long a sync waits for another sync of
-the same environment (``CROSSPIN_SYNC_LOCK_TIMEOUT``). docs/configuration.md lists them. The CLI
+(``CROSSPIN_BUILD_TIMEOUT``), how long a sync waits for another sync of
+the same environment (``CROSSPIN_SYNC_LOCK_TIMEOUT``), the whole-request
+deadline (``CROSSPIN_DEADLINE``) and the caps on what an index may send
+(``CROSSPIN_MAX_PAGE_SIZE``, ``CROSSPIN_MAX_METADATA_SIZE``,
+``CROSSPIN_MAX_DOWNLOAD_SIZE``, in bytes). docs/configuration.md lists them. The CLI
 reads them from the process environment with :meth:`Tuning.from_environ`
 and passes the value down; nothing below reads the environment itself.
 """
@@ -36,8 +39,9 @@ DEFAULT_SYNC_LOCK_TIMEOUT = 300.0
 class Tuning:
     """What the ``CROSSPIN_*`` variables ask for; the defaults when none is set.
 
-    ``retries``, ``retry_backoff`` and ``max_retry_after`` are ``None`` when
-    not set (or not a usable number): the index settings keep their own.
+    ``retries``, ``retry_backoff``, ``max_retry_after``, ``deadline`` and
+    the ``max_*_size`` caps are ``None`` when not set (or not a usable
+    number): the index settings keep their own.
     ``variables`` are every ``CROSSPIN_*`` variable but ``CROSSPIN_MEMO``,
     sorted: the reuse key includes them, so a lock computed under other
     tuning is not reused.
@@ -51,6 +55,10 @@ class Tuning:
     max_retry_after: float | None = None
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
     sync_lock_timeout: float = DEFAULT_SYNC_LOCK_TIMEOUT
+    deadline: float | None = None
+    max_page_size: int | None = None
+    max_metadata_size: int | None = None
+    max_download_size: int | None = None
     variables: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -67,6 +75,12 @@ class Tuning:
                                     DEFAULT_BUILD_TIMEOUT),
             sync_lock_timeout=_positive(environ.get("CROSSPIN_SYNC_LOCK_TIMEOUT", ""),
                                         DEFAULT_SYNC_LOCK_TIMEOUT),
+            deadline=_above_zero(_number(environ.get("CROSSPIN_DEADLINE", ""), float)),
+            max_page_size=_above_zero(_number(environ.get("CROSSPIN_MAX_PAGE_SIZE", ""), int)),
+            max_metadata_size=_above_zero(
+                _number(environ.get("CROSSPIN_MAX_METADATA_SIZE", ""), int)),
+            max_download_size=_above_zero(
+                _number(environ.get("CROSSPIN_MAX_DOWNLOAD_SIZE", ""), int)),
             variables=tuple(sorted(
                 (name, value) for name, value in environ.items()
                 if name.startswith("CROSSPIN_") and name != "CROSSPIN_MEMO"
@@ -86,6 +100,11 @@ def _positive(raw: str, default: float) -> float:
     """A number of seconds above zero, else ``default``."""
     value = _number(raw, float)
     return value if value else default
+
+
+def _above_zero(value: _N | None) -> _N | None:
+    """A deadline or a cap of zero would refuse everything: it counts as unset."""
+    return value if value else None
 
 
 def _number(raw: str, kind: Callable[[str], _N]) -> _N | None:

@@ -20,7 +20,7 @@ import attrs
 from packaging.markers import Marker
 from packaging.version import Version
 
-from crosspin.distributions import DistFile
+from crosspin.distributions import DistFile, checked_hash
 from crosspin.environments import Matrix
 from crosspin.errors import LockFileError
 from crosspin.lock import LockedPackage, Sources
@@ -97,6 +97,7 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
         if p.version is None and not p.is_direct:
             raise LockFileError(path, "a package from an index needs a version",
                                 key=f"packages[{i}].version")
+        _check_hashes(p, i, path)
         hashes: list[str] = []
         for w in p.wheels or ():
             hashes.extend(f"{a}:{d}" for a, d in w.hashes.items())
@@ -140,6 +141,31 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
         input_digest=_tool_string(lock.tool, "inputs", path, strip="sha256:"),
         command=_tool_string(lock.tool, "command", path),
     )
+
+
+#: Algorithms strong enough to verify a file on their own (sha256 and stronger).
+STRONG_ALGORITHMS = frozenset({
+    "sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+})
+
+
+def _check_hashes(p: Any, i: int, path: str) -> None:
+    """Every file's hashes are well formed and one is sha256 or stronger (not md5 alone)."""
+    entries = [(f"packages[{i}].wheels[{j}].hashes", w.hashes)
+               for j, w in enumerate(p.wheels or ())]
+    if p.sdist is not None:
+        entries.append((f"packages[{i}].sdist.hashes", p.sdist.hashes))
+    if p.archive is not None:
+        entries.append((f"packages[{i}].archive.hashes", p.archive.hashes))
+    for key, hashes in entries:
+        for algorithm, digest in (hashes or {}).items():
+            if checked_hash(str(algorithm), str(digest)) is None:
+                raise LockFileError(path, f"{algorithm!r} is not a well-formed hash "
+                                    f"(hexadecimal digits of the algorithm's length)", key=key)
+        if hashes and not STRONG_ALGORITHMS & {str(a).lower() for a in hashes}:
+            weak = ", ".join(sorted(hashes))
+            raise LockFileError(path, f"only {weak}, weaker than sha256: every file needs a "
+                                "sha256 (or stronger) hash", key=key)
 
 
 def _files(p: Any, path: str) -> tuple[DistFile, ...]:

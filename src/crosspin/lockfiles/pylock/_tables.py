@@ -13,9 +13,10 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from crosspin.distributions import DistFile, parse_filename
+from crosspin.distributions import DistFile, checked_hashes, parse_filename
 from crosspin.environments import DEFAULT_PYTHONS, Environment, Matrix
 from crosspin.errors import LockFileError
+from crosspin.index import strip_credentials
 from crosspin.lock import LockedPackage
 
 __all__ = ["environment_markers", "package_table", "requires_python"]
@@ -112,16 +113,13 @@ def _hashes(f: DistFile, path: str, package: LockedPackage) -> dict[str, str]:
 
 def _fragment_hashes(url: str) -> dict[str, str]:
     fragment = urllib.parse.urlsplit(url).fragment
-    out = {}
-    for part in fragment.split("&"):
-        algo, _, digest = part.partition("=")
-        if algo in {"sha256", "sha384", "sha512", "md5", "sha1", "sha224"} and digest:
-            out[algo] = digest
-    return out
+    pairs = [part.partition("=")[::2] for part in fragment.split("&") if "=" in part]
+    return dict(checked_hashes(pairs))
 
 
 def _file_table(f: DistFile, path: str, package: LockedPackage) -> dict[str, Any]:
-    table: dict[str, Any] = {"name": f.filename, "url": f.url.split("#", 1)[0]}
+    table: dict[str, Any] = {"name": f.filename,
+                             "url": strip_credentials(f.url.split("#", 1)[0])}
     upload = _upload_time(f)
     if upload is not None:
         table["upload-time"] = upload
@@ -132,8 +130,12 @@ def _file_table(f: DistFile, path: str, package: LockedPackage) -> dict[str, Any
 
 
 def _direct(package: LockedPackage, path: str) -> dict[str, Any]:
-    """``archive``, ``directory`` or ``vcs`` table of a direct reference."""
-    url = package.url or ""
+    """``archive``, ``directory`` or ``vcs`` table of a direct reference.
+
+    No credential is written: PEP 751 installers expand no ``${VAR}``, so
+    any ``user:password@`` is dropped.
+    """
+    url = strip_credentials(package.url or "")
     if url.startswith(_VCS_PREFIXES):
         kind, _, rest = url.partition("+")
         base, _, rev = rest.split("#", 1)[0].rpartition("@")

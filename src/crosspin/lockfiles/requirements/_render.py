@@ -17,6 +17,7 @@ from typing import Literal
 import attrs
 
 from crosspin.environments import Matrix
+from crosspin.index import lock_url
 from crosspin.lock import UNSAFE_PACKAGES, Lock, LockedPackage, Sources
 from crosspin.lockfiles.requirements._read import INPUTS_PREFIX, MATRIX_PREFIX
 
@@ -144,16 +145,18 @@ def _is_local_path(url: str) -> bool:
 def _format_package(package: LockedPackage, options: RenderOptions) -> str:
     """One pin: requirement, ``; marker``, hash lines, then its ``# via`` comment."""
     extras = f"[{','.join(sorted(package.extras))}]" if package.extras else ""
-    if package.editable and package.url:
+    # A lock never holds a literal credential (a ${VAR} the user wrote is kept).
+    url = lock_url(package.url) if package.url else None
+    if package.editable and url:
         # pip reads no marker on an "-e" line (and crosspin's reader, like
         # pip's, refuses one), so an editable is written for every environment.
-        line = f"-e {package.url}"
+        line = f"-e {url}"
     else:
-        if package.url and _is_local_path(package.url):
+        if url and _is_local_path(url):
             # pip reads "name @ ./path" as a file name; a bare path is what it takes.
-            line = f"{package.url}{extras}"
-        elif package.url:
-            line = f"{package.name}{extras} @ {package.url}"
+            line = f"{url}{extras}"
+        elif url:
+            line = f"{package.name}{extras} @ {url}"
         else:
             line = f"{package.name}{extras}=={package.version}"
         if package.marker is not None:
