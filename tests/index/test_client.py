@@ -626,6 +626,27 @@ def test_metadata_is_cached_by_wheel_hash(
     assert len(fake.requests) == count
 
 
+@pytest.mark.parametrize("advertised", [True, False], ids=["pep658-hash", "no-hash"])
+def test_parsed_fields_are_stored_under_the_metadata_digest_even_after_a_prefetch(
+    fake: FakeIndex, make_client: Callable[..., IndexClient], tmp_path: Path, advertised: bool
+) -> None:
+    """Metadata a background prefetch read still gets its parsed fields stored, under the
+    sha256 of the METADATA itself, and a later run finds them."""
+    meta = metadata("foo", "1.0")
+    fake.add(
+        "https://files.test/foo-1.0-py3-none-any.whl.metadata", httpx.Response(200, content=meta)
+    )
+    hashes = {"sha256": sha256(meta)} if advertised else {}
+    file = _wheel_file(b"wheel", metadata_hashes=hashes)
+    client = make_client()
+    client.prefetch_metadata([file])
+    assert client.wheel_metadata(file) == meta
+    client.store_parsed_metadata(file, b'{"fields": 1}')
+    parsed = [p.name for p in (tmp_path / "cache" / "v1" / "parsed").rglob("*") if p.is_file()]
+    assert parsed == [sha256(meta)]
+    assert make_client(offline=True).parsed_metadata(file) == b'{"fields": 1}'
+
+
 def test_speculative_metadata_is_learnt_per_host(
     fake: FakeIndex, make_client: Callable[..., IndexClient]
 ) -> None:

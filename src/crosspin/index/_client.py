@@ -431,15 +431,14 @@ class IndexClient:
 
     def wheel_metadata(self, file: DistFile) -> bytes:
         """The METADATA bytes of a wheel, without downloading it when possible."""
-        key = _metadata_key(file)
+        return self._once(_metadata_key(file), functools.partial(self._read_metadata, file))
 
-        def compute() -> bytes:
-            data = self._files.metadata(file, refresh=self.settings.refresh)
-            with self._lock:
-                self._metadata_digests[key] = hashlib.sha256(data).hexdigest()
-            return data
-
-        return self._once(key, compute)
+    def _read_metadata(self, file: DistFile) -> bytes:
+        """A wheel's METADATA, its digest remembered (parsed fields are stored under it)."""
+        data = self._files.metadata(file, refresh=self.settings.refresh)
+        with self._lock:
+            self._metadata_digests[_metadata_key(file)] = hashlib.sha256(data).hexdigest()
+        return data
 
     def parsed_metadata(self, file: DistFile) -> bytes | None:
         """A wheel's metadata fields as :meth:`store_parsed_metadata` stored them, if known.
@@ -487,8 +486,7 @@ class IndexClient:
                 continue
             if self._metadata_cached(file):
                 continue
-            compute = functools.partial(self._files.metadata, file, refresh=self.settings.refresh)
-            self._background(key, compute)
+            self._background(key, functools.partial(self._read_metadata, file))
 
     def download(self, file: DistFile, dest_dir: Path) -> Path:
         """Download (or copy) a file to ``dest_dir/filename``, checking every hash it carries."""
