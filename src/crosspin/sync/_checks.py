@@ -44,9 +44,12 @@ SCHEMES: frozenset[str] = frozenset({"purelib", "platlib", "headers", "scripts",
 
 #: Script names that would replace the environment's interpreter or its
 #: activation scripts: ``python``, ``python3``, ``python3.12``, ``pythonw``,
-#: ``python3.13t``, ``pypy3``, with or without ``.exe``; ``activate*``.
+#: ``python3.13t``, ``pypy3``, with or without ``.exe``; ``activate``,
+#: ``activate.fish``, ``Activate.ps1``, ``activate_this.py``, ``deactivate.bat``
+#: (argcomplete's ``activate-global-python-argcomplete`` is an honest name).
 _RESERVED = re.compile(
-    r"^(?:(?:python|pypy)(?:\d+(?:\.\d+)?)?t?w?(?:\.exe)?|(?:de)?activate.*)$", re.IGNORECASE)
+    r"^(?:(?:python|pypy)(?:\d+(?:\.\d+)?)?t?w?(?:\.exe)?"
+    r"|(?:de)?activate(?:\.[a-z0-9]+|_this\.py)?)$", re.IGNORECASE)
 
 #: ``module:attr [extras]`` as importlib.metadata reads an entry point.
 _ENTRY_POINT = re.compile(r"^(?P<module>[\w.]+)\s*:\s*(?P<attr>[\w.]+)\s*(?:\[[^\]]*\]\s*)?$")
@@ -74,8 +77,13 @@ class RecordRow:
         return self.hash.partition("=")[0]
 
     def matches(self, digest: bytes) -> bool:
-        """Whether ``digest`` (raw bytes of :attr:`algorithm`) is the recorded one."""
-        return _b64(digest) == self.hash.partition("=")[2]
+        """Whether ``digest`` (raw bytes of :attr:`algorithm`) is the recorded one.
+
+        The spec's form is urlsafe base64; some wheels (gmsh) write hex, which
+        pip accepts, so that is accepted too.
+        """
+        value = self.hash.partition("=")[2]
+        return value in (_b64(digest), digest.hex())
 
 
 @attrs.frozen(kw_only=True)
@@ -155,20 +163,17 @@ def parse_headers(text: str) -> dict[str, list[str]]:
 
 
 def parse_wheel_file(text: str) -> bool:
-    """Check ``WHEEL``: ``Wheel-Version: 1.x``; returns ``Root-Is-Purelib``."""
+    """Check ``WHEEL``: ``Wheel-Version: 1.x``; returns ``Root-Is-Purelib``.
+
+    Anything but ``Root-Is-Purelib: true`` means platlib, as pip and
+    installer read it.
+    """
     fields = parse_headers(text)
     version = (fields.get("wheel-version") or [""])[0]
     if not re.fullmatch(r"1\.\d+", version):
-        return _raise(f"its WHEEL file says Wheel-Version {version or 'nothing'}, "
-                      "and only 1.x wheels can be installed")
-    purelib = (fields.get("root-is-purelib") or [""])[0].lower()
-    if purelib not in ("true", "false"):
-        return _raise("its WHEEL file lacks Root-Is-Purelib: true or false")
-    return purelib == "true"
-
-
-def _raise(reason: str) -> bool:
-    raise WheelProblem(reason)
+        raise WheelProblem(f"its WHEEL file says Wheel-Version {version or 'nothing'}, "
+                           "and only 1.x wheels can be installed")
+    return (fields.get("root-is-purelib") or [""])[0].lower() == "true"
 
 
 def parse_record(text: str, record_path: str) -> dict[str, RecordRow]:
@@ -196,8 +201,6 @@ def parse_record(text: str, record_path: str) -> dict[str, RecordRow]:
         if path in rows:
             raise WheelProblem(f"RECORD lists {path} twice")
         rows[path] = RecordRow(path=path, hash=digest, size=int(size_text) if size_text else None)
-    if record_path not in rows:
-        raise WheelProblem("RECORD does not list itself")
     return rows
 
 
@@ -210,7 +213,9 @@ def _check_hash(digest: str, number: int) -> None:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         raw = b""
-    if len(raw) != hashlib.new(algorithm).digest_size or _b64(raw) != value:
+    size = hashlib.new(algorithm).digest_size
+    hexadecimal = len(value) == 2 * size and all(c in "0123456789abcdef" for c in value.lower())
+    if not hexadecimal and (len(raw) != size or _b64(raw) != value):
         raise WheelProblem(f"RECORD line {number} has a malformed {algorithm} digest")
 
 
