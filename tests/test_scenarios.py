@@ -65,6 +65,10 @@ DIVERGES: dict[str, str] = {
         "forks run newest Python first; forkdep is direct (lowest) only below 3.12,"
         " so 3.12+ keep their newest 3.1 and 3.11 gets the lowest 2.8 (expected.packages)"
     ),
+    "preferences-dependent-forking": (
+        f"{_NEWEST}: foo is only pinned to 1.0.0 on linux; every other platform"
+        " takes its own newest foo 2.0.0 (DESIGN.md item 4)"
+    ),
     "preferences-dependent-forking-bistable": (
         f"{_NEWEST}: per-environment resolution has no preference-dependent fork"
         " points, cleaver 2.0.0 is installable everywhere"
@@ -122,6 +126,10 @@ OWN_ANSWER: dict[str, dict[str, set[str]]] = {
     "lowest-direct-fork-max-python": {
         "python_version < '3.12'": {"forkroot==3.0.0", "forkdep==2.8", "forkleaf==1.1.0"},
         "python_version >= '3.12'": {"forkroot==3.0.0", "forkdep==3.1", "forkleaf==1.1.0"},
+    },
+    "preferences-dependent-forking": {
+        "sys_platform == 'linux'": {"cleaver==1.0.0", "foo==1.0.0", "bar==2.0.0"},
+        "sys_platform != 'linux'": {"cleaver==1.0.0", "foo==2.0.0", "bar==1.0.0"},
     },
     "prerelease-base-marker-stable-preference-explicit-first": {"": {"c==1.0.0"}},
     "prerelease-base-marker-stable-preference-plain-first": {"": {"c==1.0.0"}},

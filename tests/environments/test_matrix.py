@@ -22,7 +22,7 @@ def test_default_matrix_is_every_supported_python_on_five_platforms() -> None:
     ("3.10,3.12", ("3.12", "3.10")),
     (">=3.12", ("3.14", "3.13", "3.12")),
     (">=3.9,<3.11", ("3.10", "3.9")),
-    ("3.9.2", ("3.9.2-3.9.2",)),
+    ("3.9.2", ("3.9.2",)),
 ])
 def test_python_option_forms(python: str, pythons: tuple[str, ...]) -> None:
     """--python takes a minor, a list, a specifier or a full version."""
@@ -60,3 +60,17 @@ def test_describe_groups_environments_for_people() -> None:
     assert describe_environments(names, matrix) == [
         "linux-x86_64, windows-x86_64 (every Python)"]
     assert describe_environments(names[:2], matrix) == names[:2]
+
+
+def test_a_split_matrix_round_trips_and_covers_what_was_asked() -> None:
+    """A lock's matrix with minors split at patch boundaries reads back the same (issue 14)."""
+    split = Matrix.from_spec("python=3.9.0-3.9.1,3.9.2+,3.14.1,3.14.0,3.14.2+; "
+                             "platforms=linux-x86_64,windows-x86_64")
+    assert Matrix.from_spec(split.to_spec()) == split
+    assert split.pythons == ("3.14.2+", "3.14.1", "3.14.0", "3.9.2+", "3.9.0-3.9.1")
+    asked = Matrix.from_options(python="3.9,3.14", platforms=["linux-x86_64", "windows-x86_64"])
+    assert split.covers_same(asked) and asked.covers_same(split)
+    assert not split.covers_same(Matrix.from_options(python="3.9,3.14",
+                                                      platforms=["linux-x86_64"]))
+    assert split.patch_cuts() == {(3, 9): frozenset({2}), (3, 14): frozenset({1, 2})}
+    assert asked.patch_cuts() == {}

@@ -20,7 +20,8 @@ __all__ = ["export_command"]
 
 @click.command("export")
 @click.argument("lock", type=click.Path(dir_okay=False), default="requirements.txt")
-@click.option("--python", "python", required=True, help="Python minor version, e.g. 3.12.")
+@click.option("--python", "python", required=True,
+              help="Python version, e.g. 3.12 (3.9.1 where a minor is split).")
 @click.option("--platform", "platform", required=True, help="Platform, e.g. linux-x86_64.")
 @click.option("-o", "--output-file", default="-", help="Where to write (default: stdout).")
 @click.option("--generate-hashes", is_flag=True, help="Write hashes even if the lock has none.")
@@ -33,15 +34,18 @@ def export_command(
     data = read_lock(Path(lock))
     plat = Platform.from_name(platform)
     parts = python.strip().split(".")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise UsageError(f"--python {python!r}: give a minor version such as 3.12")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise UsageError(f"--python {python!r}: give a version such as 3.12 or 3.9.1")
     minor = (int(parts[0]), int(parts[1]))
     env: Environment | None
     if data.matrix is None:
         env = Environment(python=minor, platform=plat)
     else:
+        # A minor split at a patch boundary (3.9.0-3.9.1, 3.9.2+): 3.9.1 names
+        # its part, a bare 3.9 the newest part.
         matching = [e for e in data.matrix.environments
-                    if e.python == minor and e.platform.name == plat.name]
+                    if e.python == minor and e.platform.name == plat.name
+                    and (len(parts) == 2 or int(parts[2]) in e.patches)]
         env = max(matching, key=lambda e: e.patch_floor, default=None)
         if env is None:
             raise MatrixError(f"{python}-{plat.name}", data.matrix.describe())

@@ -57,11 +57,13 @@ class Environment:
 
     @property
     def python_label(self) -> str:
-        """The Python part of :attr:`name`: ``3.12``, ``3.9.2+`` or ``3.9.0-3.9.1``."""
+        """The Python part of :attr:`name`: ``3.12``, ``3.9.2+``, ``3.9.0-3.9.1`` or ``3.14.1``."""
         if not self.is_patch_split:
             return self.python_version
         if self.patch_ceiling is None:
             return f"{self.python_full_version}+"
+        if self.patch_ceiling == self.patch_floor + 1:
+            return self.python_full_version
         return f"{self.python_full_version}-{self.python_version}.{self.patch_ceiling - 1}"
 
     @property
@@ -175,6 +177,21 @@ class Environment:
     def with_patches(self, floor: int, ceiling: int | None) -> Environment:
         """This environment narrowed to patch releases ``[floor, ceiling)``."""
         return attrs.evolve(self, patch_floor=floor, patch_ceiling=ceiling)
+
+    @property
+    def patches(self) -> range:
+        """The patch numbers this environment covers (an open range stops at a probe limit)."""
+        return range(self.patch_floor,
+                     _MAX_PATCH if self.patch_ceiling is None else self.patch_ceiling)
+
+    def at_patch(self, patch: int) -> Environment:
+        """The one patch release ``X.Y.patch`` of this environment (memoised)."""
+        return _at_patch(self, patch)
+
+
+@functools.lru_cache(maxsize=4096)
+def _at_patch(env: Environment, patch: int) -> Environment:
+    return env.with_patches(patch, patch + 1)
 
 
 @functools.lru_cache(maxsize=8192)

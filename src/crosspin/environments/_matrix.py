@@ -109,6 +109,27 @@ class Matrix:
         count = f"{len(self)} environment{'s' if len(self) != 1 else ''}"
         return f"python {', '.join(pythons)} x {platforms} ({count})"
 
+    def covers_same(self, other: Matrix) -> bool:
+        """Whether both matrices cover the same targets, however their minors are split.
+
+        A lock whose 3.9 was split at a patch boundary (``3.9.0-3.9.1``,
+        ``3.9.2+``) still covers the ``--python 3.9`` it was asked for.
+        """
+        return _targets(self) == _targets(other)
+
+    def patch_cuts(self) -> dict[tuple[int, int], frozenset[int]]:
+        """Where this matrix splits minors: minor -> the patch numbers its parts start or end at.
+
+        ``3.9.0-3.9.1`` and ``3.9.2+`` give ``{(3, 9): {2}}``; an unsplit
+        minor is left out.
+        """
+        found: dict[tuple[int, int], set[int]] = {}
+        for env in self.environments:
+            for edge in (env.patch_floor, env.patch_ceiling):
+                if edge:
+                    found.setdefault(env.python, set()).add(edge)
+        return {minor: frozenset(edges) for minor, edges in found.items()}
+
     def to_spec(self) -> str:
         """A machine-readable form that :meth:`from_spec` reads back exactly."""
         pythons = ",".join(sorted(self.pythons, key=_label_key))
@@ -177,6 +198,12 @@ def describe_in_order(names: Sequence[str], matrix: Matrix) -> list[str]:
 def python_first(env: Environment) -> tuple[tuple[int, int], int, str]:
     """Sort key: oldest Python first, then patch floor, then platform name."""
     return env.python, env.patch_floor, env.platform.name
+
+
+def _targets(matrix: Matrix) -> set[tuple[tuple[int, int], int, str]]:
+    """Every (minor, patch, platform) a matrix covers (open ranges up to the probe limit)."""
+    return {(e.python, patch, e.platform.name)
+            for e in matrix.environments for patch in e.patches}
 
 
 def _min_ceiling(a: int | None, b: int | None) -> int | None:

@@ -94,8 +94,14 @@ def _python_conditions(slots: Sequence[_Slot]) -> dict[int, tuple[Atom, ...]]:
             atoms = ([lower(i)] if i > 0 else []) + ([upper(j)] if j < n - 1 else [])
             _offer(best, mask, tuple(atoms))
     minors: dict[tuple[int, int], int] = {}
-    for i, (python, _, _) in enumerate(slots):
+    for i, (python, floor, ceiling) in enumerate(slots):
         minors[python] = minors.get(python, 0) | (1 << i)
+        if ceiling == floor + 1:
+            # one patch release cut out of its minor (a Requires-Python's
+            # "!=3.14.1"): name it rather than the two ranges around it
+            value = f"{python[0]}.{python[1]}.{floor}"
+            _offer(best, 1 << i, (Atom("python_full_version", "==", value),))
+            _offer(best, all_slots & ~(1 << i), (Atom("python_full_version", "!=", value),))
     if len(minors) > 1:
         for (major, minor), mask in minors.items():
             value = f"{major}.{minor}"

@@ -118,7 +118,7 @@ def check_compile_inputs(options: CompileOptions, *, no_build: bool) -> LoadedLo
     if options.python or options.platforms:
         wanted = Matrix.from_options(python=options.python, platforms=options.platforms,
                                      requires_python=requires_python)
-        if wanted.to_spec() != loaded.lock.matrix.to_spec():
+        if not wanted.covers_same(loaded.lock.matrix):
             raise StaleLockError(output, ", ".join(sources),
                                  reason=f"its matrix is not {wanted.describe()}")
     check_consistency(loaded, access=Access(offline=options.access.offline,

@@ -48,6 +48,8 @@ class CompileRequest:
     overrides: tuple[Root, ...] = ()
     #: Pins of the existing output file (kept unless upgraded).
     existing: tuple[LockedPackage, ...] = ()
+    #: The matrix the existing output records: its patch splits are kept.
+    existing_matrix: Matrix | None = None
     upgrade: bool = False
     #: ``-P name[spec]``: names to upgrade, with optional upper bounds.
     upgrade_packages: tuple[Requirement, ...] = ()
@@ -104,6 +106,8 @@ def compile_lock(
             constraints=tuple(constraints),
             overrides=request.overrides,
             existing=existing_for if existing else None,
+            patch_cuts=(request.existing_matrix.patch_cuts()
+                        if request.existing_matrix is not None and not request.upgrade else {}),
             links=links,
             fast_path=fast_path,
             lookahead=lookahead,
@@ -115,7 +119,11 @@ def compile_lock(
     if on_note is not None:
         for text in dict.fromkeys(str(r) for fork in forks for r in fork.skipped):
             on_note(f"skipped {text}")
-    lock = merge_forks(forks, request.matrix, sources=request.sources, meta=request.meta)
+    # The request's matrix, with any environment split at a patch boundary
+    # replaced by its parts: the lock records (and its markers select) those.
+    matrix = Matrix(environments=tuple(sorted(
+        (e for fork in forks for e in fork.environments), key=lambda e: e.sort_key)))
+    lock = merge_forks(forks, matrix, sources=request.sources, meta=request.meta)
 
     def as_locked(url: str) -> str:
         """A link as the lock writes it: as written, pinned, never with a credential."""

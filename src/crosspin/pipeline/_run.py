@@ -112,6 +112,7 @@ def run_compile(
             Root(requirement=r.requirement, origin=r.origin) for r in inputs.overrides
         ),
         existing=tuple(existing.packages) if existing is not None else (),
+        existing_matrix=existing.matrix if existing is not None else None,
         upgrade=options.upgrade,
         upgrade_packages=options.upgrade_packages,
         sources=settings.sources,
@@ -188,7 +189,7 @@ class _Run:
         else:
             text = render(lock, self.settings.render)
         names = {p.name for p in lock.packages}
-        count, resolutions = len(request.matrix), self.resolutions
+        count, resolutions = len(lock.matrix), self.resolutions
         summary = (
             f"Locked {len(names)} package{'s' if len(names) != 1 else ''} for {count} "
             f"environment{'s' if count != 1 else ''} ({resolutions} resolution"

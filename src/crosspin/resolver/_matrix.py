@@ -1,56 +1,60 @@
 """The fork scheduler: resolve direct requirements for every environment of a matrix.
 
-Forks are solved from the newest Python down; each prefers the versions
-earlier forks chose (DESIGN.md item 4), so versions split only where a
-constraint or Requires-Python forces it. An environment that answers every
-question an earlier fork asked (markers, Requires-Python, wheel tags) the
-same way reuses that fork's result instead of resolving again.
+Each environment gets the newest releases that install there (DESIGN.md
+item 4): a fork prefers only what the existing lock pins for it (pip-tools'
+behaviour, item 5), never another fork's picks, so a limit that belongs to
+one environment (its Requires-Python, missing wheels, a glibc or macOS
+floor) never holds another one back. Environments that answer every
+question a fork asked (markers, Requires-Python, wheel tags, existing pins)
+the same way share that fork's result instead of resolving again.
+
+Where a fork's answers change between patch releases of its minor
+(``Requires-Python: !=3.9.0,!=3.9.1``), every environment of that minor is
+split there and each part resolved (``_patches``), so the newest release
+serves each patch release that can install it; parts that end up with the
+same pins are joined again, and the split stays only where it changes the
+lock. Splits are per minor, across every platform, so the matrix a lock
+records stays Pythons x platforms. A split the existing lock made is where
+the next compile starts, so a rerun gives the same lock.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import attrs
-from packaging.requirements import Requirement
-from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
-from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.errors import NotInstallableError, ResolutionError
+from crosspin.resolver._fork import resolve_view
 from crosspin.resolver._lookahead import Lookahead
-from crosspin.resolver._model import (
-    PYTHON,
-    Candidate,
-    ForkResult,
-    Pin,
-    PythonReq,
-    Rejection,
-    Req,
-    ResolveOptions,
-    ResolveRequest,
-    Root,
-    evaluate_marker,
-)
+from crosspin.resolver._model import ForkResult, ResolveRequest
 from crosspin.resolver._oracle import EnvironmentView, Oracle
-from crosspin.resolver._provider import (
-    Finder,
-    ForkInputs,
-    Metadata,
-    Provider,
-    requirement_chain,
-)
-from crosspin.resolver._replay import replay
+from crosspin.resolver._patches import cuts, split
+from crosspin.resolver._provider import Finder, Metadata
 
-__all__ = ["resolve_environment", "resolve_matrix"]
+__all__ = ["resolve_matrix"]
+
 
 @attrs.define
 class _Solved:
+    """One resolution (or failure) and the view that recorded its questions."""
+
     view: EnvironmentView
-    result: ForkResult
+    result: ForkResult | None
+    error: ResolutionError | None = None
+
+    def same_result(self, other: _Solved) -> bool:
+        """Whether two parts of an environment got the same pins (or the same failure)."""
+        if self is other:
+            return True
+        if self.result is not None and other.result is not None:
+            return self.result.pins == other.result.pins
+        return self.error is not None and other.error is not None and (
+            str(self.error) == str(other.error)
+        )
 
 
 def resolve_matrix(
@@ -62,14 +66,16 @@ def resolve_matrix(
 ) -> list[ForkResult]:
     """One :class:`ForkResult` per environment class of the request's matrix.
 
-    ``on_fork`` hears of every environment as it is done (``True`` when it
-    reused an earlier fork's answers). Raises :class:`ResolutionError` (or
-    :class:`NotInstallableError`) naming every environment that has no
-    solution, after trying them all.
+    The environments of the results are the request's, except where one was
+    split at a patch boundary: then its parts (``3.9.0-3.9.1``, ``3.9.2+``)
+    stand in its place. ``on_fork`` hears of every environment (or part) as
+    it is done (``True`` when it reused an earlier fork's answers). Raises
+    :class:`ResolutionError` (or :class:`NotInstallableError`) naming every
+    environment that has no solution, after trying them all.
     """
     ahead = _start_lookahead(request, finder, metadata) if request.lookahead else None
     try:
-        return _resolve_matrix(request, finder, metadata, on_fork)
+        return _Scheduler(request, finder, metadata, on_fork).run()
     finally:
         if ahead is not None:
             ahead.close()
@@ -92,74 +98,102 @@ def _start_lookahead(request: ResolveRequest, finder: Finder, metadata: Metadata
     return ahead
 
 
-def _resolve_matrix(
-    request: ResolveRequest,
-    finder: Finder,
-    metadata: Metadata,
-    on_fork: Callable[[Environment, bool], None] | None,
-) -> list[ForkResult]:
-    options = request.options
-    solved: list[_Solved] = []
-    oracle = Oracle(finder.project_releases, options)
-    chosen: dict[str, list[Version]] = defaultdict(list)
-    failures: list[tuple[Environment, ResolutionError]] = []
-    for env in request.matrix.environments:
-        reused = next((s for s in solved if s.view.same_answers(env)), None)
+class _Scheduler:
+    """Solves the environments of one request, minor by minor, newest first."""
+
+    def __init__(
+        self, request: ResolveRequest, finder: Finder, metadata: Metadata,
+        on_fork: Callable[[Environment, bool], None] | None,
+    ) -> None:
+        self.request = request
+        self.finder = finder
+        self.metadata = metadata
+        self.on_fork = on_fork
+        self.oracle = Oracle(finder.project_releases, request.options, existing=request.existing)
+        self.solved: list[_Solved] = []
+        self.by_env: dict[Environment, _Solved] = {}
+
+    def run(self) -> list[ForkResult]:
+        final: list[tuple[Environment, _Solved]] = []
+        minors: dict[tuple[int, int], list[Environment]] = {}
+        for env in self.request.matrix.environments:
+            minors.setdefault(env.python, []).append(env)
+        for minor, envs in minors.items():
+            final += self._minor(envs, self.request.patch_cuts.get(minor, frozenset()))
+        matrix = Matrix(environments=tuple(e for e, _ in final))
+        failures = [(e, s.error) for e, s in final if s.error is not None]
+        if failures:
+            raise _combine(failures, matrix)
+        groups: dict[int, list[Environment]] = {}
+        results: dict[int, ForkResult] = {}
+        for env, solved in final:
+            assert solved.result is not None
+            groups.setdefault(id(solved), []).append(env)
+            results[id(solved)] = solved.result
+        return [attrs.evolve(results[k], environments=tuple(envs)) for k, envs in groups.items()]
+
+    def _minor(
+        self, envs: list[Environment], seeds: frozenset[int]
+    ) -> list[tuple[Environment, _Solved]]:
+        """Every environment of one minor, split wherever a fork's answers change by patch."""
+        at = set(seeds)
+        while True:
+            found: set[int] = set()
+            for part in sorted((p for e in envs for p in split(e, at)), key=lambda e: e.sort_key):
+                solved = self._solve(part)
+                found |= cuts(self.oracle, part, solved.view.answers)
+            if found <= at:
+                break
+            at |= found
+        joined = {cut for cut in at if not self._joinable(envs, at, cut)}
+        out = []
+        for env in envs:
+            resolved = split(env, at)
+            for part in split(env, joined):
+                # every resolved piece of a joined part has the same result
+                first = next(p for p in resolved if _within(p, part))
+                out.append((part, self.by_env[first]))
+        return sorted(out, key=lambda pair: pair[0].sort_key)
+
+    def _joinable(self, envs: list[Environment], at: set[int], cut: int) -> bool:
+        """Whether the parts on both sides of ``cut`` got the same answer on every platform."""
+        for env in envs:
+            parts = split(env, at)
+            below = [p for p in parts if p.patch_ceiling == cut]
+            above = [p for p in parts if p.patch_floor == cut]
+            if below and above and not self.by_env[below[0]].same_result(self.by_env[above[0]]):
+                return False
+        return True
+
+    def _solve(self, env: Environment) -> _Solved:
+        """The resolution of ``env``: an earlier one with the same answers, or a new one."""
+        known = self.by_env.get(env)
+        if known is not None:
+            return known
+        reused = next((s for s in self.solved if s.view.same_answers(env)), None)
         if reused is not None:
-            reused.result = attrs.evolve(
-                reused.result, environments=(*reused.result.environments, env)
-            )
-            if on_fork:
-                on_fork(env, True)
-            continue
-        prefs: dict[str, list[Version]] = defaultdict(list)
-        if request.existing is not None:
-            for name, version in request.existing(env).items():
-                prefs[name].append(version)
-        direct = _direct_names(env, request.roots)
-        for name, versions in chosen.items():
-            # A package this fork resolves lowest takes its own lowest: an
-            # earlier fork's pick is a "newest" to share, not a lower bound.
-            if not _lowest(options, name, direct):
-                prefs[name].extend(sorted(versions, reverse=True))
+            self.by_env[env] = reused
+            if self.on_fork:
+                self.on_fork(env, True)
+            return reused
+        view = EnvironmentView(env, self.oracle)
         try:
-            view, result = resolve_environment(
-                env, request, finder=finder, metadata=metadata, preferences=prefs,
-                oracle=oracle,
-            )
+            solved = _Solved(view=view, result=resolve_view(
+                view, self.request, finder=self.finder, metadata=self.metadata))
         except ResolutionError as exc:
-            failures.append((env, exc))
-            if on_fork:
-                on_fork(env, False)
-            continue
-        if on_fork:
-            on_fork(env, False)
-        for name, pin in result.pins.items():
-            # A lowest pick is not shared: later forks that resolve the
-            # package highest take their own newest (uv does the same).
-            if _lowest(options, name, direct):
-                continue
-            if pin.version not in chosen[name]:
-                chosen[name].append(pin.version)
-        solved.append(_Solved(view=view, result=result))
-    if failures:
-        raise _combine(failures, request.matrix)
-    return [s.result for s in solved]
+            solved = _Solved(view=view, result=None, error=exc)
+        self.solved.append(solved)
+        self.by_env[env] = solved
+        if self.on_fork:
+            self.on_fork(env, False)
+        return solved
 
 
-def _direct_names(env: Environment, roots: Sequence[Root]) -> frozenset[str]:
-    """Names of the roots whose markers are true in ``env``."""
-    return frozenset(
-        canonicalize_name(r.requirement.name) for r in roots
-        if r.requirement.marker is None
-        or evaluate_marker(r.requirement.marker, env, frozenset())
-    )
-
-
-def _lowest(options: ResolveOptions, name: str, direct: frozenset[str]) -> bool:
-    """Whether ``name`` is resolved to its lowest version in a fork with these roots."""
-    return options.resolution == "lowest" or (
-        options.resolution == "lowest-direct" and name in direct
+def _within(inner: Environment, outer: Environment) -> bool:
+    """Whether ``inner``'s patch range lies inside ``outer``'s (same minor and platform)."""
+    top = outer.patch_ceiling
+    return inner.patch_floor >= outer.patch_floor and (
+        top is None or (inner.patch_ceiling is not None and inner.patch_ceiling <= top)
     )
 
 
@@ -178,212 +212,3 @@ def _combine(
         )
     return ResolutionError(first.reason, environments=envs, chains=first.chains)
 
-
-def resolve_environment(
-    env: Environment,
-    request: ResolveRequest,
-    *,
-    finder: Finder,
-    metadata: Metadata,
-    preferences: Mapping[str, Sequence[Version]] | None = None,
-    oracle: Oracle | None = None,
-) -> tuple[EnvironmentView, ForkResult]:
-    """Resolve the request's roots for one environment (its matrix is not consulted).
-
-    ``oracle`` shares facts and answers with other environments of the same
-    run (:func:`resolve_matrix` passes one); a fresh one is made otherwise.
-    """
-    options = request.options
-    view = EnvironmentView(env, oracle or Oracle(finder.project_releases, options))
-    active_roots = [
-        r for r in request.roots
-        if r.requirement.marker is None or view.marker(r.requirement.marker)
-    ]
-    reqs = [
-        Req.from_requirement(r.requirement, origin=r.origin, link=r.link) for r in active_roots
-    ]
-    constraint_map: dict[str, list[Req]] = defaultdict(list)
-    for c in request.constraints:
-        if c.requirement.marker is None or view.marker(c.requirement.marker):
-            req = Req.from_requirement(c.requirement, origin=c.origin, link=c.link)
-            constraint_map[req.name].append(req)
-    override_map: dict[str, list[Requirement]] = defaultdict(list)
-    for o in request.overrides:
-        override_map[canonicalize_name(o.requirement.name)].append(o.requirement)
-    fork = ForkInputs(
-        constraints=constraint_map,
-        overrides=override_map,
-        preferences=preferences or {},
-        direct_names=frozenset(r.name for r in reqs),
-        links=request.links,
-    )
-
-    def make_provider(on: EnvironmentView) -> Provider:
-        return Provider(view=on, finder=finder, metadata=metadata, options=options, fork=fork)
-
-    provider = make_provider(view)
-    for r in reqs:
-        provider.introduced[r.name].append(r)
-    finder.prefetch_projects(r.name for r in reqs)
-    if request.fast_path:
-        replayed = replay(
-            provider, reqs, lambda: make_provider(EnvironmentView(env, view.oracle))
-        )
-        if replayed is not None:
-            pins = _pins(replayed, provider, active_roots)
-            return view, ForkResult(environments=(env,), pins=pins, skipped=_skipped(provider))
-    resolver: Resolver[Any, Any, str] = Resolver(provider, BaseReporter())
-    try:
-        result = resolver.resolve(reqs, max_rounds=20000)
-    except ResolutionImpossible as exc:
-        raise _explain(exc, provider, env) from None
-    except ResolutionTooDeep:
-        raise ResolutionError(
-            "the resolver gave up after too many backtracking rounds",
-            environments=[env.name],
-            hint="add constraints to narrow the search",
-        ) from None
-    return view, ForkResult(environments=(env,), pins=_pins(result, provider, active_roots),
-                            skipped=_skipped(provider))
-
-
-def _skipped(provider: Provider) -> tuple[Rejection, ...]:
-    """The versions a fork passed over for their metadata, in name and version order."""
-    found = [r for by_text in provider.rejections.values() for r in by_text.values()
-             if r.kind in _SKIP_KINDS]
-    return tuple(sorted(found, key=lambda r: (r.name, r.version or Version("0"))))
-
-
-def _explain(
-    exc: ResolutionImpossible[Any, Any], provider: Provider, env: Environment
-) -> ResolutionError:
-    causes = list(exc.causes)
-    names = []
-    for cause in causes:
-        req = cause.requirement
-        if isinstance(req, Req) and req.name not in names:
-            names.append(req.name)
-    for name in names:
-        if name in provider.exhausted and provider.rejections.get(name):
-            return _not_installable(name, provider.rejections[name], env)
-    chains: list[str] = []
-    python_reqs: list[str] = []
-    for cause in causes:
-        req = cause.requirement
-        if isinstance(req, PythonReq):
-            python_reqs.append(f"{cause.parent} requires Python{req.specifier}")
-            continue
-        chain = _chain_for(provider, req, cause.parent)
-        if chain not in chains:
-            chains.append(chain)
-    for name in names:
-        # A constraint (e.g. "-c main.txt" in a layered lock) is half of the conflict.
-        for constraint in provider.constraints.get(name, ()):
-            chain = f"{constraint.origin or 'constraint'} -> {constraint}"
-            if chain not in chains:
-                chains.append(chain)
-    if python_reqs and not chains:
-        return ResolutionError(
-            f"every candidate needs a newer Python: {'; '.join(sorted(set(python_reqs)))}",
-            environments=[env.name],
-        )
-    what = ", ".join(names) if names else "the requirements"
-    reason = f"conflicting requirements on {what}"
-    if len(chains) == 1 and names:
-        reason = f"no version of {names[0]} satisfies the requirements"
-    skipped = sorted(t for n in names for t in provider.rejections.get(n, {}))
-    if skipped:
-        reason += f" (skipped: {'; '.join(skipped)})"
-    return ResolutionError(reason, environments=[env.name], chains=chains)
-
-
-def _not_installable(
-    name: str, rejections: Mapping[str, Rejection], env: Environment
-) -> NotInstallableError:
-    """The error for a package none of whose versions is usable in ``env``.
-
-    The kind is the environment's own limit when there is one (Requires-Python,
-    tags, builds), else the metadata problem that ruled the versions out.
-    """
-    ordered = sorted(rejections.values(), key=lambda r: (r.kind in _SKIP_KINDS, str(r)))
-    main = ordered[0]
-    return NotInstallableError(
-        name, [env.name], reason="; ".join(str(r) for r in ordered), kind=main.kind,
-        requires_python=str(main.requires_python) if main.requires_python else None,
-    )
-
-
-#: Rejections of one version for its metadata (not for this environment).
-_SKIP_KINDS = frozenset({"invalid-metadata", "build-failed"})
-
-
-def _chain_for(provider: Provider, req: Req, parent: Any) -> str:
-    if parent is None:
-        return f"{req.origin or 'root'} -> {req}"
-    pinned = f"{parent.name}=={parent.version}"
-    upstream = requirement_chain(provider.introduced, str(parent.name), last=pinned)
-    return f"{upstream or pinned} -> {req}"
-
-
-def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[NormalizedName, Pin]:
-    mapping: Mapping[str, Any] = result.mapping
-    graph = result.graph
-    root_extras: dict[str, set[str]] = defaultdict(set)
-    root_origins: dict[str, set[str]] = defaultdict(set)
-    for r in roots:
-        name = canonicalize_name(r.requirement.name)
-        root_extras[name].update(canonicalize_name(e) for e in r.requirement.extras)
-        root_origins[name].add(r.origin)
-    base: dict[str, Candidate] = {}
-    for ident, cand in mapping.items():
-        if ident == PYTHON:
-            continue
-        if not cand.extras:
-            base[cand.name] = cand
-    via: dict[str, set[str]] = defaultdict(set)
-    deps: dict[str, set[str]] = defaultdict(set)
-    for ident, cand in mapping.items():
-        if ident == PYTHON:
-            continue
-        for parent in graph.iter_parents(ident):
-            if parent is None or parent == PYTHON or parent not in mapping:
-                # resolvelib keeps a pin that backtracking left unreachable
-                # from the roots as a parent in its graph: not in the result.
-                continue
-            pname = mapping[parent].name
-            if pname != cand.name:
-                via[cand.name].add(pname)
-                deps[pname].add(cand.name)
-    markers: dict[str, set[str]] = defaultdict(set)
-    unconditional: set[str] = set()
-    for child, edges in provider.introduced.items():
-        for edge in edges:
-            if edge.parent is not None and edge.parent not in base:
-                continue
-            if edge.marker is None:
-                unconditional.add(child)
-            else:
-                text = provider.oracle.text(edge.marker)  # str() once per marker object
-                if "extra" not in text:
-                    markers[child].add(text)
-    pins: dict[NormalizedName, Pin] = {}
-    for base_name, cand in base.items():
-        meta = provider.candidate_metadata(cand) if not cand.link else None
-        pins[cand.name] = Pin(
-            name=cand.name,
-            version=cand.version,
-            extras=frozenset(root_extras.get(base_name, ())),
-            files=cand.files,
-            link=cand.link,
-            editable=cand.editable,
-            # pip-compile names a constraint file that applied: "# via -c main.txt".
-            via=frozenset(via[base_name] | root_origins.get(base_name, set()) | {
-                c.origin for c in provider.constraints.get(base_name, ())
-                if c.origin and c.origin.startswith("-c ")
-            }),
-            dependencies=frozenset(canonicalize_name(d) for d in deps[base_name]),
-            requires_python=meta.requires_python if meta else None,
-            edge_markers=frozenset(markers.get(base_name, ())),
-            unconditional=base_name in unconditional,
-        )
-    return pins

@@ -267,6 +267,9 @@ class ResolveRequest:
     constraints: tuple[Root, ...] = attrs.field(default=(), converter=_roots)
     overrides: tuple[Root, ...] = attrs.field(default=(), converter=_roots)
     existing: PinsFor | None = None
+    #: Where to split minors from the start (minor -> patch numbers): the
+    #: existing lock's splits, so a rerun starts where the last compile ended.
+    patch_cuts: Mapping[tuple[int, int], frozenset[int]] = attrs.field(factory=dict)
     links: Mapping[str, Candidate] = attrs.field(factory=dict)
     fast_path: bool = True
     lookahead: bool = False

@@ -2,7 +2,8 @@
 
 A resolution only depends on its environment through the answers to a few
 kinds of questions: is this marker true, does this Python satisfy this
-Requires-Python, and is this version of this project installable here. An
+Requires-Python, is this version of this project installable here, and
+which version does the existing lock pin here (a preference). An
 :class:`EnvironmentView` records each question and its answer; another
 environment that gives the same answers to all of them gets the same
 resolution without resolving again (DESIGN.md "Speed").
@@ -29,10 +30,21 @@ from packaging.version import Version
 
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment
-from crosspin.resolver._model import Rejection, RejectionKind, ResolveOptions, evaluate_marker
+from crosspin.resolver._model import (
+    PinsFor,
+    Rejection,
+    RejectionKind,
+    ResolveOptions,
+    evaluate_marker,
+)
 
 #: A recorded question: its kind and a hashable key.
 Question = tuple[str, object]
+
+#: An answer: a truth value, or for a "prefer" question the pinned version (or None).
+Answer = object
+
+_MISSING = object()
 
 
 class Oracle:
@@ -46,15 +58,17 @@ class Oracle:
 
     def __init__(
         self, releases: Callable[[str], Mapping[Version, tuple[DistFile, ...]]],
-        options: ResolveOptions,
+        options: ResolveOptions, *, existing: PinsFor | None = None,
     ) -> None:
         self._releases = releases
         self.options = options
+        self._existing = existing
+        self._existing_memo: dict[str, Mapping[str, Version]] = {}
         self._versions: dict[str, Mapping[Version, tuple[DistFile, ...]]] = {}
         self._ordered: dict[str, list[Version]] = {}
         self._spec_text: dict[int, tuple[object, str]] = {}
         self._admitted: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
-        self._answers: dict[tuple[str, str, object], bool] = {}
+        self._answers: dict[tuple[str, str, object], Answer] = {}
         self._parsed_markers: dict[str, Marker] = {}
         self._usable_files: dict[tuple[str, Version, bool], tuple[DistFile, ...]] = {}
         #: Candidate dependencies before markers (filled by the provider; see
@@ -63,6 +77,9 @@ class Oracle:
         #: (name, version, link) -> why its metadata rules it out, or None when
         #: it is usable (filled by the provider): the same for every environment.
         self.broken: dict[tuple[str, Version, str | None], Rejection | None] = {}
+        #: (minor, question) -> the patch numbers where its answer may change
+        #: (filled by ``_patches``).
+        self.patch_memo: dict[tuple[tuple[int, int], Question], frozenset[int]] = {}
         #: How many questions were computed rather than looked up (for tests).
         self.computed = 0
 
@@ -125,18 +142,20 @@ class Oracle:
 
     # -- per-environment answers -------------------------------------------
 
-    def answer(self, env: Environment, env_key: str, question: Question) -> bool:
+    def answer(self, env: Environment, env_key: str, question: Question) -> Answer:
         """The answer ``env`` gives to ``question`` (memoised)."""
         key = (env_key, question[0], question[1])
-        got = self._answers.get(key)
-        if got is None:
+        got = self._answers.get(key, _MISSING)
+        if got is _MISSING:
             self.computed += 1
             got = self._compute(env, question)
             self._answers[key] = got
         return got
 
-    def _compute(self, env: Environment, question: Question) -> bool:
+    def _compute(self, env: Environment, question: Question) -> Answer:
         kind, key = question
+        if kind == "prefer":
+            return self.existing_pins(env).get(cast(str, key))
         if kind == "marker":
             text, extras = cast("tuple[str, frozenset[str]]", key)
             return evaluate_marker(self._marker(text), env, extras)
@@ -146,6 +165,18 @@ class Oracle:
             name, version, yanked_ok = cast("tuple[str, Version, bool]", key)
             return self._installable(env, name, version, yanked_ok)
         raise ValueError(f"unknown question kind {kind!r}")
+
+    def existing_pins(self, env: Environment) -> Mapping[str, Version]:
+        """The existing lock's pins for ``env`` (name -> version; empty without a lock)."""
+        got = self._existing_memo.get(env.name)
+        if got is None:
+            got = {} if self._existing is None else dict(self._existing(env))
+            self._existing_memo[env.name] = got
+        return got
+
+    def marker_of(self, text: str) -> Marker:
+        """The parsed marker of a (canonical) marker text, parsed once."""
+        return self._marker(text)
 
     def _marker(self, text: str) -> Marker:
         got = self._parsed_markers.get(text)
@@ -218,26 +249,34 @@ class EnvironmentView:
         self.environment = environment
         self.oracle = oracle if oracle is not None else Oracle(lambda _name: {}, ResolveOptions())
         self._key = environment.name
-        self.answers: dict[Question, bool] = {}
+        self.answers: dict[Question, Answer] = {}
 
-    def _ask(self, question: Question) -> bool:
-        got = self.answers.get(question)
-        if got is None:
+    def _ask(self, question: Question) -> Answer:
+        got = self.answers.get(question, _MISSING)
+        if got is _MISSING:
             got = self.oracle.answer(self.environment, self._key, question)
             self.answers[question] = got
         return got
 
     def marker(self, marker: Marker, extras: frozenset[str] = frozenset()) -> bool:
         """Evaluate a marker (with the given extras active)."""
-        return self._ask(("marker", (self.oracle.text(marker), extras)))
+        return bool(self._ask(("marker", (self.oracle.text(marker), extras))))
 
     def python(self, spec: SpecifierSet) -> bool:
         """Whether every covered patch release satisfies a Requires-Python."""
-        return self._ask(("python", self.oracle.text(spec)))
+        return bool(self._ask(("python", self.oracle.text(spec))))
 
     def installable(self, name: str, version: Version, yanked_ok: bool) -> bool:
         """Whether some live file of ``name==version`` installs here."""
-        return self._ask(("installable", (name, version, yanked_ok)))
+        return bool(self._ask(("installable", (name, version, yanked_ok))))
+
+    def preferred(self, name: str) -> Version | None:
+        """The version the existing lock pins for ``name`` here, if any.
+
+        A question like the others: two environments whose existing pins
+        differ resolve differently, so one must not reuse the other's answer.
+        """
+        return cast("Version | None", self._ask(("prefer", name)))
 
     def same_answers(self, other: Environment) -> bool:
         """Whether ``other`` answers every recorded question identically."""

@@ -66,14 +66,14 @@ class ForkInputs:
     """What one environment's resolution starts from, besides its roots.
 
     Constraints and overrides by name (already filtered by this
-    environment's markers), preferred versions (the existing pins and
-    earlier forks' picks), the names of the roots, and candidates for
-    direct references.
+    environment's markers), the names of the roots, and candidates for
+    direct references. Preferred versions (the existing lock's pins) are
+    questions to the environment's view, not inputs: environments whose
+    pins differ must not share a resolution.
     """
 
     constraints: Mapping[str, Sequence[Req]]
     overrides: Mapping[str, Sequence[Requirement]]
-    preferences: Mapping[str, Sequence[Version]]
     direct_names: frozenset[str]
     links: Mapping[str, Candidate]
 
@@ -97,7 +97,6 @@ class Provider(AbstractProvider[Any, Any, str]):
         self.options = options
         self.constraints = fork.constraints
         self.overrides = fork.overrides
-        self.preferences = fork.preferences
         self.direct_names = fork.direct_names
         self.links = fork.links
         #: name -> why versions were passed over here (for messages and -v),
@@ -282,8 +281,13 @@ class Provider(AbstractProvider[Any, Any, str]):
                 v for v in matching if v.is_prerelease
             ]
         allowed = set(matching)
-        preferred = [v for v in self.preferences.get(name, ()) if v in allowed]
+        preferred = [v for v in self.preferred(name) if v in allowed]
         return list(dict.fromkeys([*preferred, *matching]))
+
+    def preferred(self, name: str) -> tuple[Version, ...]:
+        """Versions tried first: the existing lock's pin here (asked of the view)."""
+        pinned = self.view.preferred(name)
+        return () if pinned is None else (pinned,)
 
     def _final_installs(
         self, name: str, admitted: Sequence[Version], yanked_ok: frozenset[Version]
@@ -294,7 +298,7 @@ class Provider(AbstractProvider[Any, Any, str]):
         anyway, so the answer rarely adds a question to the view.
         """
         wanted = set(admitted)
-        first = [v for v in self.preferences.get(name, ()) if v in wanted]
+        first = [v for v in self.preferred(name) if v in wanted]
         return any(
             not v.is_prerelease and self.view.installable(name, v, v in yanked_ok)
             for v in dict.fromkeys([*first, *admitted])

@@ -224,7 +224,7 @@ def _lazy_order(sp: Provider, name: str, cons: Sequence[SpecifierSet]) -> Iterat
         options.resolution == "lowest-direct" and name in sp.direct_names
     )
     seen: set[Version] = set()
-    for v in sp.preferences.get(name, ()):
+    for v in sp.preferred(name):
         if v in known and v not in seen and all(admits(s, v) for s in cons):
             seen.add(v)
             yield v
@@ -331,6 +331,7 @@ def _commit(provider: Provider, roots: Sequence[Req], plans: Mapping[str, _Plan]
     for ident, plan in plans.items():
         cand = plan.chosen
         if cand.link is None:
+            view.preferred(cand.name)
             for v in (*plan.looked_at, cand.version):
                 view.installable(cand.name, v, v in plan.yanked_ok)
             for passed in plan.skipped:
