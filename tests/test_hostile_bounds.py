@@ -123,9 +123,6 @@ def hanging(hostile: HostileIndex, tmp_path: Path) -> Iterator[tuple[str, Path]]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "build backends run without a timeout "
-                   "(metadata/_provider.py project_metadata, sync/_build.py _quiet_runner; "
-                   "the test sets CROSSPIN_BUILD_TIMEOUT=3)")
 def test_a_hanging_build_backend_times_out(hanging: tuple[str, Path], tmp_path: Path) -> None:
     """A backend that never returns: one error line naming the package, its processes gone."""
     url, pidfile = hanging
@@ -159,9 +156,6 @@ def _backend_gone(pidfile: Path) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "SIGTERM kills crosspin but not the build backend "
-                   "it started (metadata/_provider.py project_metadata: no process group, "
-                   "no handler)")
 def test_sigterm_takes_the_build_backend_down_too(
     hanging: tuple[str, Path], tmp_path: Path
 ) -> None:
@@ -269,9 +263,6 @@ def test_a_huge_record_is_refused_before_the_venv_changes(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a size cap "
-                   "(metadata/_archives.py unpack_sdist; the test sets "
-                   "CROSSPIN_MAX_SDIST_SIZE=1MiB)")
 def test_an_sdist_past_the_unpacked_size_cap_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -285,9 +276,6 @@ def test_an_sdist_past_the_unpacked_size_cap_is_refused(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "sdists are unpacked without a member-count cap "
-                   "(metadata/_archives.py unpack_sdist; the test sets "
-                   "CROSSPIN_MAX_SDIST_MEMBERS=1000)")
 def test_an_sdist_past_the_member_cap_is_refused(
     hostile: HostileIndex, tmp_path: Path
 ) -> None:
@@ -346,9 +334,6 @@ def test_a_megabyte_of_spaces_parses_quickly(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "a broken sdist escapes as a traceback: "
-                   "tarfile.ReadError / NotADirectoryError from extractall (metadata/_archives.py "
-                   "unpack_sdist)")
 @pytest.mark.parametrize("broken", [sdist_not_an_archive, sdist_file_dir_clash],
                          ids=["not-an-archive", "file-directory-clash"])
 def test_a_broken_sdist_is_one_error_line(
@@ -358,7 +343,7 @@ def test_a_broken_sdist_is_one_error_line(
     hostile.add("a", broken("a", "1.0"))
     server = hostile.start(api="json")
     line = assert_one_error(compile_run(server.index_url, tmp_path / "work"))
-    assert "a-1.0" in line or "a==1.0" in line, line
+    assert "a-1.0" in line or "a==1.0" in line or "a 1.0" in line, line
 
 
 def _deep_groups(depth: int) -> str:

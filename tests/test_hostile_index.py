@@ -297,9 +297,6 @@ def test_credentials_in_page_links_never_replace_the_users(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=ISSUE + "the PEP 517 build env at compile installs build "
-                   "requirements from pip's default index, not the run's (metadata/_provider.py "
-                   "project_metadata: build.util.project_wheel_metadata(isolated=True))")
 def test_compile_build_requirements_come_from_the_runs_index(tmp_path: Path) -> None:
     """An sdist needing a private build dependency: fetched from --index-url (credentials kept
     out of argv), never asked of pip's default index."""

@@ -79,7 +79,8 @@ PUBLIC: dict[str, list[str]] = {
         "conjoin", "disjoin", "environments_of", "evaluate", "marker_for", "simplify",
     ],
     "crosspin.metadata": [
-        "DistMetadata", "MetadataProvider", "MetadataSource", "project_metadata", "unpack_sdist",
+        "BuildSettings", "DistMetadata", "MetadataProvider", "MetadataSource", "Release",
+        "SdistLimits", "project_metadata", "stop_children", "unpack_sdist",
     ],
     "crosspin.pipeline": [
         "Client", "ClientPool", "CompileRequest", "CompileResult", "ParseCommand", "Reporter",
@@ -98,8 +99,8 @@ PUBLIC: dict[str, list[str]] = {
     "crosspin.settings": [
         "Access", "CompileOptions", "CompileSettings", "IndexCommandLine", "IndexOptions",
         "InputSelection", "LockOutput", "PipConfig", "ToolConfig", "Tuning", "binary_set",
-        "compile_settings", "index_settings", "load_pip_config", "load_tool_config",
-        "lock_index_settings", "parse_exclude_newer", "parse_upgrade_packages",
+        "build_settings", "compile_settings", "index_settings", "load_pip_config",
+        "load_tool_config", "lock_index_settings", "parse_exclude_newer", "parse_upgrade_packages",
         "pip_environment",
     ],
     "crosspin.sync": [

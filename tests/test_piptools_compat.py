@@ -230,7 +230,7 @@ MISTAKES = [
      ["--exclude-newer", "2024-01-01"], [], "--exclude-newer is not mentioned"),
     ("build-failure", "broken\n", [*ONE_ENV, "-f", "{links}"], 1,
      ["Microsoft Visual C++ 14.0 or greater is required."], ["crosspin-sdist"],
-     "a build failure shows a temp path, not the backend's error"),
+     None),  # fixed (issue 14, RC3): the backend's last lines, no temp path
     ("python-3.99", "six\n", ["--python", "3.99"], 2, ["error: --python 3.99"], [],
      "unknown CPython versions are accepted"),
     ("python-2.7", "six\n", ["--python", "2.7"], 2, ["error: --python 2.7"], [],

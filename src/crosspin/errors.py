@@ -194,29 +194,61 @@ class OfflineCacheMiss(IndexFetchError):
         )
 
 
-class MetadataError(CrosspinError):
+class _ReleaseError(CrosspinError):
+    """An error about one release: ``<head> name 1.0 (name-1.0.tar.gz): <reason>``.
+
+    ``package`` is the project's name, ``version`` its version and ``file``
+    the file concerned, where known (never a temporary path); ``reason`` is
+    short (the resolver quotes it when it skips the version); ``detail``
+    follows the message on lines of its own.
+    """
+
+    def __init__(
+        self,
+        head: str,
+        package: str,
+        reason: str,
+        *,
+        version: str | None,
+        file: str | None,
+        url: str | None = None,
+        detail: Sequence[str] = (),
+        hint: str,
+    ) -> None:
+        self.package = package
+        self.version = version
+        self.file = file
+        self.url = url
+        self.reason = reason
+        message = f"{head} {_release(package, version, file, url)}: {reason}"
+        super().__init__("\n".join([message, *(f"    {line}" for line in detail)]), hint=hint)
+
+
+class MetadataError(_ReleaseError):
     """A distribution's metadata is missing or cannot be parsed."""
 
-    def __init__(self, package: str, reason: str, *, url: str | None = None) -> None:
-        self.package = package
-        self.reason = reason
-        self.url = url
-        where = f" ({url})" if url else ""
+    def __init__(self, package: str, reason: str, *, version: str | None = None,
+                 file: str | None = None, url: str | None = None) -> None:
         super().__init__(
-            f"bad metadata for {package}{where}: {reason}",
+            "bad metadata for", package, reason, version=version, file=file, url=url,
             hint="the package's metadata is broken; exclude this version with a constraint",
         )
 
 
-class BuildError(CrosspinError):
-    """Building an sdist or a local project (or its metadata) failed."""
+class BuildError(_ReleaseError):
+    """Building an sdist or a local project (or its metadata) failed.
 
-    def __init__(self, package: str, reason: str) -> None:
-        self.package = package
-        self.reason = reason
+    ``output`` holds the last lines the backend printed, shown indented
+    under the message.
+    """
+
+    def __init__(self, package: str, reason: str, *, version: str | None = None,
+                 file: str | None = None, output: Sequence[str] = (),
+                 hint: str | None = None) -> None:
+        self.output = tuple(output)
         super().__init__(
-            f"cannot build {package}: {reason}",
-            hint="pin a version that has wheels, or install the build requirements",
+            "cannot build", package, reason, version=version, file=file, detail=self.output,
+            hint=hint or "pin a version that has wheels, or install the build requirements",
         )
 
 
@@ -345,6 +377,13 @@ class WheelError(SyncError):
         super().__init__(f"refusing {wheel}: {reason}",
                          hint="the wheel is malformed or not the one the lock names; "
                               "nothing was changed")
+
+
+def _release(package: str, version: str | None, *where: str | None) -> str:
+    """``name 1.0 (name-1.0.tar.gz)``: what a metadata or build error is about."""
+    text = f"{package} {version}" if version else package
+    places = [w for w in where if w and w != package]
+    return f"{text} ({', '.join(places)})" if places else text
 
 
 def _summarise(environments: Sequence[str]) -> str:

@@ -14,6 +14,7 @@ error is a bug.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -77,8 +78,47 @@ def cli() -> None:
     """One lockfile for every Python version and platform a project runs on."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (no ``except Exception`` may swallow it)."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    # Stop the builds first: unwinding may wait for worker threads that wait for them.
+    _stop_children()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise _Terminated()
+
+
+def _stop_children() -> None:
+    """Kill running build backends with their process groups (if any build ever started)."""
+    process = sys.modules.get("crosspin.metadata._process")
+    if process is not None:
+        process.stop_children()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; map crosspin errors to one clear line and an exit code."""
+    """Run the CLI; map crosspin errors to one clear line and an exit code.
+
+    Ctrl-C exits 130 with "Interrupted.", SIGTERM 143 with "Terminated.";
+    both first stop every build backend crosspin started, with its group.
+    """
+    try:
+        previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (an embedding caller): leave signals alone
+        previous = {}
+    try:
+        _run(argv)
+    except _Terminated:
+        _stop_children()
+        click.echo("Terminated.", err=True)
+        sys.exit(143)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run(argv: Sequence[str] | None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="crosspin",
                  standalone_mode=False)
@@ -108,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _interrupted() -> NoReturn:
     """Ctrl-C: one line, the shell's exit code for SIGINT (128 + 2), no traceback."""
+    _stop_children()
     click.echo("Interrupted.", err=True)
     sys.exit(130)
 

@@ -10,17 +10,17 @@ can be read like a static ``[project]`` table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
 from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from crosspin.errors import BuildError, Problem
-from crosspin.inputs._links import invalid
+from crosspin.errors import Problem
+from crosspin.metadata import BuildSettings, Release, project_metadata
 
 __all__ = ["BuiltProject", "build_metadata", "split_extra"]
 
@@ -41,46 +41,34 @@ class BuiltProject:
     extras: dict[NormalizedName, tuple[tuple[str, str], ...]]
 
 
-def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Problem]]:
+def build_metadata(
+    folder: Path,
+    display: str,
+    *,
+    build: BuildSettings = BuildSettings(),
+    log: Callable[[str], None] | None = None,
+) -> tuple[BuiltProject, list[Problem]]:
     """Build the metadata of the project in ``folder`` and read its dependencies.
 
-    Raises :class:`~crosspin.errors.BuildError` when the backend fails;
-    unusable Requires-Dist lines come back as problems located at
-    ``display: Requires-Dist[i]``.
+    The build is quiet, bounded and fed from ``build``'s indexes (see
+    :mod:`crosspin.metadata`). Raises :class:`~crosspin.errors.BuildError`
+    when the backend fails and :class:`~crosspin.errors.MetadataError` when
+    what it wrote is unusable; a Requires-Dist whose extra cannot be told
+    comes back as a problem located at ``display: Requires-Dist[i]``.
     """
-    # lazy: building is rare and ``build`` is slow to import.
-    import build
-    import build.util
-
-    try:
-        metadata = build.util.project_wheel_metadata(folder, isolated=True)
-    except (build.BuildException, build.BuildBackendException) as exc:
-        raise BuildError(display, _one_line(str(exc))) from exc
-    except (OSError, ValueError, RuntimeError) as exc:  # environment creation, bad tables
-        raise BuildError(display, _one_line(f"{type(exc).__name__}: {exc}")) from exc
+    metadata = project_metadata(folder, build=build, log=log, release=Release(name=display))
     problems: list[Problem] = []
-    requires_python: SpecifierSet | None = None
-    raw_python = _first(metadata.get_all("Requires-Python"))
-    if raw_python:
-        try:
-            requires_python = SpecifierSet(raw_python)
-        except InvalidSpecifier as exc:
-            reason = invalid(raw_python, exc, what="Requires-Python")
-            problems.append(Problem(location=f"{display}: Requires-Python", reason=reason))
-    provided = [canonicalize_name(e) for e in metadata.get_all("Provides-Extra") or []]
     dependencies: list[tuple[str, str]] = []
-    extras: dict[NormalizedName, list[tuple[str, str]]] = {e: [] for e in provided}
-    for index, text in enumerate(metadata.get_all("Requires-Dist") or []):
+    extras: dict[NormalizedName, list[tuple[str, str]]] = {
+        canonicalize_name(e): [] for e in sorted(metadata.provides_extras)
+    }
+    for index, original in enumerate(metadata.requires_dist):
         location = f"{display}: Requires-Dist[{index}] (built metadata)"
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as exc:
-            problems.append(Problem(location=location, reason=invalid(text, exc)))
-            continue
+        requirement = Requirement(str(original))  # a copy: parsed lines are shared
         split = split_extra(requirement.marker)
         if split is None:
             problems.append(
-                Problem(location=location, reason=f"cannot tell which extra needs {text!r}")
+                Problem(location=location, reason=f"cannot tell which extra needs {original}")
             )
             continue
         extra, residual = split
@@ -90,8 +78,8 @@ def build_metadata(folder: Path, display: str) -> tuple[BuiltProject, list[Probl
         else:
             extras.setdefault(extra, []).append((location, str(requirement)))
     built = BuiltProject(
-        name=canonicalize_name(_first(metadata.get_all("Name")) or display),
-        requires_python=requires_python,
+        name=metadata.name,
+        requires_python=metadata.requires_python,
         dependencies=tuple(dependencies),
         extras={name: tuple(items) for name, items in extras.items()},
     )
@@ -159,12 +147,3 @@ def _top_level(text: str, separator: str) -> Iterator[str]:
 
 def _unquoted(text: str) -> str:
     return re.sub(r"\"[^\"]*\"|'[^']*'", "", text)
-
-
-def _first(values: list[str] | None) -> str | None:
-    return values[0] if values else None
-
-
-def _one_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "the build backend failed"

@@ -18,16 +18,17 @@ import hashlib
 import json
 import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from crosspin.errors import InputError, Problem
 from crosspin.inputs._build import build_metadata
-from crosspin.inputs._model import InputSet, Kind, RootRequirement, State
+from crosspin.inputs._model import InputOptions, InputSet, Kind, RootRequirement, State
 from crosspin.inputs._project import ProjectSpec, emit, group_names, load_static
 from crosspin.inputs._reqfiles import display_name, read_requirements_file
+from crosspin.metadata import BuildSettings
 
 __all__ = ["input_digest", "read_inputs"]
 
@@ -45,6 +46,8 @@ def read_inputs(
     all_groups: bool = False,
     base_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    build: Callable[[InputOptions], BuildSettings] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> InputSet:
     """Read every source, constraints file and overrides file into an :class:`InputSet`.
 
@@ -55,6 +58,9 @@ def read_inputs(
     Relative paths are relative to ``base_dir`` (default: the current
     folder), and origins name files relative to it, as the user would.
     ``environ`` replaces ``os.environ`` for ``${VAR}`` expansion.
+    ``build`` gives the settings a dynamic project is built with, from the
+    options the files hold (the caller knows the precedence); ``log`` gets
+    the lines ``-v`` shows.
 
     Raises :class:`~crosspin.errors.InputError` with every problem found,
     and :class:`~crosspin.errors.BuildError` when a dynamic project's
@@ -85,9 +91,11 @@ def read_inputs(
         # Build only when the files are right: building is slow, and pointless otherwise.
         if state.problems:
             raise InputError(state.problems)
+        settings = BuildSettings() if build is None else build(state.options())
         for index, spec in enumerate(specs):
             if spec.needs_build:
-                built, problems = build_metadata(spec.folder, spec.display)
+                built, problems = build_metadata(spec.folder, spec.display, build=settings,
+                                                 log=log)
                 state.problems.extend(problems)
                 specs[index] = spec.with_built(built)
     _check_selection(state, specs, wanted_extras, wanted_groups)

@@ -10,12 +10,11 @@ on disk, keyed by file hash.
 
 from __future__ import annotations
 
-import email.parser
+import collections
 import json
-import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
@@ -28,8 +27,11 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from crosspin.distributions import DistFile
-from crosspin.errors import BuildError, MetadataError
-from crosspin.metadata._archives import unpack_sdist
+from crosspin.errors import MetadataError
+from crosspin.metadata._archives import read_sdist_files, unpack_sdist
+from crosspin.metadata._build import BuildSettings, Release, prepare_metadata
+from crosspin.metadata._core import CoreFields, parse_core_metadata
+from crosspin.metadata._sdist import static_fields, static_tree_fields
 
 __all__ = [
     "DistMetadata",
@@ -60,13 +62,19 @@ class DistMetadata:
     provides_extras: frozenset[str] = frozenset()
 
     @classmethod
-    def from_bytes(cls, data: bytes, *, source: str) -> DistMetadata:
-        """Parse METADATA / PKG-INFO bytes, leniently as pip does.
+    def from_bytes(
+        cls, data: bytes, *, source: str, name: str | None = None,
+        version: Version | None = None,
+    ) -> DistMetadata:
+        """Parse METADATA / PKG-INFO bytes, leniently as pip does; never re-serialised.
 
         Invalid Requires-Dist lines raise :class:`MetadataError` naming the
-        source: silently dropping a dependency would give a wrong lock.
+        project, its version and ``source`` (the file): silently dropping a
+        dependency would give a wrong lock. ``name``/``version`` are what
+        the caller asked for, for the message when the file's own are unusable.
         """
-        return cls._from_fields(_fields(data), source=source)
+        return cls.from_fields(parse_core_metadata(data), source=source, name=name,
+                               version=version)
 
     @classmethod
     def from_fields_json(cls, raw: bytes, *, source: str) -> DistMetadata:
@@ -78,7 +86,7 @@ class DistMetadata:
         data = json.loads(raw)
         if data.get("format") != _FIELDS_FORMAT:
             raise ValueError("parsed-metadata entry of another format")
-        fields = _Fields(
+        fields = CoreFields(
             name=str(data["name"]),
             version=str(data["version"]),
             requires_dist=tuple(str(line) for line in data["requires_dist"]),
@@ -86,16 +94,29 @@ class DistMetadata:
             else str(data["requires_python"]),
             provides_extra=tuple(str(e) for e in data["provides_extra"]),
         )
-        return cls._from_fields(fields, source=source)
+        return cls.from_fields(fields, source=source)
 
     @classmethod
-    def _from_fields(cls, fields: _Fields, *, source: str) -> DistMetadata:
+    def from_fields(
+        cls, fields: CoreFields, *, source: str, name: str | None = None,
+        version: Version | None = None,
+    ) -> DistMetadata:
+        """Check and parse raw header values (see :meth:`from_bytes`)."""
+
+        def error(reason: str) -> MetadataError:
+            return MetadataError(
+                canonicalize_name(name or fields.name or source),
+                reason,
+                version=str(version) if version is not None else fields.version,
+                file=source,
+            )
+
         if not fields.name or not fields.version:
-            raise MetadataError(source, "metadata lacks Name or Version")
+            raise error("metadata lacks Name or Version")
         try:
             parsed_version = Version(fields.version.strip())
         except InvalidVersion:
-            raise MetadataError(source, f"invalid version {fields.version!r}") from None
+            raise error(f"invalid version {fields.version!r}") from None
         requires: list[Requirement] = []
         for line in fields.requires_dist:
             text = line.strip()
@@ -103,15 +124,16 @@ class DistMetadata:
             if req is None:
                 try:
                     req = _REQUIREMENTS[text] = _requirement(text)
-                except InvalidRequirement as exc:
-                    raise MetadataError(source, f"invalid Requires-Dist {line!r}: {exc}") from None
+                except (InvalidRequirement, RecursionError) as exc:
+                    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "too deep"
+                    raise error(f"invalid Requires-Dist {line!r}: {detail}") from None
             requires.append(req)
         rp = fields.requires_python
         spec: SpecifierSet | None = None
         if rp and rp.strip():
             try:
                 spec = SpecifierSet(rp.strip())
-            except InvalidSpecifier:
+            except (InvalidSpecifier, RecursionError):
                 spec = None  # pip ignores an invalid Requires-Python too
         extras = frozenset(canonicalize_name(e) for e in fields.provides_extra if e.strip())
         return cls(
@@ -150,7 +172,7 @@ def _requirement(text: str) -> Requirement:
                     marker = _MARKERS[tail] = Marker(tail)
                 req.marker = marker
             return req
-        except (InvalidRequirement, InvalidMarker):
+        except (InvalidRequirement, InvalidMarker, RecursionError):
             pass
     return Requirement(text)
 
@@ -159,35 +181,7 @@ def _requirement(text: str) -> Requirement:
 _FIELDS_FORMAT = 1
 
 
-@attrs.frozen(kw_only=True)
-class _Fields:
-    """The raw header strings resolution reads, exactly as the METADATA file has them.
-
-    Stored (as JSON) instead of the parsed objects so a cached entry goes
-    through the very same parsing as fresh bytes: same results, same errors.
-    """
-
-    name: str | None
-    version: str | None
-    requires_dist: tuple[str, ...]
-    requires_python: str | None
-    provides_extra: tuple[str, ...]
-
-
-def _fields(data: bytes) -> _Fields:
-    text = data.decode("utf-8", errors="replace")
-    msg = email.parser.HeaderParser().parsestr(text)
-    return _Fields(
-        name=msg.get("Name"),
-        version=msg.get("Version"),
-        requires_dist=tuple(str(v) for v in msg.get_all("Requires-Dist") or []),
-        requires_python=None if msg.get("Requires-Python") is None
-        else str(msg.get("Requires-Python")),
-        provides_extra=tuple(str(v) for v in msg.get_all("Provides-Extra") or []),
-    )
-
-
-def _fields_json(fields: _Fields) -> bytes:
+def _fields_json(fields: CoreFields) -> bytes:
     """Compact JSON for the disk cache; :meth:`DistMetadata.from_fields_json` reads it back.
 
     Reading it skips the e-mail header parsing of the whole (often large)
@@ -206,31 +200,53 @@ def _fields_json(fields: _Fields) -> bytes:
     ).encode()
 
 
-def project_metadata(source_dir: Path, *, isolated: bool = True) -> DistMetadata:
-    """Metadata of a source tree via its PEP 517 hooks, in an isolated build env."""
-    # lazy: building is rare and ``build`` is slow to import.
-    from build.util import project_wheel_metadata
+def project_metadata(
+    source_dir: Path,
+    *,
+    build: BuildSettings = BuildSettings(),
+    release: Release | None = None,
+    log: Callable[[str], None] | None = None,
+) -> DistMetadata:
+    """Metadata of a source tree: its static ``[project]`` table, else its PEP 517 hooks.
 
-    try:
-        meta = project_wheel_metadata(source_dir, isolated=isolated)
-    except Exception as exc:  # build raises many kinds; all mean "could not build"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BuildError(str(source_dir), first) from None
-    data = meta.as_string().encode("utf-8")  # type: ignore[attr-defined]
-    return DistMetadata.from_bytes(data, source=str(source_dir))
+    The build runs in an isolated environment filled from ``build``'s
+    indexes; errors name ``release`` (default: the folder's name).
+    """
+    release = release or Release(name=source_dir.name)
+    pyproject = source_dir / "pyproject.toml"
+    static = None
+    if pyproject.is_file():
+        static = static_tree_fields(_read_capped(pyproject, build.limits.file))
+    if static is not None:
+        return DistMetadata.from_fields(static, source=f"{source_dir.name}/pyproject.toml")
+    data = prepare_metadata(source_dir, release, settings=build, log=log)
+    return DistMetadata.from_bytes(data, source=release.file or release.name,
+                                   name=release.name)
 
 
 class MetadataProvider:
     """Memoised metadata per (name, version), from the best file available.
 
-    ``allow_build`` decides whether an sdist may be built to learn its
-    metadata (``--no-build`` / ``--only-binary :all:`` forbid it).
+    Wheels give their METADATA (the index client decides how); an sdist its
+    ``PKG-INFO`` or static ``pyproject.toml`` (``_sdist``), else a PEP 517
+    build run as ``build`` says. ``log`` receives lines for ``-v`` (where
+    an sdist's metadata came from, the backend's output). ``sdists`` counts
+    how each sdist's metadata was read: ``PKG-INFO``, ``pyproject.toml``, ``built``.
     """
 
-    def __init__(self, source: MetadataSource) -> None:
+    def __init__(
+        self,
+        source: MetadataSource,
+        *,
+        build: BuildSettings = BuildSettings(),
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self._source = source
+        self._build = build
+        self._log = log
         self._lock = threading.Lock()
         self._memo: dict[tuple[str, Version], Future[DistMetadata]] = {}
+        self.sdists: collections.Counter[str] = collections.Counter()
 
     def get(self, name: str, version: Version, files: Sequence[DistFile]) -> DistMetadata:
         """Metadata for ``name==version`` from one of its ``files``."""
@@ -261,17 +277,19 @@ class MetadataProvider:
             known = self._parsed(best)
             if known is not None:
                 return known
-            fields = _fields(self._source.wheel_metadata(best))
-            meta = DistMetadata._from_fields(fields, source=best.filename)
+            fields = parse_core_metadata(self._source.wheel_metadata(best))
+            meta = DistMetadata.from_fields(fields, source=best.filename, name=name,
+                                            version=version)
             store = getattr(self._source, "store_parsed_metadata", None)
             if store is not None:
                 store(best, _fields_json(fields))
             return meta
         sdists = [f for f in files if not f.is_wheel]
         if not sdists:
-            raise MetadataError(f"{name}=={version}", "no wheel or sdist to read metadata from")
+            raise MetadataError(name, "no wheel or sdist to read metadata from",
+                                version=str(version))
         sdist = min(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
-        return self._from_sdist(sdist)
+        return self._from_sdist(name, version, sdist)
 
     def _parsed(self, wheel: DistFile) -> DistMetadata | None:
         """The wheel's metadata from the source's parsed-fields cache, when it has one.
@@ -288,11 +306,37 @@ class MetadataProvider:
         except (ValueError, KeyError, TypeError):
             return None  # a corrupt or foreign entry is a miss, never an error
 
-    def _from_sdist(self, sdist: DistFile) -> DistMetadata:
-        tmp = Path(tempfile.mkdtemp(prefix="crosspin-sdist-"))
-        try:
-            archive = self._source.download(sdist, tmp)
-            tree = unpack_sdist(archive, tmp / "src", sdist.filename)
-            return project_metadata(tree)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def _from_sdist(self, name: str, version: Version, sdist: DistFile) -> DistMetadata:
+        release = Release(name=name, version=str(version), file=sdist.filename)
+        limits = self._build.limits
+        with tempfile.TemporaryDirectory(prefix="crosspin-sdist-") as tmp:
+            archive = self._source.download(sdist, Path(tmp))
+            files = read_sdist_files(archive, ("PKG-INFO", "pyproject.toml"), name=name,
+                                     version=str(version), limits=limits)
+            static = static_fields(files, name=name, version=version, file=sdist.filename)
+            if static is not None:
+                fields, where = static
+                self._count(where, f"{name} {version}: metadata from its sdist's {where}")
+                return DistMetadata.from_fields(fields, source=sdist.filename, name=name,
+                                                version=version)
+            tree = unpack_sdist(archive, Path(tmp) / "src", name, version=str(version),
+                                limits=limits)
+            self._count("built", f"{name} {version}: building {sdist.filename} for its metadata")
+            data = prepare_metadata(tree, release, settings=self._build, log=self._log)
+        return DistMetadata.from_bytes(data, source=sdist.filename, name=name, version=version)
+
+    def _count(self, how: str, line: str) -> None:
+        with self._lock:
+            self.sdists[how] += 1
+        if self._log is not None:
+            self._log(line)
+
+
+def _read_capped(path: Path, cap: int) -> bytes | None:
+    """At most ``cap`` bytes of ``path``; ``None`` when it is larger or unreadable."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(cap + 1)
+    except OSError:
+        return None
+    return data if len(data) <= cap else None

@@ -34,6 +34,7 @@ from crosspin.settings import (
     InputSelection,
     PipConfig,
     Tuning,
+    build_settings,
     index_settings,
 )
 
@@ -100,7 +101,8 @@ def check_consistency(
     settings = index_settings([IndexOptions.from_sources(loaded.lock.sources)], no_index=False,
                               pip=PipConfig(), access=access, tuning=tuning)
     with IndexClient(settings) as client:
-        problems = check_lock(loaded.lock, finder=client, metadata=MetadataProvider(client),
+        metadata = MetadataProvider(client, build=build_settings(settings, tuning))
+        problems = check_lock(loaded.lock, finder=client, metadata=metadata,
                               allow_build=not no_build, assume_present=loaded.unpinned)
     if problems:
         raise InconsistentLockError(str(loaded.path), [str(p) for p in problems])

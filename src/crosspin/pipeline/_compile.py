@@ -23,7 +23,14 @@ from crosspin.errors import UsageError
 from crosspin.index import lock_url
 from crosspin.inputs import checkout, is_vcs
 from crosspin.lock import Lock, LockedPackage, Sources, merge_forks
-from crosspin.metadata import DistMetadata, MetadataProvider, MetadataSource, project_metadata
+from crosspin.metadata import (
+    BuildSettings,
+    DistMetadata,
+    MetadataProvider,
+    MetadataSource,
+    Release,
+    project_metadata,
+)
 from crosspin.resolver import (
     Candidate,
     Finder,
@@ -75,6 +82,7 @@ def compile_lock(
     on_note: Callable[[str], None] | None = None,
     lookahead: bool = False,
     fast_path: bool = True,
+    build: BuildSettings = BuildSettings(),
 ) -> Lock:
     """Resolve every environment of the matrix and merge the forks.
 
@@ -82,9 +90,10 @@ def compile_lock(
     that goes to the network); ``fast_path``: replay preferences where that
     equals resolvelib's answer (see :class:`crosspin.resolver.ResolveRequest`).
     ``on_note`` hears what ``-v`` shows: each release passed over for its
-    metadata, once.
+    metadata, once; where an sdist's metadata came from; a build's output.
+    ``build`` says how sdists and local trees are built for their metadata.
     """
-    metadata = MetadataProvider(client)
+    metadata = MetadataProvider(client, build=build, log=on_note)
     upgrade_names = {canonicalize_name(r.name) for r in request.upgrade_packages}
     constraints = list(request.constraints)
     for req in request.upgrade_packages:
@@ -97,7 +106,9 @@ def compile_lock(
     def existing_for(env: Environment) -> Mapping[str, Version]:
         return {p.name: p.version for p in existing if p.applies_to(env)}
 
-    links, link_meta, pinned = _link_candidates(request.roots, client)
+    links, link_meta, pinned = _link_candidates(
+        request.roots, lambda tree, name: project_metadata(
+            tree, build=build, log=on_note, release=Release(name=name)))
     forks = resolve_matrix(
         ResolveRequest(
             matrix=request.matrix,
@@ -152,12 +163,12 @@ class _LinkMetadata:
 
 
 def _link_candidates(
-    roots: Iterable[Root], client: Client
+    roots: Iterable[Root], tree_metadata: Callable[[Path, str], DistMetadata]
 ) -> tuple[dict[str, Candidate], dict[str, DistMetadata], dict[str, str]]:
     """Candidates for direct references, their metadata, and VCS links pinned to commits.
 
     A wheel or sdist URL is read through the index client; a local tree or a
-    git checkout through its PEP 517 hooks.
+    git checkout through ``tree_metadata`` (static ``[project]`` or PEP 517 hooks).
     """
     out: dict[str, Candidate] = {}
     metas: dict[str, DistMetadata] = {}
@@ -175,7 +186,7 @@ def _link_candidates(
         elif is_vcs(link):
             with tempfile.TemporaryDirectory(prefix="crosspin-vcs-") as tmp:
                 done = checkout(link, Path(tmp) / "repo")
-                meta = project_metadata(done.tree)
+                meta = tree_metadata(done.tree, name)
             pinned[link] = done.pinned_url
             files, version = (), meta.version
             metas[name] = meta
@@ -187,7 +198,7 @@ def _link_candidates(
                     "are supported",
                     hint="give a wheel or sdist URL, a git+ URL, or a local directory",
                 )
-            meta = project_metadata(path)
+            meta = tree_metadata(path, name)
             files, version = (), meta.version
             metas[name] = meta
         out[name] = Candidate(name=name, version=version, files=files, link=link,

@@ -45,8 +45,8 @@ class Reporter(Protocol):
         """One step done: ``item`` is what finished."""
 
     def note(self, message: str) -> None:
-        """A line for ``-v``: a detail of how the lock came about (or what an index gave that
-        was ignored)."""
+        """A line for ``-v``: a detail of how the lock came about (where metadata came
+        from, a build's output, a release passed over, what an index gave that was ignored)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -88,9 +88,13 @@ def run_compile(
     ``clients`` shares index sessions (and their in-memory caches) between
     the compiles of one command run.
     """
-    inputs = options.selection.read(options.sources)
     pyproject = _pyproject_for(options.sources)
     tool = load_tool_config(pyproject if pyproject is not None else Path("pyproject.toml"))
+    inputs = options.selection.read(
+        options.sources,
+        build=lambda files: compile_settings(options, files, tool).build,
+        log=reporter.note if reporter is not None else None,
+    )
     settings = compile_settings(options, inputs.options, tool)
     matrix = Matrix.from_options(
         python=settings.python, platforms=settings.platforms,
@@ -180,7 +184,7 @@ class _Run:
         lock = compile_lock(request, client=client, on_fork=self._on_fork,
                             on_note=self.reporter.note if self.reporter is not None else None,
                             lookahead=not self.settings.index.offline,
-                            fast_path=options.tuning.replay)
+                            fast_path=options.tuning.replay, build=self.settings.build)
         if self.settings.render.generate_hashes or options.output_format == "pylock":
             lock = with_hashes(lock, client)
         if options.output_format == "pylock":

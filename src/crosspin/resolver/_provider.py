@@ -219,6 +219,9 @@ class Provider(AbstractProvider[Any, Any, str]):
         if problem is None:
             return False
         if pinned:
+            if problem.kind == "build-failed":
+                # The metadata layer's own error: the sdist's name, the backend's last lines.
+                self._template_of(candidate)
             what = f"{candidate.name} {candidate.version}"
             if problem.kind == "build-failed":
                 raise BuildError(what, problem.detail)

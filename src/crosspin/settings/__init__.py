@@ -14,6 +14,7 @@ packages come from. pip's configuration is read by ``_pip``,
 
 from __future__ import annotations
 
+from crosspin.settings._build import build_settings
 from crosspin.settings._compile import (
     CompileOptions,
     CompileSettings,
@@ -46,6 +47,7 @@ __all__ = [
     "ToolConfig",
     "Tuning",
     "binary_set",
+    "build_settings",
     "compile_settings",
     "index_settings",
     "load_pip_config",

@@ -11,7 +11,7 @@ the only place that precedence is written.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +23,9 @@ from crosspin.inputs import InputOptions, InputSet, read_inputs
 from crosspin.lock import Sources
 from crosspin.lockfiles import LockFormat
 from crosspin.lockfiles.requirements import RenderOptions
+from crosspin.metadata import BuildSettings
 from crosspin.resolver import Resolution, ResolveOptions
+from crosspin.settings._build import build_settings
 from crosspin.settings._index import Access, IndexOptions, first_index_url, index_settings
 from crosspin.settings._parse import parse_exclude_newer
 from crosspin.settings._pip import PipConfig
@@ -44,8 +46,18 @@ class InputSelection:
     groups: tuple[str, ...] = ()
     all_groups: bool = False
 
-    def read(self, sources: Sequence[str]) -> InputSet:
-        """Read ``sources`` with this selection (see :func:`crosspin.inputs.read_inputs`)."""
+    def read(
+        self,
+        sources: Sequence[str],
+        *,
+        build: Callable[[InputOptions], BuildSettings] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> InputSet:
+        """Read ``sources`` with this selection (see :func:`crosspin.inputs.read_inputs`).
+
+        ``build`` gives the settings a dynamic project is built with, ``log``
+        the lines ``-v`` shows.
+        """
         return read_inputs(
             [Path(s) for s in sources],
             constraints=[Path(c) for c in self.constraints],
@@ -54,6 +66,8 @@ class InputSelection:
             all_extras=self.all_extras,
             groups=self.groups,
             all_groups=self.all_groups,
+            build=build,
+            log=log,
         )
 
 
@@ -111,6 +125,8 @@ class CompileSettings:
     """
 
     index: IndexSettings
+    #: How sdists and local projects are built: the same indexes, the CROSSPIN_* bounds.
+    build: BuildSettings
     sources: Sources
     python: str | None
     platforms: tuple[str, ...]
@@ -148,6 +164,7 @@ def compile_settings(
     output = options.lock_output
     return CompileSettings(
         index=index,
+        build=build_settings(index, options.tuning),
         sources=Sources(
             index_url=strip_credentials(chosen) if chosen else chosen,
             extra_index_urls=tuple(strip_credentials(u) for u in index.extra_index_urls),

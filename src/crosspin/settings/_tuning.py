@@ -5,7 +5,8 @@ lock (``CROSSPIN_MEMO``), the replay fast path (``CROSSPIN_REPLAY``), how
 long a cached page without validators is trusted (``CROSSPIN_PAGE_MAX_AGE``)
 retries (``CROSSPIN_RETRIES``, ``CROSSPIN_RETRY_BACKOFF``,
 ``CROSSPIN_MAX_RETRY_AFTER``), how long a build step may run
-(``CROSSPIN_BUILD_TIMEOUT``), how long a sync waits for another sync of
+(``CROSSPIN_BUILD_TIMEOUT``), the caps on an sdist (``CROSSPIN_MAX_SDIST_SIZE``,
+bytes; ``CROSSPIN_MAX_SDIST_MEMBERS``), how long a sync waits for another sync of
 the same environment (``CROSSPIN_SYNC_LOCK_TIMEOUT``), the whole-request
 deadline (``CROSSPIN_DEADLINE``) and the caps on what an index may send
 (``CROSSPIN_MAX_PAGE_SIZE``, ``CROSSPIN_MAX_METADATA_SIZE``,
@@ -39,9 +40,9 @@ DEFAULT_SYNC_LOCK_TIMEOUT = 300.0
 class Tuning:
     """What the ``CROSSPIN_*`` variables ask for; the defaults when none is set.
 
-    ``retries``, ``retry_backoff``, ``max_retry_after``, ``deadline`` and
-    the ``max_*_size`` caps are ``None`` when not set (or not a usable
-    number): the index settings keep their own.
+    ``retries``, ``retry_backoff``, ``max_retry_after``, ``deadline``, the
+    ``max_*_size`` caps and ``max_sdist_members`` are ``None`` when not set
+    (or not a usable number): the index and build settings keep their own.
     ``variables`` are every ``CROSSPIN_*`` variable but ``CROSSPIN_MEMO``,
     sorted: the reuse key includes them, so a lock computed under other
     tuning is not reused.
@@ -59,6 +60,8 @@ class Tuning:
     max_page_size: int | None = None
     max_metadata_size: int | None = None
     max_download_size: int | None = None
+    max_sdist_size: int | None = None
+    max_sdist_members: int | None = None
     variables: tuple[tuple[str, str], ...] = ()
 
     @classmethod
@@ -81,6 +84,9 @@ class Tuning:
                 _number(environ.get("CROSSPIN_MAX_METADATA_SIZE", ""), int)),
             max_download_size=_above_zero(
                 _number(environ.get("CROSSPIN_MAX_DOWNLOAD_SIZE", ""), int)),
+            max_sdist_size=_above_zero(_number(environ.get("CROSSPIN_MAX_SDIST_SIZE", ""), int)),
+            max_sdist_members=_above_zero(
+                _number(environ.get("CROSSPIN_MAX_SDIST_MEMBERS", ""), int)),
             variables=tuple(sorted(
                 (name, value) for name, value in environ.items()
                 if name.startswith("CROSSPIN_") and name != "CROSSPIN_MEMO"
