@@ -79,9 +79,24 @@ def _lock(make_index: Any, cwd: Path, requirements: str = "app\n") -> Any:
     return server
 
 
+def _runner_pip_supports(python: Path) -> bool:
+    """Whether this test run's pip can act on ``python`` with ``--python``."""
+    done = subprocess.run([*_PIP, "--python", str(python), "--version"], capture_output=True,
+                          text=True, check=False,
+                          env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
+    return done.returncode == 0
+
+
+def _pip_for(python: Path) -> list[str]:
+    """A pip command acting on ``python``: this run's pip, else the venv's own."""
+    if _runner_pip_supports(python):
+        return [*_PIP, "--python", str(python)]
+    return [str(python), "-m", "pip"]
+
+
 def _installed(python: Path) -> set[str]:
     """``name==version`` of what a venv holds, pip and setuptools left out."""
-    out = subprocess.run([*_PIP, "--python", str(python), "list", "--format=freeze"],
+    out = subprocess.run([*_pip_for(python), "list", "--format=freeze"],
                          capture_output=True, text=True, check=True,
                          env={**os.environ, "PIP_CONFIG_FILE": os.devnull}).stdout
     return {line.strip().lower() for line in out.splitlines()
@@ -106,9 +121,13 @@ def _pip_install_r(tmp_path: Path, python: Path, lock: Path) -> Path:
     venv = tmp_path / f"venv-{python.parts[-3]}"
     env = _clean_env(tmp_path)
     subprocess.run([str(python), "-m", "venv", "--without-pip", str(venv)], check=True, env=env)
-    done = subprocess.run([*_PIP, "--python", str(venv / "bin" / "python"), "install", "-q",
-                           "-r", str(lock)], capture_output=True, text=True, env=env,
-                          check=False)
+    target = venv / "bin" / "python"
+    if not _runner_pip_supports(target):
+        # Recent pips no longer run for older Pythons: the venv's own bundled pip does.
+        subprocess.run([str(target), "-m", "ensurepip", "--default-pip"], check=True,
+                       env=env, capture_output=True)
+    done = subprocess.run([*_pip_for(target), "install", "-q", "-r", str(lock)],
+                          capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     return venv / "bin" / "python"
 
