@@ -71,7 +71,7 @@ PUBLIC: dict[str, list[str]] = {
     "crosspin.lockfiles": [
         "LoadedLock", "LockData", "LockFile", "LockFormat", "format_of", "is_pylock_path",
         "load_lock", "merge_locks", "read_existing", "read_lock", "read_lock_text",
-        "read_lockfile",
+        "read_lockfile", "recorded_command",
     ],
     "crosspin.lockfiles.pylock": ["PylockFile", "PylockOptions", "read", "render"],
     "crosspin.lockfiles.requirements": ["RenderOptions", "RequirementsFile", "read", "render"],
@@ -97,10 +97,12 @@ PUBLIC: dict[str, list[str]] = {
         "resolve_environment", "resolve_matrix",
     ],
     "crosspin.settings": [
-        "Access", "CompileOptions", "CompileSettings", "IndexCommandLine", "IndexOptions",
-        "InputSelection", "LockOutput", "PipConfig", "ToolConfig", "Tuning", "binary_set",
-        "build_settings", "compile_settings", "index_settings", "load_pip_config",
-        "load_tool_config", "lock_index_settings", "parse_exclude_newer", "parse_upgrade_packages",
+        "Access", "CompileOptions", "CompileSettings", "ConfigChoice", "ConfigFiles",
+        "IndexCommandLine", "IndexOptions", "InputSelection", "LockOutput", "PipConfig",
+        "ToolConfig", "Tuning", "binary_set", "build_settings", "compile_settings",
+        "index_settings", "load_config", "load_pip_config", "load_tool_config",
+        "lock_index_settings", "parse_exclude_newer", "parse_upgrade_packages",
+        "parse_uploaded_prior_to",
         "pip_environment",
     ],
     "crosspin.sync": [

@@ -128,17 +128,23 @@ class LockFileError(CrosspinError):
 class StaleLockError(CrosspinError):
     """A lock's recorded input digest no longer matches its inputs (exit 1).
 
+    ``command`` is the one that made the lock (its ``CUSTOM_COMPILE_COMMAND``
+    when it has one): the hint says to run exactly that.
+
     Its own class, not a :class:`LockFileError`: the lock is valid, just
     out of date, and ``check`` exits 1 for it like for any failed check.
     """
 
-    def __init__(self, path: str, inputs: str, *, reason: str = "") -> None:
+    def __init__(
+        self, path: str, inputs: str, *, reason: str = "", command: str | None = None
+    ) -> None:
         self.path = path
         self.inputs = inputs
+        self.command = command
         why = reason or f"{inputs} changed since it was compiled"
         super().__init__(
             f"{path} is stale: {why}",
-            hint=f"run 'crosspin compile' to update {path}, then commit both",
+            hint=f"run '{command or 'crosspin compile'}' to update {path}, then commit both",
         )
 
 

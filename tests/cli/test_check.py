@@ -36,7 +36,10 @@ def test_changed_requirements_in_is_stale(project: tuple[Any, Path]) -> None:
     assert result.code == 1
     assert ("error: requirements.txt is stale: requirements.in changed since it was compiled"
             in result.stderr)
-    assert "hint: run 'crosspin compile' to update requirements.txt" in result.stderr
+    server, _ = project
+    assert (f"hint: run 'crosspin compile --index-url={server.index_url} --isolated "
+            "--output-file=requirements.txt requirements.in' to update requirements.txt"
+            in result.stderr)
 
 
 def test_reordered_requirements_in_is_not_stale(project: tuple[Any, Path]) -> None:

@@ -160,14 +160,16 @@ def test_hash_mismatch(make_index: Any, tmp_path: Path) -> None:
 
 
 def test_stale_lock(make_index: Any, tmp_path: Path) -> None:
-    """requirements.in changed after compile: check names both files."""
-    _six_lock(make_index, tmp_path)
+    """requirements.in changed after compile: check names both files and the exact command."""
+    server = _six_lock(make_index, tmp_path)
     (tmp_path / "requirements.in").write_text("six>=1\n", encoding="utf-8")
     result = run_cli(["check", "--cache-dir", str(tmp_path / "cache")], cwd=tmp_path)
     assert result.code == 1
     assert result.stderr == (
         "error: requirements.txt is stale: requirements.in changed since it was compiled\n"
-        "hint: run 'crosspin compile' to update requirements.txt, then commit both\n"
+        f"hint: run 'crosspin compile --index-url={server.index_url} --isolated "
+        "--output-file=requirements.txt requirements.in' to update requirements.txt, "
+        "then commit both\n"
     )
 
 

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from crosspin.errors import InputError
-from crosspin.settings import PipConfig, ToolConfig, load_pip_config, load_tool_config
+from crosspin.settings import (
+    ConfigChoice,
+    PipConfig,
+    ToolConfig,
+    load_config,
+    load_pip_config,
+    load_tool_config,
+)
+from tests.helpers import chdir
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -262,3 +270,25 @@ def test_table_must_be_a_table(tmp_path: Path) -> None:
     path = _write(tmp_path / "pyproject.toml", "[tool]\ncrosspin = 1\n")
     with pytest.raises(InputError, match=r"pyproject\.toml: tool\.crosspin: must be a table"):
         load_tool_config(path)
+
+
+def test_pip_tools_file_is_the_first_found_beside_the_inputs(tmp_path: Path) -> None:
+    """.pip-tools.toml beats pyproject.toml, the inputs' folder beats the current one."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.pip-tools]\ndry-run = true\n",
+                                             encoding="utf-8")
+    (tmp_path / "sub" / "pyproject.toml").write_text("[tool.pip-tools]\npre = true\n",
+                                                     encoding="utf-8")
+    (tmp_path / "sub" / ".pip-tools.toml").write_text(
+        "[tool.pip-tools]\nquiet = true\n[tool.pip-tools.sync]\nask = true\n", encoding="utf-8")
+    with chdir(tmp_path):
+        config = load_config(["sub/requirements.in"], ConfigChoice(), "compile")
+        assert dict(config.piptools) == {"quiet": True}
+        assert config.piptools_label == "sub/.pip-tools.toml"
+        assert dict(load_config(["requirements.in"], ConfigChoice(), "compile").piptools) == {
+            "dry-run": True}
+        given = load_config(["sub/requirements.in"], ConfigChoice(path="pyproject.toml"),
+                            "sync")
+        assert dict(given.piptools) == {"dry-run": True}
+        assert load_config(["requirements.in"], ConfigChoice(enabled=False),
+                           "compile").digest is None

@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
+from crosspin.cli._progress import force_color
 from crosspin.errors import OutputError
 from crosspin.index import atomic_write
 from crosspin.lockfiles import LoadedLock
 
-__all__ = ["echo", "report_ok", "write_output"]
+__all__ = ["echo", "report_ok", "set_color", "write_output"]
 
 
 def echo(message: Any = "", *, err: bool = True) -> None:
@@ -31,12 +32,20 @@ def report_ok(loaded: LoadedLock, note: str | None, quiet: bool) -> None:
         click.echo(f"note: {loaded.path} {note}", err=True)
 
 
-def write_output(path: Path, text: str) -> None:
+def set_color(value: bool | None) -> None:
+    """``--color``/``--no-color``: force colour on or off for this run (``None``: decide)."""
+    force_color(value)
+
+
+def write_output(path: Path, text: str, *, newline: str = "\n") -> None:
     """Write a lock or export with :func:`crosspin.index.atomic_write`; a failure (a full
     disk, a read-only folder, a target that is not a file) is one
-    :class:`~crosspin.errors.OutputError` line, the previous file untouched."""
+    :class:`~crosspin.errors.OutputError` line, the previous file untouched.
+
+    ``newline`` ends every line (``text`` uses ``\\n``).
+    """
     try:
-        atomic_write(path, text.encode("utf-8"))
+        atomic_write(path, text.replace("\n", newline).encode("utf-8"))
     except OSError as exc:
         hint = None
         if exc.strerror == "not a regular file":

@@ -18,11 +18,21 @@ from typing import Any, TextIO
 
 import attrs
 
-__all__ = ["Reporter", "interactive", "reporter", "use_color"]
+__all__ = ["Reporter", "force_color", "interactive", "reporter", "use_color"]
+
+#: ``--color`` (True) / ``--no-color`` (False) of this run; ``None`` decides by the terminal.
+_forced: list[bool | None] = [None]
+
+
+def force_color(value: bool | None) -> None:
+    """Force colour on or off for the rest of this run (``None``: decide by the terminal)."""
+    _forced[0] = value
 
 
 def use_color(stream: TextIO | None = None) -> bool:
-    """Whether to colour output on ``stream``: a TTY and no ``NO_COLOR``."""
+    """Whether to colour output on ``stream``: ``--color``, else a TTY and no ``NO_COLOR``."""
+    if _forced[0] is not None:
+        return _forced[0]
     stream = stream or sys.stderr
     if os.environ.get("NO_COLOR"):
         return False

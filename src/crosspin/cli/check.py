@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from crosspin.cli._layers import given_params
 from crosspin.cli._output import report_ok
 from crosspin.cli.compile import compile_command, compile_options
 from crosspin.lockfiles import load_lock
@@ -18,8 +19,9 @@ __all__ = ["check_command"]
 
 def _parse_compile_args(args: list[str]) -> CompileOptions:
     """A recorded ``crosspin compile`` command line, parsed as compile would parse it."""
-    params = compile_command.make_context("compile", args, resilient_parsing=True).params
-    return compile_options(params, params.get("src_files") or (), params.get("output_file") or "")
+    ctx = compile_command.make_context("compile", args, resilient_parsing=True)
+    given = given_params(ctx)
+    return compile_options(given, given.get("src_files") or (), given.get("output_file") or "")
 
 
 @click.command("check")

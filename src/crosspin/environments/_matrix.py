@@ -9,6 +9,7 @@ lock headers record it in.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 
 import attrs
@@ -69,10 +70,12 @@ class Matrix:
                         narrowed.append((minor, new_lo, new_hi))
             python_ranges = narrowed
         if not python_ranges:
-            wanted = python or "the default Pythons"
+            wanted = f"--python {python}" if python else (
+                f"the default Pythons ({_range_text(DEFAULT_PYTHONS)})")
             raise UsageError(
-                f"no Python version in {wanted} satisfies requires-python {requires_python}",
-                hint="change --python or the project's requires-python",
+                f"{wanted} and requires-python {requires_python} have no Python version "
+                "in common",
+                hint="change --python, or the project's requires-python",
             )
         envs = [
             Environment(python=minor, platform=plat, patch_floor=lo, patch_ceiling=hi)
@@ -233,8 +236,29 @@ def _parse_label(label: str) -> tuple[tuple[int, int], int, int | None]:
     return minor, floor, floor + 1
 
 
+def _range_text(minors: Sequence[tuple[int, int]]) -> str:
+    return f"{minors[0][0]}.{minors[0][1]}-{minors[-1][0]}.{minors[-1][1]}"
+
+
+def _known_minor(v: Version, python: str) -> None:
+    """Refuse a Python that is not a CPython 3 minor crosspin knows (``2.7``, ``3.99``)."""
+    if v.major != 3:
+        raise UsageError(f"--python {python}: crosspin locks CPython 3 only",
+                         hint="give Python 3 versions, e.g. --python 3.12")
+    if (v.major, v.minor) not in _KNOWN_PYTHONS:
+        raise UsageError(
+            f"--python {python}: no such CPython version "
+            f"(crosspin knows {_range_text(_KNOWN_PYTHONS)})",
+            hint="give released versions, e.g. --python 3.12 or --python '>=3.9,<3.15'",
+        )
+
+
 def _python_ranges(python: str | None) -> list[tuple[tuple[int, int], int, int | None]]:
-    """Minor versions (with patch ranges) named by a ``--python`` value."""
+    """Minor versions (with patch ranges) named by a ``--python`` value.
+
+    Versions crosspin does not know (Python 2, a minor after the newest it
+    knows) are a :class:`UsageError`, as is a specifier that admits none.
+    """
     if python is None or not python.strip():
         return [(minor, 0, None) for minor in DEFAULT_PYTHONS]
     text = python.strip()
@@ -245,6 +269,7 @@ def _python_ranges(python: str | None) -> list[tuple[tuple[int, int], int, int |
                 v = Version(part)
             except InvalidVersion:
                 raise UsageError(f"bad Python version {part!r} in --python {python!r}") from None
+            _known_minor(v, python)
             if len(v.release) == 2:
                 out.append(((v.major, v.minor), 0, None))
             elif len(v.release) == 3:
@@ -266,4 +291,11 @@ def _python_ranges(python: str | None) -> list[tuple[tuple[int, int], int, int |
     for minor in candidates:
         for lo, hi in _patch_ranges(spec, minor):
             out.append((minor, lo, hi))
+    if not out:
+        raise UsageError(
+            f"--python {shlex.quote(python)} admits no CPython 3 version "
+            f"(crosspin knows {_range_text(_KNOWN_PYTHONS)})",
+            hint=f"give e.g. --python '>={DEFAULT_PYTHONS[0][0]}.{DEFAULT_PYTHONS[0][1]},"
+                 f"<{DEFAULT_PYTHONS[-1][0]}.{DEFAULT_PYTHONS[-1][1] + 1}'",
+        )
     return out

@@ -234,7 +234,7 @@ class IndexClient:
 
     def _admitted(self, record: Record) -> bool:
         uploaded = parse_time(record.get("upload_time"))
-        return uploaded is not None and uploaded <= cast(datetime.datetime, self._exclude_newer)
+        return uploaded is not None and uploaded < cast(datetime.datetime, self._exclude_newer)
 
     def _index_groups(self, index: str, project: NormalizedName) -> Groups | None:
         """The links one index has for a project, grouped; ``None`` when it does not know it."""

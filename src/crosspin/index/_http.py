@@ -291,6 +291,7 @@ class Http:
                       "metadata": (settings.max_metadata_size, "CROSSPIN_MAX_METADATA_SIZE")}
         self._max_download = settings.max_download_size
         self._cert = settings.cert
+        self._client_cert = settings.client_cert
         self._trusted = tuple(settings.trusted_hosts)
         self._max_connections = max(1, settings.max_concurrency)
         self._transport = transport
@@ -324,8 +325,8 @@ class Http:
             max_keepalive_connections=self._max_connections,
         )
         verify: Any = True
-        if self._cert:
-            # lazy: only a custom certificate bundle needs ssl here.
+        if self._cert or self._client_cert:
+            # lazy: only a custom certificate (bundle or client) needs ssl here.
             import ssl
 
             try:
@@ -336,6 +337,15 @@ class Http:
                     f"cannot load the certificate bundle {self._cert}: {exc}",
                     hint="fix the cert setting (--cert, PIP_CERT or pip.conf)",
                 ) from None
+            if self._client_cert:
+                try:
+                    verify.load_cert_chain(self._client_cert)
+                except (OSError, ssl.SSLError) as exc:
+                    raise IndexFetchError(
+                        redact(url),
+                        f"cannot load the client certificate {self._client_cert}: {exc}",
+                        hint="give --client-cert a PEM file holding the key and the certificate",
+                    ) from None
         mounts: dict[str, httpx.BaseTransport | None] = {}
         if self._transport is None:
             # pip's trusted-host: no certificate checks for these hosts only.

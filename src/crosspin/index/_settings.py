@@ -30,8 +30,9 @@ class IndexSettings:
     (``index_url``, then ``extra_index_urls`` in order) that knows a project
     is its only index, so a public project cannot shadow a private one; with
     ``unsafe-best-match`` (pip's behaviour) all indexes are merged.
-    ``exclude_newer`` (aware, UTC) drops files uploaded later, and files
-    with no upload time. ``cache_dir`` ``None`` means the user cache folder;
+    ``exclude_newer`` (aware, UTC) drops files uploaded at or after it, and files
+    with no upload time. ``cert`` is a CA bundle, ``client_cert`` a PEM file
+    with the client's key and certificate. ``cache_dir`` ``None`` means the user cache folder;
     ``no_cache`` keeps everything in memory for one run. ``offline`` never
     touches the network; ``refresh`` ignores cached pages. ``retries``,
     ``retry_backoff`` (seconds, doubled per try) and ``max_retry_after``
@@ -64,6 +65,7 @@ class IndexSettings:
     cache_dir: Path | None = None
     no_cache: bool = False
     cert: str | None = None
+    client_cert: str | None = None
     timeout: float = 30.0
     trusted_hosts: tuple[str, ...] = ()
     max_concurrency: int = 32

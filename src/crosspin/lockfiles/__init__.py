@@ -21,6 +21,7 @@ from crosspin.lockfiles._load import (
     read_existing,
     read_lock_text,
     read_lockfile,
+    recorded_command,
 )
 from crosspin.lockfiles._lockdata import LockData, merge_locks, read_lock
 
@@ -37,4 +38,5 @@ __all__ = [
     "read_lock",
     "read_lock_text",
     "read_lockfile",
+    "recorded_command",
 ]

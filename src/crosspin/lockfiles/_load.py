@@ -19,6 +19,7 @@ from crosspin.lock import Lock, LockedPackage, Sources
 from crosspin.lockfiles.pylock import PylockFile
 from crosspin.lockfiles.pylock import read as read_pylock
 from crosspin.lockfiles.requirements import read as read_requirements
+from crosspin.lockfiles.requirements._read import COMMAND_PREFIX
 from crosspin.reqfile import read_text_file
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "read_existing",
     "read_lock_text",
     "read_lockfile",
+    "recorded_command",
 ]
 
 LockFormat = Literal["requirements", "pylock"]
@@ -89,6 +91,7 @@ class LockFile:
     sources: Sources
     input_digest: str | None = None
     command: str | None = None
+    custom_command: str | None = None
     unpinned: tuple[str, ...] = ()
     pylock: PylockFile | None = None
 
@@ -105,9 +108,11 @@ def read_lockfile(path: str | Path, lock_format: LockFormat | None = None) -> Lo
                         packages=parsed.packages, sources=parsed.sources,
                         input_digest=parsed.input_digest, command=parsed.command, pylock=parsed)
     requirements = read_requirements(text, str(path))
+    command, custom = _recorded_command(text)
     return LockFile(path=Path(path), format="requirements", matrix=requirements.matrix,
                     packages=requirements.packages, sources=requirements.sources,
-                    input_digest=requirements.input_digest, command=_recorded_command(text),
+                    input_digest=requirements.input_digest, command=command,
+                    custom_command=custom,
                     unpinned=tuple(str(n) for n in requirements.unpinned_unsafe))
 
 
@@ -118,6 +123,29 @@ def read_existing(output: str, output_format: LockFormat | None = None) -> LockF
     return read_lockfile(output, output_format)
 
 
+def recorded_command(output: str, output_format: LockFormat | None = None) -> str | None:
+    """The ``crosspin compile`` command a lock at ``output`` records, or ``None``.
+
+    ``None`` for ``-``, a missing or unreadable file, a lock without a
+    header, and a lock another tool wrote (pip-compile's header names
+    ``pip-compile``). A requirements.txt is read only as far as its header.
+    """
+    if output == "-" or not Path(output).is_file():
+        return None
+    try:
+        if (output_format or format_of(output)) == "pylock":
+            command = read_lockfile(output, "pylock").command
+        else:
+            with open(output, encoding="utf-8", errors="replace") as fh:
+                head = "".join(fh.readline() for _ in range(16))
+            command = _recorded_command(head)[0]
+    except (OSError, LockFileError):
+        return None
+    if command is None or not command.startswith("crosspin compile"):
+        return None
+    return command
+
+
 @attrs.frozen(kw_only=True)
 class LoadedLock:
     """A lockfile read for ``check``/``why``/``envs``: the lock and its header facts."""
@@ -126,6 +154,7 @@ class LoadedLock:
     lock: Lock
     input_digest: str | None = None
     command: str | None = None
+    custom_command: str | None = None
     unpinned: tuple[str, ...] = ()
 
 
@@ -142,14 +171,21 @@ def load_lock(path: Path) -> LoadedLock:
         lock=Lock.build(matrix=read.matrix, packages=read.packages, sources=read.sources),
         input_digest=read.input_digest,
         command=read.command,
+        custom_command=read.custom_command,
         unpinned=read.unpinned,
     )
 
 
-def _recorded_command(text: str) -> str | None:
-    lines = text.splitlines()[:12]
+def _recorded_command(text: str) -> tuple[str | None, str | None]:
+    """The recorded compile command and, when CUSTOM_COMPILE_COMMAND replaced it, the shown one."""
+    lines = text.splitlines()[:14]
+    shown = None
     for number, line in enumerate(lines):
         if line.strip() == _COMMAND_INTRO and number + 2 < len(lines):
-            command = lines[number + 2].lstrip("#").strip()
-            return command or None
-    return None
+            shown = lines[number + 2].lstrip("#").strip() or None
+            break
+    for line in lines:
+        body = line.lstrip("#").strip()
+        if body.startswith(COMMAND_PREFIX):
+            return body[len(COMMAND_PREFIX):].strip() or None, shown
+    return shown, None

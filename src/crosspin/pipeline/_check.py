@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
@@ -23,19 +23,19 @@ from packaging.specifiers import SpecifierSet
 from crosspin.environments import Matrix
 from crosspin.errors import InconsistentLockError, StaleLockError
 from crosspin.index import IndexClient
-from crosspin.inputs import input_digest
 from crosspin.lock import check_lock
 from crosspin.lockfiles import LoadedLock, load_lock
 from crosspin.metadata import MetadataProvider
+from crosspin.pipeline._run import lock_digest
 from crosspin.settings import (
     Access,
     CompileOptions,
     IndexOptions,
-    InputSelection,
     PipConfig,
     Tuning,
     build_settings,
     index_settings,
+    load_config,
 )
 
 __all__ = ["ParseCommand", "check_compile_inputs", "check_consistency", "check_stale"]
@@ -55,12 +55,11 @@ def _cwd(path: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def _digest_of(
-    sources: Sequence[str], selection: InputSelection
-) -> tuple[str, SpecifierSet | None]:
-    """The input digest and the inputs' Requires-Python (it narrows the matrix)."""
-    inputs = selection.read(sources)
-    return input_digest(inputs), inputs.requires_python
+def _digest_of(options: CompileOptions) -> tuple[str, SpecifierSet | None]:
+    """The lock digest of these inputs and configuration, and the inputs' Requires-Python."""
+    inputs = options.selection.read(options.sources)
+    config = load_config(options.sources, options.config, "compile")
+    return lock_digest(inputs, config), inputs.requires_python
 
 
 def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> str | None:
@@ -73,21 +72,39 @@ def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> str | None:
         return "records no input digest, so staleness was not checked"
     recorded = parse_command(shlex.split(loaded.command)[2:])  # drop "crosspin compile"
     sources = list(recorded.sources)
+    if "-" in sources:
+        return "was compiled from stdin, so staleness was not checked"
     recorded_output = recorded.output
     # Paths in the command are relative to where compile ran: the current
     # folder when the lock is where the command says, else the lock's folder.
     here = Path.cwd()
     base = here if (here / recorded_output).resolve() == loaded.path.resolve() else (
         loaded.path.resolve().parent)
+    command = _rerun_command(loaded, base, here)
     with _cwd(base):
-        missing = [s for s in sources if s != "-" and not Path(s).exists()]
+        missing = [s for s in sources if not Path(s).exists()]
         if missing or not sources:
             raise StaleLockError(str(loaded.path), ", ".join(missing) or "(none)",
-                                 reason="its input files are gone")
-        digest, _ = _digest_of(sources, recorded.selection)
+                                 reason="its input files are gone", command=command)
+        digest, _ = _digest_of(recorded)
     if digest != loaded.input_digest:
-        raise StaleLockError(str(loaded.path), ", ".join(sources))
+        raise StaleLockError(str(loaded.path), ", ".join(sources), command=command)
     return None
+
+
+def _rerun_command(loaded: LoadedLock, base: Path, here: Path) -> str | None:
+    """The command that brings the lock up to date, as the user would type it here.
+
+    The lock's own command (or its ``CUSTOM_COMPILE_COMMAND``), preceded by
+    ``cd FOLDER &&`` when it ran in another folder than this one.
+    """
+    command = loaded.custom_command or loaded.command
+    if command is None:
+        return None
+    if base != here.resolve():
+        folder = os.path.relpath(base, here)
+        command = f"cd {shlex.quote(Path(folder).as_posix())} && {command}"
+    return command
 
 
 def check_consistency(
@@ -112,16 +129,17 @@ def check_compile_inputs(options: CompileOptions, *, no_build: bool) -> LoadedLo
     """``compile --check``: the lock at the output against these exact inputs and options."""
     output, sources = options.output, options.sources
     loaded = load_lock(Path(output))
+    command = loaded.custom_command or loaded.command
     if loaded.input_digest is None:
         raise StaleLockError(output, ", ".join(sources), reason="it records no input digest")
-    digest, requires_python = _digest_of(sources, options.selection)
+    digest, requires_python = _digest_of(options)
     if digest != loaded.input_digest:
-        raise StaleLockError(output, ", ".join(sources))
+        raise StaleLockError(output, ", ".join(sources), command=command)
     if options.python or options.platforms:
         wanted = Matrix.from_options(python=options.python, platforms=options.platforms,
                                      requires_python=requires_python)
         if not wanted.covers_same(loaded.lock.matrix):
-            raise StaleLockError(output, ", ".join(sources),
+            raise StaleLockError(output, ", ".join(sources), command=command,
                                  reason=f"its matrix is not {wanted.describe()}")
     check_consistency(loaded, access=Access(offline=options.access.offline,
                                             cache_dir=options.access.cache_dir),

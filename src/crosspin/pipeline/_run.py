@@ -30,9 +30,15 @@ from crosspin.lockfiles.requirements import render
 from crosspin.pipeline._compile import CompileRequest, compile_lock
 from crosspin.pipeline._memo import canonical, memo_for
 from crosspin.resolver import Root
-from crosspin.settings import CompileOptions, CompileSettings, compile_settings, load_tool_config
+from crosspin.settings import (
+    CompileOptions,
+    CompileSettings,
+    ConfigFiles,
+    compile_settings,
+    load_config,
+)
 
-__all__ = ["ClientPool", "CompileResult", "Reporter", "run_compile"]
+__all__ = ["ClientPool", "CompileResult", "Reporter", "lock_digest", "run_compile"]
 
 
 class Reporter(Protocol):
@@ -88,14 +94,13 @@ def run_compile(
     ``clients`` shares index sessions (and their in-memory caches) between
     the compiles of one command run.
     """
-    pyproject = _pyproject_for(options.sources)
-    tool = load_tool_config(pyproject if pyproject is not None else Path("pyproject.toml"))
+    config = load_config(options.sources, options.config, "compile")
     inputs = options.selection.read(
         options.sources,
-        build=lambda files: compile_settings(options, files, tool).build,
+        build=lambda files: compile_settings(options, files, config.crosspin).build,
         log=reporter.note if reporter is not None else None,
     )
-    settings = compile_settings(options, inputs.options, tool)
+    settings = compile_settings(options, inputs.options, config.crosspin)
     matrix = Matrix.from_options(
         python=settings.python, platforms=settings.platforms,
         requires_python=inputs.requires_python,
@@ -123,7 +128,7 @@ def run_compile(
         link_text=_link_text(inputs, options.output),
         written_links={r.link: r.written_link for r in (*inputs.requirements, *inputs.constraints)
                        if r.link and r.written_link},
-        meta={"command": options.command, "input_digest": input_digest(inputs)},
+        meta={"command": options.command, "input_digest": lock_digest(inputs, config)},
     )
     run = _Run(options=options, settings=settings, inputs=inputs, request=request,
                has_existing=existing is not None, reporter=reporter)
@@ -273,7 +278,7 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
     Written with ``/`` and a leading ``./`` or ``../`` so pip reads them as
     paths and the lock is the same on every host.
     """
-    # lazy: urllib.request pulls in much of the email package; few inputs are local.
+    # lazy: urllib.request pulls in much of the email package; few inputs are local links.
     from urllib.parse import unquote, urlsplit
     from urllib.request import url2pathname
 
@@ -288,9 +293,13 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
     return out
 
 
-def _pyproject_for(sources: Sequence[str]) -> Path | None:
-    for s in sources:
-        p = Path(s)
-        if p.name == "pyproject.toml":
-            return p
-    return None
+def lock_digest(inputs: InputSet, config: ConfigFiles) -> str:
+    """The digest a lock records: its inputs, and the configuration tables when there are any.
+
+    Without configuration it is the inputs' digest alone, so locks written
+    before configuration counted keep their digest.
+    """
+    digest = input_digest(inputs)
+    if config.digest is None:
+        return digest
+    return hashlib.sha256(f"{digest}:{config.digest}".encode()).hexdigest()

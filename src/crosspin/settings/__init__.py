@@ -2,8 +2,10 @@
 
 Precedence, highest first: the command line, option lines inside
 requirement files (or a lock's option lines, for sync and export),
-``[tool.crosspin]``, pip's own configuration (unless ``--isolated``),
-defaults. It is written once: :func:`compile_settings` turns a
+``[tool.crosspin]``, pip-tools' ``[tool.pip-tools]`` and the options the
+existing lock records (the CLI fills those in), pip's own configuration
+(unless ``--isolated``), defaults. ``_config`` finds the configuration
+file. It is written once: :func:`compile_settings` turns a
 :class:`CompileOptions` (what the command line said) into the frozen
 :class:`CompileSettings` a compile runs on, and :func:`index_settings` (or
 :func:`lock_index_settings`, for a lock's sync or export) decides where
@@ -22,6 +24,7 @@ from crosspin.settings._compile import (
     LockOutput,
     compile_settings,
 )
+from crosspin.settings._config import ConfigChoice, ConfigFiles, load_config
 from crosspin.settings._index import (
     Access,
     IndexCommandLine,
@@ -29,7 +32,12 @@ from crosspin.settings._index import (
     index_settings,
     lock_index_settings,
 )
-from crosspin.settings._parse import binary_set, parse_exclude_newer, parse_upgrade_packages
+from crosspin.settings._parse import (
+    binary_set,
+    parse_exclude_newer,
+    parse_upgrade_packages,
+    parse_uploaded_prior_to,
+)
 from crosspin.settings._pip import PipConfig, load_pip_config
 from crosspin.settings._pipenv import pip_environment
 from crosspin.settings._tool import ToolConfig, load_tool_config
@@ -39,6 +47,8 @@ __all__ = [
     "Access",
     "CompileOptions",
     "CompileSettings",
+    "ConfigChoice",
+    "ConfigFiles",
     "IndexCommandLine",
     "IndexOptions",
     "InputSelection",
@@ -50,10 +60,12 @@ __all__ = [
     "build_settings",
     "compile_settings",
     "index_settings",
+    "load_config",
     "load_pip_config",
     "load_tool_config",
     "lock_index_settings",
     "parse_exclude_newer",
     "parse_upgrade_packages",
+    "parse_uploaded_prior_to",
     "pip_environment",
 ]

@@ -17,15 +17,17 @@ from typing import Literal
 
 import attrs
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from crosspin.index import IndexSettings, IndexStrategy, strip_credentials
 from crosspin.inputs import InputOptions, InputSet, read_inputs
-from crosspin.lock import Sources
+from crosspin.lock import UNSAFE_PACKAGES, Sources
 from crosspin.lockfiles import LockFormat
 from crosspin.lockfiles.requirements import RenderOptions
 from crosspin.metadata import BuildSettings
 from crosspin.resolver import Resolution, ResolveOptions
 from crosspin.settings._build import build_settings
+from crosspin.settings._config import ConfigChoice
 from crosspin.settings._index import Access, IndexOptions, first_index_url, index_settings
 from crosspin.settings._parse import parse_exclude_newer
 from crosspin.settings._pip import PipConfig
@@ -73,15 +75,24 @@ class InputSelection:
 
 @attrs.frozen(kw_only=True)
 class LockOutput:
-    """How the requirements.txt is written, as the command line says (``None``: not given)."""
+    """How the requirements.txt is written, as the command line says (``None``: not given).
+
+    ``unsafe_packages`` empty means pip-compile's set (distribute, pip,
+    setuptools); ``custom_command`` is ``CUSTOM_COMPILE_COMMAND``.
+    """
 
     header: bool = True
     annotate: bool | None = None
     annotation_style: Literal["split", "line"] | None = None
-    generate_hashes: bool = False
+    generate_hashes: bool | None = None
+    strip_extras: bool = True
+    emit_options: bool = True
     emit_index_url: bool = True
     emit_find_links: bool = True
+    emit_trusted_host: bool = True
     allow_unsafe: bool | None = None
+    unsafe_packages: tuple[str, ...] = ()
+    custom_command: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -91,6 +102,8 @@ class CompileOptions:
     ``command`` is the normalised command line the header records;
     ``pip`` is pip's configuration (empty with ``--isolated``) and
     ``tuning`` the ``CROSSPIN_*`` variables, both read by the caller.
+    ``config`` says which configuration file to read; ``no_index`` uses find-links only;
+    ``build_isolation`` off reads metadata in crosspin's own environment.
     """
 
     sources: tuple[str, ...]
@@ -110,7 +123,10 @@ class CompileOptions:
     index_strategy: IndexStrategy = "first-index"
     access: Access = Access()
     exclude_newer: datetime.datetime | None = None
+    no_index: bool = False
+    build_isolation: bool = True
     lock_output: LockOutput = LockOutput()
+    config: ConfigChoice = ConfigChoice()
     pip: PipConfig = PipConfig()
     tuning: Tuning = Tuning()
 
@@ -140,9 +156,13 @@ def compile_settings(
     """Lay the command line over the input files' options, ``[tool.crosspin]`` and pip.
 
     Precedence, highest first: command line, options inside requirement
-    files, ``[tool.crosspin]``, pip's configuration, defaults. ``--no-index``
-    in an input file leaves only find-links (and direct references).
+    files, ``[tool.crosspin]``, pip's configuration, defaults. (The CLI
+    fills options not given from ``[tool.pip-tools]`` and from the options
+    the existing lock records, below ``[tool.crosspin]``.) ``--no-index``
+    on the command line or in an input file leaves only find-links (and
+    direct references).
     """
+    no_index = options.no_index or files.no_index
     levels = [
         options.index,
         IndexOptions(index_url=files.index_url, extra_index_urls=files.extra_index_urls,
@@ -152,7 +172,7 @@ def compile_settings(
     ]
     index = index_settings(
         levels,
-        no_index=files.no_index,
+        no_index=no_index,
         pip=options.pip,
         access=options.access,
         tuning=options.tuning,
@@ -160,7 +180,7 @@ def compile_settings(
         exclude_newer=options.exclude_newer or parse_exclude_newer(tool.exclude_newer),
     )
     every = [*levels, IndexOptions.from_pip(options.pip)]
-    chosen = "" if files.no_index else first_index_url(every)
+    chosen = "" if no_index else first_index_url(every)
     output = options.lock_output
     return CompileSettings(
         index=index,
@@ -170,7 +190,7 @@ def compile_settings(
             extra_index_urls=tuple(strip_credentials(u) for u in index.extra_index_urls),
             find_links=tuple(strip_credentials(u) for u in index.find_links),
             trusted_hosts=index.trusted_hosts,
-            no_index=files.no_index,
+            no_index=no_index,
         ),
         python=options.python or tool.python,
         platforms=options.platforms or tool.platforms,
@@ -184,12 +204,23 @@ def compile_settings(
             header=output.header,
             annotate=output.annotate if output.annotate is not None else True,
             annotation_style=output.annotation_style or tool.annotation_style or "split",
-            generate_hashes=output.generate_hashes or bool(tool.generate_hashes),
+            generate_hashes=bool(
+                output.generate_hashes if output.generate_hashes is not None
+                else tool.generate_hashes
+            ),
+            strip_extras=output.strip_extras,
+            emit_options=output.emit_options,
             emit_index_url=output.emit_index_url,
             emit_find_links=output.emit_find_links,
+            emit_trusted_host=output.emit_trusted_host,
             allow_unsafe=bool(
                 output.allow_unsafe if output.allow_unsafe is not None else tool.allow_unsafe
             ),
+            unsafe_packages=(frozenset(canonicalize_name(n) for n in output.unsafe_packages)
+                             or UNSAFE_PACKAGES),
+            only_binary=frozenset(options.only_binary | files.only_binary),
+            no_binary=frozenset(options.no_binary | files.no_binary),
             command=options.command,
+            custom_command=output.custom_command,
         ),
     )

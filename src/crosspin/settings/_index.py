@@ -50,12 +50,18 @@ class IndexOptions:
 
 @attrs.frozen(kw_only=True)
 class Access:
-    """How indexes are reached: the disk cache and the network switches."""
+    """How indexes are reached: the disk cache, the network switches, certificates.
+
+    ``cert`` (a CA bundle) wins over pip's ``cert`` setting; ``client_cert``
+    is a PEM file holding the client's key and certificate.
+    """
 
     cache_dir: str | None = None
     no_cache: bool = False
     offline: bool = False
     refresh: bool = False
+    cert: str | None = None
+    client_cert: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -65,6 +71,7 @@ class IndexCommandLine:
     index: IndexOptions = IndexOptions()
     access: Access = Access()
     isolated: bool = False
+    no_index: bool = False
 
 
 def index_settings(
@@ -97,7 +104,8 @@ def index_settings(
         exclude_newer=exclude_newer,
         cache_dir=Path(access.cache_dir) if access.cache_dir else None,
         no_cache=access.no_cache,
-        cert=pip.cert,
+        cert=access.cert or pip.cert,
+        client_cert=access.client_cert,
         timeout=pip.timeout or 30.0,
         trusted_hosts=tuple(_unique(h for level in every for h in level.trusted_hosts)),
         page_max_age=tuning.page_max_age,
@@ -119,7 +127,8 @@ def lock_index_settings(
     """
     return index_settings(
         [command_line.index, IndexOptions.from_sources(sources)],
-        no_index=sources.no_index and not command_line.index.index_url,
+        no_index=command_line.no_index or (
+            sources.no_index and not command_line.index.index_url),
         pip=pip,
         access=command_line.access,
         tuning=tuning,

@@ -1,7 +1,7 @@
 """The run's index settings as a pip environment, for the pip that installs build requirements.
 
 A child pip must look exactly where the run looks: the same index, extra
-indexes, find-links, trusted hosts and certificate, nothing from pip's own
+indexes, find-links, trusted hosts and certificates, nothing from pip's own
 configuration files (they were already folded into the settings, unless
 ``--isolated`` said to ignore them) and never pip's default index unless
 the run uses it. Everything goes through ``PIP_*`` variables: a process's
@@ -41,5 +41,7 @@ def pip_environment(settings: IndexSettings, base: Mapping[str, str]) -> dict[st
         env["PIP_TRUSTED_HOST"] = " ".join(settings.trusted_hosts)
     if settings.cert:
         env["PIP_CERT"] = settings.cert
+    if settings.client_cert:
+        env["PIP_CLIENT_CERT"] = settings.client_cert
     env["PIP_TIMEOUT"] = f"{settings.timeout:g}"
     return env

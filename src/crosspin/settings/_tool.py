@@ -7,7 +7,6 @@ with its key path (``pyproject.toml: tool.crosspin.<key>``).
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -15,13 +14,9 @@ import attrs
 
 from crosspin.environments import Platform
 from crosspin.errors import InputError, Problem, UsageError
+from crosspin.settings._toml import read_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-
-__all__ = ["ToolConfig", "load_tool_config"]
+__all__ = ["ToolConfig", "load_tool_config", "tool_config_from_table"]
 
 
 @attrs.frozen(kw_only=True)
@@ -123,21 +118,19 @@ def load_tool_config(pyproject: Path) -> ToolConfig:
     :class:`~crosspin.errors.InputError`, each located as
     ``pyproject.toml: tool.crosspin.<key>``.
     """
-    label = pyproject.name
-    try:
-        raw = pyproject.read_bytes()
-    except FileNotFoundError:
-        return ToolConfig()
-    except OSError as exc:
-        raise InputError([Problem(location=label, reason=f"cannot read: {exc.strerror}")]) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(location=label, reason=f"invalid TOML: {exc}")]) from None
-    tool = data.get("tool", {})
+    data = read_toml(pyproject, pyproject.name)
+    tool = (data or {}).get("tool", {})
     table = tool.get("crosspin") if isinstance(tool, dict) else None
     if table is None:
         return ToolConfig()
+    return tool_config_from_table(table, pyproject.name)
+
+
+def tool_config_from_table(table: object, label: str) -> ToolConfig:
+    """A ``[tool.crosspin]`` table (read from ``label``) as a :class:`ToolConfig`.
+
+    Every bad key is reported in one :class:`~crosspin.errors.InputError`.
+    """
     if not isinstance(table, dict):
         raise InputError([Problem(location=f"{label}: tool.crosspin", reason="must be a table")])
     problems: list[Problem] = []

@@ -28,12 +28,15 @@ from crosspin.errors import CrosspinError, LockFileError
 from crosspin.lock import LockedPackage, Sources
 from crosspin.markers import environments_of
 
-__all__ = ["INPUTS_PREFIX", "MATRIX_PREFIX", "RequirementsFile", "read"]
+__all__ = ["COMMAND_PREFIX", "INPUTS_PREFIX", "MATRIX_PREFIX", "RequirementsFile", "read"]
 
 #: The header comment that records the matrix: ``# crosspin-matrix: <spec>``.
 MATRIX_PREFIX = "crosspin-matrix:"
 #: The header comment that records the inputs' digest: ``# crosspin-inputs: sha256:<hex>``.
 INPUTS_PREFIX = "crosspin-inputs:"
+#: The header comment that keeps the real command when CUSTOM_COMPILE_COMMAND
+#: replaced the one shown: ``# crosspin-command: crosspin compile ...``.
+COMMAND_PREFIX = "crosspin-command:"
 
 #: First lines of the trailing section's heading, current and older pip-tools.
 _UNSAFE_HEADINGS = (
