@@ -76,3 +76,11 @@ def hostile(tmp_path: Path) -> Iterator[HostileIndex]:
         yield index
     finally:
         index.close()
+
+
+@pytest.fixture
+def plain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Output as a pipe sees it: no colour, this test's own cache, no CUSTOM_COMPILE_COMMAND."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("CUSTOM_COMPILE_COMMAND", raising=False)

@@ -95,6 +95,17 @@ def run_cli(args: Sequence[str], *, cwd: Path | None = None) -> CliResult:
     return CliResult(code=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
+#: pip-tools' usual suspects: an extra (requests[socks]) and three six releases,
+#: uploaded at midnight UTC on 2024-01-01, -02 and -03 (the fixtures' clock).
+PIPTOOLS_PACKAGES: dict[str, Any] = {
+    "requests": {"2.32.3": {"requires_python": ">=3.8", "requires": ["idna"],
+                            "extras": {"socks": ["pysocks"]}}},
+    "idna": {"3.10": {"requires_python": ">=3.8"}},
+    "pysocks": {"1.7.1": {"requires_python": ">=3.8"}},
+    "six": {"1.15.0": {"requires_python": ">=3.8"}, "1.16.0": {"requires_python": ">=3.8"},
+            "1.17.0": {"requires_python": ">=3.8"}},
+}
+
 #: The one environment the single-environment CLI tests compile for.
 ONE_ENV = ["--python", "3.12", "--platform", "linux-x86_64"]
 
@@ -103,6 +114,14 @@ def compile_in(index: Any, cwd: Path, *args: str) -> CliResult:
     """Run ``crosspin compile`` against a fixture index for :data:`ONE_ENV`."""
     return run_cli(["compile", "--isolated", "--index-url", index.index_url, "--cache-dir",
                     str(cwd / ".cache"), *ONE_ENV, *args], cwd=cwd)
+
+
+def compile_requirements(index: Any, cwd: Path, requirements: str, *args: str) -> CliResult:
+    """Write ``requirements.in`` into cwd and run a quiet ``crosspin compile`` against ``index``."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "requirements.in").write_text(requirements, encoding="utf-8")
+    return run_cli(["compile", "--isolated", "--index-url", index.index_url,
+                    "--cache-dir", str(cwd / ".cache"), "-q", *args], cwd=cwd)
 
 
 def parse_pins(text: str) -> list[tuple[str, str, Marker | None]]:

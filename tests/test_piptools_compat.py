@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ONE_ENV, run_cli
+from tests.helpers import ONE_ENV, PIPTOOLS_PACKAGES, compile_requirements, run_cli
 
 ISSUE = "issue 16: not implemented yet"
 ANY = ">=3.8"
@@ -29,12 +29,7 @@ def _cp(platform: str) -> list[str]:
 
 
 PACKAGES: dict[str, Any] = {
-    "requests": {"2.32.3": {"requires_python": ANY, "requires": ["idna"],
-                            "extras": {"socks": ["pysocks"]}}},
-    "idna": {"3.10": {"requires_python": ANY}},
-    "pysocks": {"1.7.1": {"requires_python": ANY}},
-    "six": {"1.15.0": {"requires_python": ANY}, "1.16.0": {"requires_python": ANY},
-            "1.17.0": {"requires_python": ANY}},
+    **PIPTOOLS_PACKAGES,
     "app": {"1.0": {"requires_python": ANY, "requires": ["lib"]}},
     "lib": {"1.0": {"requires_python": ">=3.11"}, "2.0": {"requires_python": ">=3.11"}},
     "pywin32": {"306": {"requires_python": None, "sdist": False, "wheel_tags": _cp("win_amd64")}},
@@ -44,22 +39,16 @@ PACKAGES: dict[str, Any] = {
 }
 
 
+pytestmark = pytest.mark.usefixtures("plain")
+
+
 @pytest.fixture
 def index(make_index: Any) -> Any:
     return make_index(PACKAGES)
 
 
-@pytest.fixture(autouse=True)
-def _plain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-
-
 def _compile(index: Any, cwd: Path, requirements: str, *args: str) -> Any:
-    cwd.mkdir(parents=True, exist_ok=True)
-    (cwd / "requirements.in").write_text(requirements, encoding="utf-8")
-    return run_cli(["compile", "--isolated", "--index-url", index.index_url,
-                    "--cache-dir", str(cwd / ".cache"), "-q", *args], cwd=cwd)
+    return compile_requirements(index, cwd, requirements, *args)
 
 
 # --- the option table -------------------------------------------------------------------------
@@ -174,13 +163,21 @@ def test_extras_are_stripped_by_default(index: Any, tmp_path: Path) -> None:
 
 def test_requirements_from_stdin(index: Any, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """'crosspin compile - -o out.txt' reads requirement lines from stdin."""
+    """'crosspin compile - -o out.txt' reads requirement lines from stdin.
+
+    The pin is 'via -r -', and check says it cannot tell whether such a lock is stale.
+    """
     monkeypatch.setattr(sys, "stdin", io.StringIO("six\n"))
     result = run_cli(["compile", "-", "-o", "out.txt", "--isolated", "--index-url",
                       index.index_url, "--cache-dir", str(tmp_path / ".cache"), *ONE_ENV],
                      cwd=tmp_path)
     assert result.code == 0, result.stderr
-    assert "six==1.17.0" in (tmp_path / "out.txt").read_text(encoding="utf-8")
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert "six==1.17.0" in text
+    assert "# via -r -" in text
+    check = run_cli(["check", "out.txt", "--cache-dir", str(tmp_path / ".cache")], cwd=tmp_path)
+    assert check.code == 0, check.stderr
+    assert "note: out.txt was compiled from stdin, so staleness was not checked" in check.stderr
 
 
 def test_pip_tools_config_table_is_read(index: Any, tmp_path: Path) -> None:

@@ -13,20 +13,18 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ONE_ENV, run_cli
+from tests.helpers import ONE_ENV, PIPTOOLS_PACKAGES, compile_requirements, run_cli
 
 ANY = ">=3.8"
 
 PACKAGES: dict[str, Any] = {
-    "requests": {"2.32.3": {"requires_python": ANY, "requires": ["idna"],
-                            "extras": {"socks": ["pysocks"]}}},
-    "idna": {"3.10": {"requires_python": ANY}},
-    "pysocks": {"1.7.1": {"requires_python": ANY}},
-    "six": {"1.15.0": {"requires_python": ANY}, "1.16.0": {"requires_python": ANY},
-            "1.17.0": {"requires_python": ANY}},
+    **PIPTOOLS_PACKAGES,
     "tool": {"1.0": {"requires_python": ANY, "requires": ["pip", "six"]}},
     "pip": {"24.0": {"requires_python": ANY}},
 }
+
+
+pytestmark = pytest.mark.usefixtures("plain")
 
 
 @pytest.fixture
@@ -34,18 +32,8 @@ def index(make_index: Any) -> Any:
     return make_index(PACKAGES)
 
 
-@pytest.fixture(autouse=True)
-def _plain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    monkeypatch.delenv("CUSTOM_COMPILE_COMMAND", raising=False)
-
-
 def _compile(index: Any, cwd: Path, requirements: str, *args: str) -> Any:
-    cwd.mkdir(parents=True, exist_ok=True)
-    (cwd / "requirements.in").write_text(requirements, encoding="utf-8")
-    return run_cli(["compile", "--isolated", "--index-url", index.index_url,
-                    "--cache-dir", str(cwd / ".cache"), "-q", *ONE_ENV, *args], cwd=cwd)
+    return compile_requirements(index, cwd, requirements, *ONE_ENV, *args)
 
 
 def _lock(cwd: Path, name: str = "requirements.txt") -> str:
@@ -81,20 +69,6 @@ def test_stdin_needs_an_output_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.code == 2
     assert result.stderr == ("error: reading requirements from stdin needs --output-file\n"
                              "hint: e.g. crosspin compile - -o requirements.txt\n")
-
-
-def test_stdin_lock_says_check_cannot_tell(index: Any, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """A lock compiled from stdin: 'via -r -', and check says why it cannot judge staleness."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO("six\n"))
-    result = run_cli(["compile", "-", "-o", "out.txt", "--isolated", "--index-url",
-                      index.index_url, "--cache-dir", str(tmp_path / ".cache"), *ONE_ENV],
-                     cwd=tmp_path)
-    assert result.code == 0, result.stderr
-    assert "# via -r -" in _lock(tmp_path, "out.txt")
-    check = run_cli(["check", "out.txt", "--cache-dir", str(tmp_path / ".cache")], cwd=tmp_path)
-    assert check.code == 0, check.stderr
-    assert "note: out.txt was compiled from stdin, so staleness was not checked" in check.stderr
 
 
 def test_no_index_writes_only_find_links(make_index: Any, index: Any, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ONE_ENV, run_cli
+from tests.helpers import ONE_ENV, compile_requirements, run_cli
 
 ANY = ">=3.8"
 PACKAGES: dict[str, Any] = {
@@ -24,16 +24,12 @@ PACKAGES: dict[str, Any] = {
 MATRIX_LINE = "# crosspin-matrix: python=3.12; platforms=linux-x86_64"
 
 
+pytestmark = pytest.mark.usefixtures("plain")
+
+
 @pytest.fixture
 def index(make_index: Any) -> Any:
     return make_index(PACKAGES)
-
-
-@pytest.fixture(autouse=True)
-def _plain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    monkeypatch.delenv("CUSTOM_COMPILE_COMMAND", raising=False)
 
 
 def _run(index: Any, cwd: Path, *args: str) -> Any:
@@ -43,9 +39,9 @@ def _run(index: Any, cwd: Path, *args: str) -> Any:
 
 
 def _first_lock(index: Any, cwd: Path, *args: str) -> str:
-    (cwd / "requirements.in").write_text("six\n", encoding="utf-8")
-    result = _run(index, cwd, "-q", *ONE_ENV, "--generate-hashes", "--annotation-style",
-                  "line", "--exclude-newer", "2024-01-02", *args)
+    result = compile_requirements(index, cwd, "six\n", *ONE_ENV, "--generate-hashes",
+                                  "--annotation-style", "line", "--exclude-newer", "2024-01-02",
+                                  *args)
     assert result.code == 0, result.stderr
     return (cwd / "requirements.txt").read_text(encoding="utf-8")
 

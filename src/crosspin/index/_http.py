@@ -326,26 +326,7 @@ class Http:
         )
         verify: Any = True
         if self._cert or self._client_cert:
-            # lazy: only a custom certificate (bundle or client) needs ssl here.
-            import ssl
-
-            try:
-                verify = ssl.create_default_context(cafile=self._cert)
-            except (OSError, ssl.SSLError) as exc:
-                raise IndexFetchError(
-                    redact(url),
-                    f"cannot load the certificate bundle {self._cert}: {exc}",
-                    hint="fix the cert setting (--cert, PIP_CERT or pip.conf)",
-                ) from None
-            if self._client_cert:
-                try:
-                    verify.load_cert_chain(self._client_cert)
-                except (OSError, ssl.SSLError) as exc:
-                    raise IndexFetchError(
-                        redact(url),
-                        f"cannot load the client certificate {self._client_cert}: {exc}",
-                        hint="give --client-cert a PEM file holding the key and the certificate",
-                    ) from None
+            verify = self._ssl_context(url)
         mounts: dict[str, httpx.BaseTransport | None] = {}
         if self._transport is None:
             # pip's trusted-host: no certificate checks for these hosts only.
@@ -362,6 +343,24 @@ class Http:
             trust_env=self._transport is None,
             headers={"User-Agent": f"crosspin/{__version__}"},
         )
+
+    def _ssl_context(self, url: str) -> Any:
+        """TLS with the ``cert`` bundle and the ``client_cert`` (either may be unset)."""
+        # lazy: only a custom certificate (bundle or client) needs ssl here.
+        import ssl
+
+        what, path = "certificate bundle", self._cert
+        hint = "fix the cert setting (--cert, PIP_CERT or pip.conf)"
+        try:
+            context = ssl.create_default_context(cafile=self._cert)
+            if self._client_cert:
+                what, path = "client certificate", self._client_cert
+                hint = "give --client-cert a PEM file holding the key and the certificate"
+                context.load_cert_chain(self._client_cert)
+        except (OSError, ssl.SSLError) as exc:
+            raise IndexFetchError(redact(url), f"cannot load the {what} {path}: {exc}",
+                                  hint=hint) from None
+        return context
 
     def close(self) -> None:
         """Close the pooled connections once no request is using them (see the class).
