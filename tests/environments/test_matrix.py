@@ -39,7 +39,7 @@ def test_requires_python_splits_a_minor_at_a_patch_boundary() -> None:
 
 def test_no_python_left_is_a_usage_error() -> None:
     """A requires-python the chosen Pythons cannot meet is one clear error."""
-    with pytest.raises(UsageError, match="satisfies requires-python"):
+    with pytest.raises(UsageError, match="have no Python version in common"):
         Matrix.from_options(python="3.9", requires_python=SpecifierSet(">=3.12"))
 
 

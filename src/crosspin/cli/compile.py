@@ -285,7 +285,7 @@ def _compile_one(ctx: click.Context, given: dict[str, Any], pool: ClientPool | N
         echo(f"warning: {warning}")
     shown = format_options(compile_command, {n: values[n] for n in plan.remembered},
                            exclude=NOT_IN_HEADER)
-    if shown and not quiet:
+    if shown and not quiet and not given.get("check_only"):
         echo(f"note: using the options {plan.output} was made with: {' '.join(shown)}")
     if given.get("check_only"):
         options = compile_options(values, plan.sources, plan.output, environ=os.environ)
