@@ -230,12 +230,12 @@ _FAILING_METADATA = (
 #: and what is wrong today (None: fixed).
 MISTAKES = [
     ("typo", "reqeusts\n", [], 1, ["requests"], ["narrow the matrix"],
-     "a typo says 'narrow the matrix'"),
+     None),
     ("no-such-version", "six==9.9\n", [], 1, ["1.17.0"], [],
-     "no such version says 'narrow the matrix'"),
+     None),
     ("python-floor", "app\n", [], 1, [">=3.11", "--python"], ["no file is installable"], None),
     ("exclude-newer", "six\n", ["--exclude-newer", "2023-06-01"], 1,
-     ["--exclude-newer", "2024-01-01"], [], "--exclude-newer is not mentioned"),
+     ["--exclude-newer", "2024-01-01"], [], None),
     ("build-failure", "broken\n", [*ONE_ENV, "-f", "{links}"], 1,
      ["Microsoft Visual C++ 14.0 or greater is required."], ["crosspin-sdist"],
      None),  # fixed (issue 14, RC3): the backend's last lines, no temp path
@@ -243,9 +243,9 @@ MISTAKES = [
     ("python-2.7", "six\n", ["--python", "2.7"], 2, ["error: --python 2.7"], [], None),
     ("python-below-3", "six\n", ["--python", "<3.0"], 2, ["error: --python"], ["None"], None),
     ("platform-only", "pywin32\n", [], 1, ['pywin32 ; sys_platform == "win32"'], [],
-     "no marker suggested for a platform-only package"),
+     None),
     ("sdist-only-somewhere", "uvloop\n", [], 0, ["warning:", "windows-x86_64"], [],
-     "a pin that needs a source build on Windows passes silently"),
+     None),
 ]
 
 

@@ -18,7 +18,12 @@ Exception tree::
     ├── MetadataError              a distribution's metadata is unusable
     ├── BuildError                 an sdist or local project failed to build
     ├── ResolutionError            no set of versions satisfies the inputs
+    │   ├── ProjectNotFoundError   a requirement names a project no index has
+    │   ├── NoMatchingVersionError a requirement matches none of the versions
+    │   ├── UploadCutoffError      --exclude-newer hides every matching release
     │   └── NotInstallableError    a needed package has no installable file
+    │       ├── PythonFloorError   ... because of its Requires-Python
+    │       └── PlatformOnlyError  ... because it has no file for some platforms
     ├── MatrixError                an environment outside the lock's matrix
     ├── HashMismatchError          a downloaded file has the wrong hash
     ├── OutputError                an output file (``-o``) cannot be written
@@ -42,13 +47,18 @@ __all__ = [
     "LockFileError",
     "MatrixError",
     "MetadataError",
+    "NoMatchingVersionError",
     "NotInstallableError",
     "OfflineCacheMiss",
     "OutputError",
+    "PlatformOnlyError",
     "Problem",
+    "ProjectNotFoundError",
+    "PythonFloorError",
     "ResolutionError",
     "StaleLockError",
     "SyncError",
+    "UploadCutoffError",
     "UsageError",
     "WheelError",
 ]
@@ -326,6 +336,149 @@ def _not_installable_hint(kind: str | None, lowest_python: str | None) -> str:
     if kind == "no-build":
         return "allow source builds for it, or narrow the matrix (--python/--platform)"
     return "narrow the matrix (--python/--platform or [tool.crosspin])"
+
+
+def _quoted_names(names: Sequence[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+class ProjectNotFoundError(ResolutionError):
+    """A requirement names a project that no index (nor find-links location) knows.
+
+    ``location`` is where the requirement is written; ``index`` the first
+    index asked and ``others`` how many more indexes and find-links locations
+    were; ``close`` are existing names close to it (a typo's likely fix).
+    """
+
+    def __init__(
+        self, package: str, *, location: str, index: str, others: int = 0,
+        close: Sequence[str] = (),
+    ) -> None:
+        self.package = package
+        self.location = location
+        self.close = tuple(close)
+        more = f" (nor on {others} other indexes and find-links)" if others else ""
+        hint = (f"did you mean {_quoted_names(self.close)}?" if self.close else
+                "check the spelling, or add the index that serves it with --extra-index-url")
+        super().__init__(package, hint=hint)
+        self.message = f"{location}: no project named '{package}' on {index}{more}"
+
+
+class NoMatchingVersionError(ResolutionError):
+    """A requirement's specifier matches none of the versions its project has.
+
+    ``newest`` is the project's newest version, ``nearest`` the versions
+    closest to what was asked (newest first).
+    """
+
+    def __init__(
+        self, requirement: str, *, package: str, location: str, newest: str,
+        nearest: Sequence[str] = (),
+    ) -> None:
+        self.package = package
+        self.location = location
+        self.nearest = tuple(nearest)
+        hint = (f"the nearest versions are {', '.join(self.nearest)}" if len(self.nearest) > 1
+                else f"the only version is {newest}")
+        super().__init__(requirement, hint=hint)
+        self.message = (f"{location}: {requirement} matches none of {package}'s versions on "
+                        f"the index (newest: {newest})")
+
+
+class UploadCutoffError(ResolutionError):
+    """``--exclude-newer`` (or ``--uploaded-prior-to``) hides every release a requirement needs.
+
+    ``cutoff`` is the option as given (``--exclude-newer 2023-06-01``);
+    ``first`` the oldest hidden release that would match and ``uploaded``
+    its upload day; ``move_to`` the day the option must reach to let it in.
+    ``everything`` says the project has no release before the cut-off at all.
+    """
+
+    def __init__(
+        self, requirement: str, *, package: str, location: str, cutoff: str, first: str,
+        uploaded: str, move_to: str, everything: bool,
+    ) -> None:
+        self.package = package
+        self.cutoff = cutoff
+        option = cutoff.split(" ", 1)[0]
+        super().__init__(requirement, hint=f"move {option} to {move_to} or later, or drop it")
+        if everything:
+            self.message = (f"every release of {package} was uploaded after {cutoff} "
+                            f"(the first, {package} {first}, on {uploaded})")
+        else:
+            self.message = (f"{location}: {requirement} has no release uploaded before {cutoff} "
+                            f"({package} {first}: {uploaded})")
+
+
+class PythonFloorError(NotInstallableError):
+    """No version of a package supports some Pythons of the matrix: its Requires-Python.
+
+    ``pythons`` are the Python versions left out, ``lowest`` the lowest one
+    some version supports; ``requirement`` the direct requirement on it, if
+    there is one (a pin the user can limit with a marker).
+    """
+
+    def __init__(
+        self, package: str, environments: Sequence[str], *, pythons: Sequence[str],
+        requires_python: str, lowest: str | None, requirement: str | None = None,
+    ) -> None:
+        super().__init__(package, environments, kind="requires-python",
+                         requires_python=requires_python, lowest_python=lowest)
+        self.pythons = tuple(pythons)
+        self.message = (f"no version of {package} supports Python {', '.join(self.pythons)}: "
+                        f"{'its versions need' if requirement is None else 'every version needs'}"
+                        f" Python {requires_python}")
+        if lowest is None:
+            self.hint = "drop those Pythons from the matrix (--python)"
+        elif requirement is not None:
+            self.hint = (f"lock for Python {lowest} and newer with --python '>={lowest}', or "
+                         f"limit the pin: {requirement} ; python_version >= \"{lowest}\"")
+        else:
+            self.hint = (f"lock for Python {lowest} and newer: --python '>={lowest}' (or "
+                         f"requires-python = \">={lowest}\" in pyproject.toml)")
+
+
+class PlatformOnlyError(NotInstallableError):
+    """No version of a package installs on some environments: no file for them.
+
+    ``missing`` and ``installs_on`` describe where no version installs and
+    where one does; ``marker`` selects the latter, to write beside the
+    direct ``requirement`` on it (``None`` when there is no such line);
+    ``only_sdist`` says the environments have an sdist that builds are not
+    allowed for.
+    """
+
+    def __init__(
+        self, package: str, environments: Sequence[str], *, missing: Sequence[str],
+        installs_on: Sequence[str], marker: str | None = None, requirement: str | None = None,
+        only_sdist: bool = False,
+    ) -> None:
+        super().__init__(package, environments, kind="no-build" if only_sdist else "no-wheel")
+        self.missing = tuple(missing)
+        self.installs_on = tuple(installs_on)
+        self.marker = marker
+        why = ("only an sdist, and building is not allowed (--no-build/--only-binary)"
+               if only_sdist else "no wheel for them and no sdist")
+        whole = all(m.endswith("(every Python)") for m in self.missing)
+        if whole and not only_sdist:
+            self.message = (f"{package} has wheels only for {_platform_names(installs_on)}; "
+                            f"no file installs on {_platform_names(missing)}")
+        else:
+            self.message = f"no version of {package} installs on {'; '.join(missing)}: {why}"
+        if marker is not None and requirement is not None:
+            self.hint = f"if you need it only where it installs, write it as: {requirement} ; " \
+                        f"{marker}"
+        elif not installs_on:
+            self.hint = ("it installs on no environment of the matrix: lock for a platform it "
+                         "has files for (--platform), or drop it")
+        else:
+            self.hint = "drop those environments from the matrix (--python/--platform)"
+
+
+def _platform_names(described: Sequence[str]) -> str:
+    """``linux-x86_64, macos-arm64 (every Python)`` groups as plain platform names."""
+    return ", ".join(d.removesuffix(" (every Python)") for d in described)
 
 
 class MatrixError(CrosspinError):

@@ -88,10 +88,10 @@ def test_no_version_fits_in_some_environments(make_index: Any, tmp_path: Path) -
     result = _compile(tmp_path, server.index_url)
     assert result.code == 1
     assert result.stderr == (
-        "error: no solution for linux-aarch64, macos-arm64, macos-x86_64, windows-x86_64 "
-        "(every Python): no version of native can be installed (no wheel for this platform and "
-        "no sdist)\n"
-        "hint: narrow the matrix (--python/--platform or [tool.crosspin])\n"
+        "error: native has wheels only for linux-x86_64; no file installs on linux-aarch64, "
+        "macos-arm64, macos-x86_64, windows-x86_64\n"
+        "hint: if you need it only where it installs, write it as: native ; "
+        "sys_platform == \"linux\" and platform_machine == \"x86_64\"\n"
     )
 
 

@@ -175,6 +175,7 @@ def compile_options(
                       cert=kw.get("cert"), client_cert=kw.get("client_cert")),
         exclude_newer=(parse_exclude_newer(kw.get("exclude_newer"))
                        or parse_uploaded_prior_to(kw.get("uploaded_prior_to"))),
+        cutoff=_cutoff_label(kw),
         no_index=bool(kw.get("no_index")),
         build_isolation=kw.get("build_isolation", True),
         lock_output=LockOutput(
@@ -195,6 +196,15 @@ def compile_options(
         pip=pip,
         tuning=Tuning.from_environ(environ) if environ is not None else Tuning(),
     )
+
+
+def _cutoff_label(kw: Mapping[str, Any]) -> str:
+    """The upload cut-off as the user gave it, for messages."""
+    for name in ("exclude_newer", "uploaded_prior_to"):
+        value = kw.get(name)
+        if value and str(value).strip().lower() != "none":
+            return f"--{name.replace('_', '-')} {value}"
+    return ""
 
 
 @attrs.frozen(kw_only=True)
@@ -297,6 +307,9 @@ def _compile_one(ctx: click.Context, given: dict[str, Any], pool: ClientPool | N
     started = time.perf_counter()
     with reporter(quiet=quiet, verbose=int(given.get("verbose") or 0)) as progress:
         result = run_compile(options, reporter=progress, clients=pool)
+    for message, hint in result.warnings:
+        echo(f"warning: {message}")
+        echo(f"hint: {hint}")
     if plan.output == "-" or given.get("dry_run"):
         click.echo(result.text, nl=False)
     else:

@@ -157,14 +157,17 @@ class Matrix:
         return cls(environments=tuple(sorted(envs, key=lambda e: e.sort_key)))
 
 
-def describe_environments(names: Sequence[str], matrix: Matrix) -> list[str]:
+def describe_environments(
+    names: Sequence[str], matrix: Matrix, *, grouped: bool = False
+) -> list[str]:
     """Readable groups for a set of environments: ``windows-x86_64 (3.9, 3.10)``.
 
     A platform whose every matrix Python is in the set reads ``(every Python)``,
-    so a message names 24 environments in one short line.
+    so a message names 24 environments in one short line. Up to three
+    environments are named one by one, unless ``grouped``.
     """
     wanted = set(names)
-    if len(wanted) <= 3:
+    if len(wanted) <= 3 and not grouped:
         return [e.name for e in matrix.environments if e.name in wanted]
     by_platform: dict[str, list[str]] = {}
     for env in matrix.environments:

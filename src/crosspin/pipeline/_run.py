@@ -17,9 +17,11 @@ from typing import Protocol
 
 import attrs
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
+from crosspin.errors import CrosspinError, ResolutionError
 from crosspin.index import IndexClient, IndexSettings
 from crosspin.inputs import InputSet, input_digest
 from crosspin.lock import Lock
@@ -28,6 +30,7 @@ from crosspin.lockfiles.pylock import PylockOptions
 from crosspin.lockfiles.pylock import render as render_pylock
 from crosspin.lockfiles.requirements import render
 from crosspin.pipeline._compile import CompileRequest, compile_lock
+from crosspin.pipeline._diagnose import Diagnosis, diagnose, source_build_warnings
 from crosspin.pipeline._memo import canonical, memo_for
 from crosspin.resolver import Root
 from crosspin.settings import (
@@ -57,10 +60,15 @@ class Reporter(Protocol):
 
 @attrs.frozen(kw_only=True)
 class CompileResult:
-    """A compile's lock text and its one-line summary (``Locked 3 packages for ...``)."""
+    """A compile's lock text, its one-line summary (``Locked 3 packages for ...``), warnings.
+
+    ``warnings`` are ``(message, hint)`` pairs: pins that pip builds from
+    source in some environments of their marker.
+    """
 
     text: str
     summary: str
+    warnings: tuple[tuple[str, str], ...] = ()
 
 
 class ClientPool:
@@ -130,8 +138,10 @@ def run_compile(
                        if r.link and r.written_link},
         meta={"command": options.command, "input_digest": lock_digest(inputs, config)},
     )
+    tool_cutoff = config.crosspin.exclude_newer
     run = _Run(options=options, settings=settings, inputs=inputs, request=request,
-               has_existing=existing is not None, reporter=reporter)
+               has_existing=existing is not None, reporter=reporter,
+               cutoff=options.cutoff or (f"--exclude-newer {tool_cutoff}" if tool_cutoff else ""))
     if clients is not None:
         return run.on(clients.get(settings.index))
     with IndexClient(settings.index) as client:
@@ -148,6 +158,8 @@ class _Run:
     request: CompileRequest
     has_existing: bool
     reporter: Reporter | None
+    #: The upload cut-off as given (``--exclude-newer 2024-01-01``), for messages.
+    cutoff: str = ""
     resolutions: int = 0
 
     def on(self, client: IndexClient) -> CompileResult:
@@ -186,10 +198,15 @@ class _Run:
                     text=text,
                     summary=f"{head} (inputs and index unchanged: reused the last resolution)",
                 )
-        lock = compile_lock(request, client=client, on_fork=self._on_fork,
-                            on_note=self.reporter.note if self.reporter is not None else None,
-                            lookahead=not self.settings.index.offline,
-                            fast_path=options.tuning.replay, build=self.settings.build)
+        try:
+            lock = compile_lock(request, client=client, on_fork=self._on_fork,
+                                on_note=self.reporter.note if self.reporter is not None else None,
+                                lookahead=not self.settings.index.offline,
+                                fast_path=options.tuning.replay, build=self.settings.build)
+        except ResolutionError as exc:
+            raise self._diagnosed(exc, client) from None
+        warnings = tuple((w.message(), w.hint())
+                         for w in source_build_warnings(lock, self.inputs))
         if self.settings.render.generate_hashes or options.output_format == "pylock":
             lock = with_hashes(lock, client)
         if options.output_format == "pylock":
@@ -206,7 +223,29 @@ class _Run:
         )
         if memo is not None:
             memo.store(client, text, summary)
-        return CompileResult(text=text, summary=summary)
+        return CompileResult(text=text, summary=summary, warnings=warnings)
+
+    def _diagnosed(self, error: ResolutionError, client: IndexClient) -> CrosspinError:
+        """``error`` in the user's terms, when the index can say why (``_diagnose``)."""
+        index = self.settings.index
+        sources = self.settings.sources
+        no_build = self.settings.resolve.no_build
+        known = tuple(dict.fromkeys(
+            [canonicalize_name(r.requirement.name) for r in self.inputs.requirements]
+            + [p.name for p in self.request.existing]))
+        using = Diagnosis(
+            files=client.project_files, prefetch=client.prefetch_projects,
+            index=index.index_url if not sources.no_index else "the --find-links locations",
+            others=len(index.extra_index_urls) + (0 if sources.no_index
+                                                  else len(index.find_links)),
+            known=known, cutoff=self.cutoff,
+            allow_build=lambda name: not ({":all:", name} & no_build),
+        )
+        if index.exclude_newer is None:
+            return diagnose(error, self.inputs, self.request.matrix, using)
+        with IndexClient(attrs.evolve(index, exclude_newer=None)) as uncut:
+            return diagnose(error, self.inputs, self.request.matrix,
+                            attrs.evolve(using, all_files=uncut.project_files))
 
     def _on_fork(self, env: Environment, reused: bool) -> None:
         if not reused:

@@ -104,6 +104,7 @@ class CompileOptions:
     ``tuning`` the ``CROSSPIN_*`` variables, both read by the caller.
     ``config`` says which configuration file to read; ``no_index`` uses find-links only;
     ``build_isolation`` off reads metadata in crosspin's own environment.
+    ``cutoff`` is ``exclude_newer`` as given (``--exclude-newer 2024-01-01``).
     """
 
     sources: tuple[str, ...]
@@ -123,6 +124,7 @@ class CompileOptions:
     index_strategy: IndexStrategy = "first-index"
     access: Access = Access()
     exclude_newer: datetime.datetime | None = None
+    cutoff: str = ""
     no_index: bool = False
     build_isolation: bool = True
     lock_output: LockOutput = LockOutput()
