@@ -120,14 +120,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _run(argv: Sequence[str] | None) -> None:
     try:
-        _run(argv)
+        _invoke(argv)
     finally:
         progress = sys.modules.get("crosspin.cli._progress")
         if progress is not None:  # --color/--no-color hold for one run only
             progress.force_color(None)
 
 
-def _run(argv: Sequence[str] | None) -> None:
+def _invoke(argv: Sequence[str] | None) -> None:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="crosspin",
                  standalone_mode=False)
