@@ -106,7 +106,8 @@ PUBLIC: dict[str, list[str]] = {
         "pip_environment",
     ],
     "crosspin.sync": [
-        "PROTECTED", "FileSource", "InstallOptions", "InstalledDist", "Prepared", "Reporter",
+        "LINK_MODES", "PROTECTED", "FileSource", "InstallOptions", "InstalledDist", "LinkMode",
+        "Prepared", "Reporter",
         "SyncPlan", "SyncRequest", "SyncResult", "Target", "apply_plan", "choose_file",
         "export_requirements", "inspect_target", "make_plan", "plan_for", "prepare",
         "scan_installed", "session",

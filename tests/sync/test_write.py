@@ -83,6 +83,6 @@ def test_auto_copies_when_links_cross_filesystems(target: Target, unpacked: Unpa
     monkeypatch.setattr(os, "link", no_link)
     linker = Linker("auto")
     _install(target, unpacked, linker)
-    assert linker.used == "copy"
+    assert linker.used in ("clone", "copy")  # clone where the filesystem can (btrfs, xfs)
     with pytest.raises(OSError):
         Linker("hardlink").place(__file__, str(Path(target.prefix) / "x"))

@@ -16,7 +16,7 @@ from crosspin.cli._progress import reporter
 from crosspin.errors import UsageError
 from crosspin.index import IndexClient
 from crosspin.settings import Tuning, pip_environment
-from crosspin.sync import InstallOptions, SyncRequest, apply_plan, session
+from crosspin.sync import LINK_MODES, InstallOptions, LinkMode, SyncRequest, apply_plan, session
 
 __all__ = ["sync_command"]
 
@@ -41,18 +41,24 @@ def _venv_python(venv: Path) -> Path:
               help="Print the plan; exit 1 when changes are pending, 0 when in sync.")
 @click.option("-a", "--ask", is_flag=True, help="Show the plan and ask before changing anything.")
 @click.option("--no-build", is_flag=True, help="Never build sdists; wheels only.")
+@click.option("--link-mode", type=click.Choice(LINK_MODES), default="auto", show_default=True,
+              help="How files get from the cache into the environment: hardlink, else clone, "
+                   "else copy (auto), or only one of them.")
+@click.option("--compile-bytecode", is_flag=True,
+              help="Compile the installed modules to bytecode (in parallel).")
 @click.option("--extras", "extras", multiple=True,
               help="pylock.toml: extras to install (repeatable, or comma-separated).")
 @click.option("--group", "groups", multiple=True,
               help="pylock.toml: dependency groups to install instead of its default-groups "
                    "(repeatable, or comma-separated).")
 @click.option("-v", "--verbose", count=True,
-              help="One line per file downloaded, verified and installed.")
+              help="One line per file downloaded (or found in the cache) and installed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 @with_index_options
 def sync_command(
     locks: Sequence[str], python: str | None, venv: str | None, dry_run: bool,
-    ask: bool, no_build: bool, extras: Sequence[str], groups: Sequence[str],
+    ask: bool, no_build: bool, link_mode: LinkMode, compile_bytecode: bool,
+    extras: Sequence[str], groups: Sequence[str],
     verbose: int, quiet: bool, **index: Any,
 ) -> None:
     """Make an environment match the lock: install what it lacks, remove the rest.
@@ -98,7 +104,8 @@ def sync_command(
         settings = lock_settings(prepared.lock.sources, command_line)
         options = InstallOptions(allow_build=not no_build,
                                  build_environment=pip_environment(settings, os.environ),
-                                 build_timeout=tuning.build_timeout)
+                                 build_timeout=tuning.build_timeout, link_mode=link_mode,
+                                 compile_bytecode=compile_bytecode)
         with IndexClient(settings) as client, \
                 reporter(quiet=quiet, verbose=verbose) as progress:
             result = apply_plan(plan, prepared.target, client, options=options,

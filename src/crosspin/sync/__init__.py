@@ -32,12 +32,15 @@ from crosspin.sync._run import (
     session,
 )
 from crosspin.sync._target import Target, inspect_target
+from crosspin.sync._write import LINK_MODES, LinkMode
 
 __all__ = [
+    "LINK_MODES",
     "PROTECTED",
     "FileSource",
     "InstallOptions",
     "InstalledDist",
+    "LinkMode",
     "Prepared",
     "Reporter",
     "SyncPlan",

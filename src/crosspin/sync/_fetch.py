@@ -21,6 +21,7 @@ from packaging import tags as _tags
 from crosspin.distributions import DistFile, parse_filename
 from crosspin.errors import HashMismatchError, NotInstallableError, SyncError
 from crosspin.lock import LockedPackage
+from crosspin.sync._wheel import Unpacked
 
 __all__ = ["Fetched", "FileSource", "choose_file", "fetch_all", "file_hashes"]
 
@@ -37,18 +38,24 @@ class FileSource(Protocol):
     def download(self, file: DistFile, dest_dir: Path) -> Path:
         """Fetch a file, checking the hashes it carries."""
 
+    def state_folder(self, name: str) -> Path | None:
+        """A folder of the disk cache for sync's own entries (``None``: no disk cache)."""
+
 
 @attrs.frozen(kw_only=True)
 class Fetched:
-    """One verified file on disk for one pin; ``direct_url`` for URL pins.
+    """What one pin installs from: a verified file on disk, or a wheel already unpacked.
 
-    A local folder pin has no ``file``: ``path`` is the folder, to be built.
+    ``path`` is the downloaded file (``None`` when ``unpacked`` was found
+    ready, without a download). A local folder pin has no ``file``:
+    ``path`` is the folder, to be built. ``direct_url`` is set for URL pins.
     """
 
     package: LockedPackage
     file: DistFile | None
-    path: Path
+    path: Path | None
     direct_url: str | None = None
+    unpacked: Unpacked | None = None
 
 
 def file_hashes(file: DistFile) -> set[str]:
@@ -166,17 +173,25 @@ def fetch_all(
     dest: Path,
     *,
     allow_build: bool,
+    ready: Callable[[LockedPackage, DistFile], Unpacked | None] | None = None,
+    finish: Callable[[Fetched], Fetched] | None = None,
     on_fetched: Callable[[Fetched], None] | None = None,
 ) -> list[Fetched]:
     """Choose, download and verify a file for every pin, concurrently.
 
-    The first failure (in ``packages`` order) is raised after every worker
-    stopped, so nothing keeps running behind the error. ``on_fetched`` is
-    called (from a worker thread) as each pin is ready, for progress.
+    ``ready`` may answer a chosen file with a wheel already verified and
+    unpacked: then nothing is downloaded. ``finish`` runs in the worker
+    right after a download is verified (to unpack it while other downloads
+    go on). The first failure (in ``packages`` order) is raised after every
+    worker stopped, so nothing keeps running behind the error.
+    ``on_fetched`` is called (from a worker thread) as each pin is ready,
+    for progress.
     """
 
     def one(package: LockedPackage) -> Fetched:
         done = _one(package)
+        if done.path is not None and finish is not None:
+            done = finish(done)
         if on_fetched is not None:
             on_fetched(done)
         return done
@@ -198,6 +213,10 @@ def fetch_all(
             files = package.files or source.project_files(package.name)
             file = choose_file(package, files, tags, allow_build=allow_build)
             direct = None
+        found = ready(package, file) if ready is not None else None
+        if found is not None:
+            return Fetched(package=package, file=file, path=None, direct_url=direct,
+                           unpacked=found)
         folder = dest / package.name
         path = source.download(file, folder)
         _verify(package, file, path)

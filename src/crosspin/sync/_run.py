@@ -26,16 +26,18 @@ from packaging.utils import NormalizedName
 from crosspin.errors import WheelError
 from crosspin.lock import LockedPackage
 from crosspin.lockfiles import LockData, merge_locks, read_lock
-from crosspin.sync._build import build_wheel
+from crosspin.sync._bytecode import compile_bytecode
 from crosspin.sync._closure import unmet_requirement
-from crosspin.sync._fetch import Fetched, FileSource, fetch_all, is_sdist
+from crosspin.sync._fetch import FileSource
 from crosspin.sync._installed import scan_installed
-from crosspin.sync._place import Origin, Placement, check_placements, layout
+from crosspin.sync._obtain import builder, obtain_all
+from crosspin.sync._place import Placement, check_placements, layout
 from crosspin.sync._plan import SyncPlan, make_plan
 from crosspin.sync._serial import hold_environment
 from crosspin.sync._target import Target, inspect_target
 from crosspin.sync._uninstall import Removal, plan_removal, read_record_paths, remove
-from crosspin.sync._wheel import Expected, Unpacked, unpack_wheel
+from crosspin.sync._unpacked import UnpackedCache
+from crosspin.sync._wheel import Unpacked
 from crosspin.sync._write import Linker, LinkMode, write_placement
 
 __all__ = [
@@ -75,13 +77,16 @@ class InstallOptions:
     settings as ``PIP_*`` variables: never on a command line, where other
     users could read credentials). ``build_timeout``: seconds a build step
     may take before its process group is killed. ``link_mode``: how files
-    get from the unpacked wheels into the environment.
+    get from the unpacked wheels into the environment (``auto``: hardlink,
+    else clone, else copy). ``compile_bytecode``: compile the installed
+    modules afterwards (off: the target compiles on import).
     """
 
     allow_build: bool = True
     build_environment: Mapping[str, str] | None = None
     build_timeout: float | None = None
     link_mode: LinkMode = "auto"
+    compile_bytecode: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -191,74 +196,38 @@ def apply_plan(
     bar = reporter or _Silent()
     with tempfile.TemporaryDirectory(prefix="crosspin-sync-") as tmp:
         work = Path(tmp)
-        bar.start("Downloading", len(plan.install))
-        fetched = fetch_all(plan.install, source, target.tags, work / "dl",
-                            allow_build=options.allow_build,
-                            on_fetched=lambda f: bar.advance(_pin(f.package),
-                                                             detail="downloaded"))
-        wheels = [_wheel_of(item, work, target, options, bar) for item in fetched]
-        bar.start("Verifying", len(wheels))
-        selected = {p.name: p for p in plan.selected}
-        placements = []
-        for number, (item, (path, origin)) in enumerate(zip(fetched, wheels)):
-            unpacked = _unpack(item, path, work / "unpacked" / str(number))
-            _check_requirements(unpacked, item.package, selected, target)
-            placements.append(layout(unpacked, target, origin))
-            bar.advance(_pin(item.package), detail="verified")
-        roots = [Path(target.prefix)]
-        keep = [Path(p) for p in target.scheme.values()]
-        removals = [plan_removal(d, roots=roots, keep=keep) for d in plan.remove]
-        removed = {str(p) for r in removals for p in r.paths}
-        placements = check_placements(
-            placements, target, removed=removed,
-            repairing={d.name for d in plan.repair},
-            owned=lambda: _owned(target, exclude=removals))
-        # Nothing has changed so far; from here on the target does.
-        _remove_all(removals, bar)
-        _install_all(placements, Linker(options.link_mode), bar)
-        _drop_repaired(plan, placements)
+        folder = source.state_folder("unpacked")
+        cache = UnpackedCache(folder if folder is not None else work / "unpacked-cache")
+        with cache.in_use():
+            bar.start("Downloading", len(plan.install))
+            build = builder(target, work, environment=options.build_environment,
+                            timeout=options.build_timeout, say=bar.say)
+            obtained = obtain_all(plan.install, source, target, cache=cache, work=work,
+                                  build=build, allow_build=options.allow_build,
+                                  on_fetched=lambda f: bar.advance(
+                                      _pin(f.package),
+                                      detail="cached" if f.path is None else "downloaded"))
+            selected = {p.name: p for p in plan.selected}
+            for item in obtained:
+                _check_requirements(item.unpacked, item.package, selected, target)
+            placements = [layout(item.unpacked, target, item.origin) for item in obtained]
+            roots = [Path(target.prefix)]
+            keep = [Path(p) for p in target.scheme.values()]
+            removals = [plan_removal(d, roots=roots, keep=keep) for d in plan.remove]
+            removed = {str(p) for r in removals for p in r.paths}
+            placements = check_placements(
+                placements, target, removed=removed,
+                repairing={d.name for d in plan.repair},
+                owned=lambda: _owned(target, exclude=removals))
+            # Nothing has changed so far; from here on the target does.
+            _remove_all(removals, bar)
+            _install_all(placements, Linker(options.link_mode), bar)
+            _drop_repaired(plan, placements)
+            if options.compile_bytecode:
+                compile_bytecode(target.executable, placements,
+                                 timeout=options.build_timeout or 3600.0)
     return SyncResult(installed=len(placements), uninstalled=len(plan.remove),
                       seconds=time.monotonic() - start)
-
-
-def _wheel_of(item: Fetched, work: Path, target: Target, options: InstallOptions,
-              bar: Reporter) -> tuple[Path, Origin | None]:
-    """The wheel to install for one fetched pin (built from an sdist or folder) and its origin."""
-    path = item.path
-    editable: bool | None = None
-    if path.is_dir() or is_sdist(path):
-        what = item.package.url if path.is_dir() else _pin(item.package)
-        bar.say(f"Building {what}")
-        out = work / "built" / item.package.name
-        out.mkdir(parents=True)
-        if path.is_dir():
-            editable = item.package.editable
-        path = build_wheel(path, target.executable, out, name=item.package.name,
-                           editable=bool(editable), environment=options.build_environment,
-                           timeout=options.build_timeout)
-    digest = None
-    if item.file is not None and editable is None:
-        digest = item.file.sha256 or next(iter(item.package.recorded_hashes), None)
-    if digest and ":" not in digest:
-        digest = f"sha256:{digest}"
-    origin = None if item.direct_url is None else Origin(
-        url=item.direct_url, archive_hash=digest, editable=editable)
-    return path, origin
-
-
-def _unpack(item: Fetched, wheel: Path, dest: Path) -> Unpacked:
-    package = item.package
-    if package.url is None:
-        expected = Expected(name=package.name, version=package.version)
-    elif item.file is not None:  # an archive URL: ``name @ url`` names the project
-        expected = Expected(name=package.name)
-    else:  # a local folder: its name may come from its path
-        expected = Expected()
-    try:
-        return unpack_wheel(wheel, dest, expected)
-    except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
-        raise
 
 
 def _check_requirements(unpacked: Unpacked, package: LockedPackage,

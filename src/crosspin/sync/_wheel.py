@@ -76,12 +76,17 @@ class Expected:
 
 @attrs.frozen(kw_only=True)
 class UnpackedFile:
-    """One verified member: its path in the wheel, RECORD hash (``algo=digest``) and size."""
+    """One verified member: its path in the wheel, RECORD hash (``algo=digest``) and size.
+
+    ``mtime_ns`` is the unpacked file's modification time: a cached entry
+    whose file no longer has it was changed after unpacking.
+    """
 
     path: str
     hash: str
     size: int
     executable: bool = False
+    mtime_ns: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -303,7 +308,10 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, row: RecordRow,
             digest.update(block)
             size += len(block)
             out.write(block)
+        out.flush()
+        mtime_ns = os.fstat(out.fileno()).st_mtime_ns
     if (row.hash and not row.matches(digest.digest())) or (row.size is not None
                                                           and row.size != size):
         raise WheelProblem(f"the member {info.filename} does not match its RECORD hash")
-    return UnpackedFile(path=info.filename, hash=row.hash, size=size, executable=executable)
+    return UnpackedFile(path=info.filename, hash=row.hash, size=size, executable=executable,
+                        mtime_ns=mtime_ns)

@@ -16,6 +16,8 @@ import hashlib
 import io
 import os
 import shutil
+import sys
+import threading
 import uuid
 from typing import Literal
 
@@ -25,47 +27,73 @@ from crosspin.errors import SyncError
 from crosspin.sync._checks import record_hash
 from crosspin.sync._place import Placement
 
+if sys.platform.startswith("linux"):
+    import fcntl
+
+    _FCNTL = True
+else:  # macOS's clonefile is not in the stdlib: clone falls back to copy there
+    _FCNTL = False
+
 __all__ = ["LINK_MODES", "LinkMode", "Linker", "write_new", "write_placement"]
 
-LinkMode = Literal["auto", "hardlink", "copy"]
-LINK_MODES: tuple[LinkMode, ...] = ("auto", "hardlink", "copy")
+LinkMode = Literal["auto", "hardlink", "clone", "copy"]
+LINK_MODES: tuple[LinkMode, ...] = ("auto", "hardlink", "clone", "copy")
 
 #: ``os.link`` failures that mean "this filesystem (pair) cannot hardlink".
 _NO_LINKS = frozenset({errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP,
                        errno.EACCES, errno.ENOSYS})
+#: ``FICLONE`` failures that mean "no copy-on-write clones here".
+_NO_CLONES = frozenset({errno.EXDEV, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL,
+                        errno.ENOTTY, errno.ENOSYS, errno.EPERM, errno.EBADF})
+#: Linux's ``FICLONE`` ioctl (btrfs, xfs, bcachefs): a copy sharing the blocks.
+_FICLONE = 0x40049409
 _CHUNK = 1 << 20
 
 
 class Linker:
-    """Puts one file at a destination by hardlink or copy.
+    """Puts one file at a destination by hardlink, clone or copy.
 
     ``auto`` links until the first failure that says the filesystems cannot
     (the unpacked files on another device, a filesystem without links),
-    then copies for the rest of the run; a file with too many links
-    (``EMLINK``) is copied alone.
+    then clones (copy-on-write, where the filesystem can) and else copies,
+    for the rest of the run; a file with too many links (``EMLINK``) is
+    copied alone. The other modes use only their own way, and fail when
+    it fails.
     """
 
     def __init__(self, mode: LinkMode = "auto") -> None:
         self.mode: LinkMode = mode
-        self._copying = mode == "copy"
+        self._way: LinkMode = "hardlink" if mode == "auto" else mode
+        self._lock = threading.Lock()
 
     @property
     def used(self) -> str:
-        """The mode in effect now (``hardlink`` or ``copy``)."""
-        return "copy" if self._copying else "hardlink"
+        """The way in effect now (``hardlink``, ``clone`` or ``copy``)."""
+        return self._way
 
     def place(self, source: str, dest: str) -> None:
-        """Make ``dest`` a link to (or a copy of) ``source``, replacing what is there."""
-        if not self._copying:
-            try:
+        """Make ``dest`` a link to (or a clone or copy of) ``source``, replacing what is there."""
+        way = self._way
+        try:
+            if way == "hardlink":
                 _link(source, dest)
+            elif way == "clone":
+                _clone(source, dest)
+            else:
+                _copy(source, dest)
+            return
+        except OSError as exc:
+            if self.mode != "auto" or way == "copy":
+                raise
+            if way == "hardlink" and exc.errno == errno.EMLINK:
+                _copy(source, dest)
                 return
-            except OSError as exc:
-                if self.mode == "hardlink" or exc.errno not in (*_NO_LINKS, errno.EMLINK):
-                    raise
-                if exc.errno != errno.EMLINK:
-                    self._copying = True
-        _copy(source, dest)
+            if exc.errno not in (_NO_LINKS if way == "hardlink" else _NO_CLONES):
+                raise
+            with self._lock:
+                if self._way == way:
+                    self._way = "clone" if way == "hardlink" and _FCNTL else "copy"
+        self.place(source, dest)
 
 
 def _link(source: str, dest: str) -> None:
@@ -74,6 +102,25 @@ def _link(source: str, dest: str) -> None:
     except FileExistsError:
         os.unlink(dest)  # removes a link itself, never what it points to
         os.link(source, dest, follow_symlinks=False)
+
+
+def _clone(source: str, dest: str) -> None:
+    if not _FCNTL:
+        raise OSError(errno.ENOTSUP, "no copy-on-write clones on this system")
+    mode = os.stat(source).st_mode & 0o777
+    fd, temp = _temporary(dest, mode)
+    try:
+        with open(source, "rb") as src:
+            fcntl.ioctl(fd, _FICLONE, src.fileno())
+        os.close(fd)
+        fd = -1
+        os.chmod(temp, mode)
+        os.replace(temp, dest)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        _discard(temp)
+        raise
 
 
 def _temporary(dest: str, mode: int) -> tuple[int, str]:
