@@ -211,6 +211,8 @@ def test_a_corrupt_cached_file_is_fetched_again(tmp_path: Path) -> None:
         assert entries
         for entry in entries:
             entry.write_bytes(entry.read_bytes()[:-10] + b"corrupted!")
+        # Without its unpacked copy (sync/_unpacked.py) the wheel file must be read again.
+        shutil.rmtree(cache / "v1" / "unpacked")
         second = make_venv(tmp_path / "venv2")
         run = run_crosspin([*args, "--python", str(second)], cwd=tmp_path)
     assert run.code == 0, str(run)
