@@ -1,7 +1,7 @@
 """Issue 13, part 3: bounded -- no hang, no runaway memory, no quadratic parse, no traceback.
 
 Hangs are run under a hard timeout and memory is read from the child's own
-``ru_maxrss`` (``hostile_support.run_crosspin(measure_memory=True)``). Where
+``ru_maxrss`` (``tests.helpers.hostile.run_crosspin(measure_memory=True)``). Where
 crosspin has no knob yet to make a bound testable in seconds, the test sets
 the environment variable the fix is expected to read (named in the reason
 and in /work/notes/hostile-findings.md): ``CROSSPIN_DEADLINE`` (whole
@@ -39,7 +39,7 @@ from fixtures.hostile import (
     wheel_huge_record,
     wheel_with_big_file,
 )
-from tests.hostile_support import (
+from tests.helpers.hostile import (
     ONE_ENV,
     Run,
     assert_one_error,
@@ -51,7 +51,7 @@ from tests.hostile_support import (
     resource_limit_file_size,
     run_crosspin,
 )
-from tests.venv_snapshot import assert_unchanged, snapshot
+from tests.helpers.venv_snapshot import assert_unchanged, snapshot
 
 ISSUE = "issue 13: "
 MIB = 1 << 20

@@ -29,7 +29,7 @@ from fixtures.hostile import (
     wheel_good,
 )
 from fixtures.server import Request, Response
-from tests.hostile_support import (
+from tests.helpers.hostile import (
     ONE_ENV,
     Run,
     argv_logging_env,

@@ -34,7 +34,7 @@ from fixtures.hostile import (
     wheel_good,
 )
 from fixtures.server import IndexServer, Request, Response
-from tests.hostile_support import (
+from tests.helpers.hostile import (
     ONE_ENV,
     Run,
     argv_logging_env,
@@ -46,7 +46,7 @@ from tests.hostile_support import (
     run_crosspin,
     site_packages,
 )
-from tests.venv_snapshot import assert_unchanged, snapshot
+from tests.helpers.venv_snapshot import assert_unchanged, snapshot
 
 pytestmark = pytest.mark.slow
 

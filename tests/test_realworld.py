@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -154,12 +155,12 @@ def _simple_cases(tmp_path: Path, *names: str) -> Path:
     return _cases(tmp_path, body)
 
 
-def _records(out: Path) -> dict[str, dict[str, object]]:
+def _records(out: Path) -> dict[str, dict[str, Any]]:
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     return {r["id"]: r for r in map(json.loads, lines)}
 
 
-def test_run_against_a_local_index(make_index, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_against_a_local_index(make_index: Any, tmp_path: Path) -> None:
     """Real crosspin, real loopback index: a lockable case is ok (checked, rerun, fresh),
     a missing package is a refusal with its reason; --resume skips what is done."""
     any_python = {"requires_python": ">=3.8"}

@@ -259,11 +259,11 @@ def test_live_jupyter_pylock_selects_like_requirements_and_installs(
     uv = _uv()
     if uv is None:
         return
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    uv_env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     target = tmp_path / "uvvenv"
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(target)], check=True,
-                   env=env)
+                   env=uv_env)
     subprocess.run([uv, "pip", "install", "-q", "--python", str(target / "bin" / "python"),
-                    "-r", "pylock.toml"], check=True, cwd=tmp_path, env=env)
+                    "-r", "pylock.toml"], check=True, cwd=tmp_path, env=uv_env)
     subprocess.run([str(target / "bin" / "python"), "-c", "import jupyter_server, notebook"],
                    check=True)

@@ -12,7 +12,7 @@ from tests.helpers import compile_in, make_project
 
 REUSED = "reused the last resolution"
 
-PACKAGES = {
+PACKAGES: dict[str, Any] = {
     "app": {"1.0.0": {"requires": ["lib>=1"], "requires_python": ">=3.8"}},
     "lib": {"1.0.0": {"requires_python": ">=3.8"}},
 }

@@ -142,7 +142,7 @@ def test_scenarios_give_resolvelibs_forks(
     from fixtures.scenarios import Scenario
 
     assert path is not None
-    real = crosspin.pipeline._compile.resolve_matrix
+    real = resolve_matrix
     calls: list[str] = []
 
     def both(request: ResolveRequest, **kwargs: Any) -> Any:

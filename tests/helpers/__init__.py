@@ -25,7 +25,7 @@ from crosspin.distributions import DistFile
 from crosspin.environments import Environment, Matrix
 from crosspin.index._cache import CachedPage, read_entry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def scenarios_root() -> Path | None:
@@ -129,7 +129,7 @@ def parse_pins(text: str) -> list[tuple[str, str, Marker | None]]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    pins = []
+    pins: list[tuple[str, str, Marker | None]] = []
     logical = text.replace("\\\n", " ")
     for line in logical.splitlines():
         stripped = line.strip()
@@ -184,7 +184,7 @@ PROJECT_INDEX: dict[str, Any] = {
 }
 
 
-def make_project(folder: Path, name: str, version: str, requires: list[str] = (),  # type: ignore[assignment]
+def make_project(folder: Path, name: str, version: str, requires: Sequence[str] = (),
                  extras: dict[str, list[str]] | None = None) -> Path:
     """A local source tree with a stdlib-only PEP 517 backend (no network to build)."""
     folder.mkdir(parents=True, exist_ok=True)
