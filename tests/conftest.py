@@ -21,6 +21,7 @@ if str(REPO_ROOT) not in sys.path:
 from fixtures.catalog import IndexFactory, ScenarioIndexes  # noqa: E402
 from fixtures.hostile import HostileIndex  # noqa: E402
 from fixtures.scenarios import Scenario, load_scenarios  # noqa: E402
+from tests.helpers import UNCAUGHT  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,23 @@ def _resolve_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
     store, so it is off here; tests/test_memo.py turns it on and checks it.
     """
     monkeypatch.setenv("CROSSPIN_MEMO", "0")
+
+
+@pytest.fixture(autouse=True)
+def _no_crash_passes() -> Iterator[None]:
+    """An exception escaping the CLI (``run_cli``) fails the test, whatever it asserted.
+
+    ``run_cli`` turns a crash into exit code 1 and a traceback on stderr, as a
+    shell would show it; a test that expects "a non-zero exit" must not pass
+    on a crash.
+    """
+    UNCAUGHT.clear()
+    yield
+    crashes = list(UNCAUGHT)
+    UNCAUGHT.clear()
+    if crashes:
+        pytest.fail(f"crosspin crashed (uncaught {type(crashes[0]).__name__}: {crashes[0]})",
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

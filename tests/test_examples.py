@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import REPO, run_cli
+from tests.helpers.pythons import require_python
 
 #: app needs six everywhere and exceptiongroup below Python 3.11, so a
 #: universal lock gives different Pythons different subsets.
@@ -36,20 +37,6 @@ PACKAGES: dict[str, Any] = {
 
 #: This test run's pip, pointed at other interpreters with --python.
 _PIP = [sys.executable, "-m", "pip"]
-
-
-def _pyenv_python(minor: str) -> Path:
-    """The newest pyenv CPython ``minor`` (``3.12``); skips when there is none."""
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        root = str(Path.home() / ".pyenv")
-    found = sorted(Path(root, "versions").glob(f"{minor}.*/bin/python3"),
-                   key=lambda p: [int(x) for x in p.parts[-3].split(".") if x.isdigit()])
-    if not found:
-        pytest.skip(f"no CPython {minor} under {root}")
-    return found[-1]
 
 
 def _clean_env(tmp_path: Path, path_dirs: tuple[Path, ...] = ()) -> dict[str, str]:
@@ -168,7 +155,7 @@ def _docker_tools(tmp_path: Path) -> Path:
     """A bin folder where ``python`` is CPython 3.12 and ``crosspin`` is this crosspin."""
     tools = tmp_path / "tools-bin"
     tools.mkdir()
-    (tools / "python").symlink_to(_pyenv_python("3.12"))
+    (tools / "python").symlink_to(require_python("3.12"))
     script = tools / "crosspin"
     script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m crosspin "$@"\n',
                       encoding="utf-8")
@@ -257,7 +244,7 @@ def test_tox_example_reads_the_lock_the_howto_writes(make_index: Any, tmp_path: 
     # The oldest env, below exceptiongroup's marker (the Actions test takes the newest).
     oldest = tox["tox"]["envlist"].split(",")[0].strip()
     minor = f"{oldest[2]}.{oldest[3:]}"
-    python = _pip_install_r(tmp_path, _pyenv_python(minor), project / lock_name)
+    python = _pip_install_r(tmp_path, require_python(minor), project / lock_name)
     installed = _installed(python)
     assert installed == _exported(project / lock_name, minor)
     assert "exceptiongroup==1.2.2" in installed
@@ -293,7 +280,7 @@ def test_github_actions_test_job(make_index: Any, tmp_path: Path) -> None:
     project = tmp_path / "project"
     _lock(make_index, project)
     # The newest Python, above exceptiongroup's marker (the tox test takes the oldest).
-    python = _pip_install_r(tmp_path, _pyenv_python(pythons[-1]), project / "requirements.txt")
+    python = _pip_install_r(tmp_path, require_python(pythons[-1]), project / "requirements.txt")
     installed = _installed(python)
     assert installed == _exported(project / "requirements.txt", pythons[-1])
     assert installed == {"app==1.0", "six==1.16.0"}

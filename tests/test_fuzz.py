@@ -94,9 +94,11 @@ def test_cli_bad_input_is_one_error_line(text: str, tmp_path_factory: Any) -> No
     out = result.stdout + result.stderr
     assert "Traceback" not in out
     assert result.code in (0, 1, 2), out
-    if result.code == 2:
+    if result.code == 2:  # a bad line
         assert result.stderr.startswith("error:"), out
         assert "hint:" in result.stderr, out
+    elif result.code == 1:  # good lines: the dead, offline index is the one error
+        assert result.stderr.startswith("error: cannot fetch http://127.0.0.1:9/simple/"), out
 
 
 MATRIX = Matrix.from_options(python=">=3.9")
@@ -191,16 +193,26 @@ def test_pylock_and_requirements_agree(locks: dict[str, str]) -> None:
         assert want == got, env.name
 
 
-def test_existing_pins_from_arbitrary_files(tmp_path: Path) -> None:
-    """Feeding a non-lock file as the output of compile is a clean error or ignored."""
-    work = tmp_path
-    (work / "requirements.in").write_text("app\n", encoding="utf-8")
-    (work / "requirements.txt").write_text("app==\n--hash\n[[packages]]\n", encoding="utf-8")
-    result = run_cli(["compile", "requirements.in", "--isolated", "--offline", "--no-cache",
-                      "--dry-run", "--index-url", "http://127.0.0.1:9/simple",
-                      "--python", "3.12", "--platform", "linux-x86_64"], cwd=work)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.code in (1, 2)
+def test_existing_pins_from_arbitrary_files(make_index: Any, tmp_path: Path) -> None:
+    """A non-lock file as compile's output is refused before resolving; a pin file is read."""
+    srv = make_index(PACKAGES)
+    (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
+    garbage = "app==\n--hash\n[[packages]]\n"
+    (tmp_path / "requirements.txt").write_text(garbage, encoding="utf-8")
+    args = ["compile", "requirements.in", "--isolated", "--cache-dir", str(tmp_path / "c"),
+            "--python", "3.12", "--platform", "linux-x86_64", "--index-url", srv.index_url]
+    result = run_cli(args, cwd=tmp_path)
+    assert result.code == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: requirements.txt: line 2: option --hash needs a value",
+        "hint: regenerate the lock with 'crosspin compile' or fix it by hand"]
+    assert srv.requests == [], "resolved although the existing output was refused"
+    assert (tmp_path / "requirements.txt").read_text(encoding="utf-8") == garbage
+    # A hand-written pin file is not ignored either: its pins are kept (pip-compile's rule).
+    (tmp_path / "requirements.txt").write_text("lib==1.0.0\n", encoding="utf-8")
+    result = run_cli(args, cwd=tmp_path)
+    assert result.code == 0, result.stderr
+    assert "\nlib==1.0.0\n" in (tmp_path / "requirements.txt").read_text(encoding="utf-8")
 
 
 NUL_INCLUDE = "-r \x00\n"  # found by test_read_inputs_raises_only_crosspin_errors (2000 examples)

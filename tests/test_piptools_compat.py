@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import ONE_ENV, PIPTOOLS_PACKAGES, compile_requirements, run_cli
+from tests.helpers.pythons import require_python
 
 ISSUE = "issue 16: not implemented yet"
 ANY = ">=3.8"
@@ -319,11 +320,7 @@ def _externally_managed_python(root: Path) -> Path:
     its own, so Python takes ``root`` as its prefix and nothing outside it
     can change.
     """
-    found = [Path(sys.base_prefix, "bin", "python3.12"),
-             *sorted(Path.home().glob(".pyenv/versions/3.12.*/bin/python3.12"))]
-    real = next((p for p in found if p.is_file()), None)
-    if real is None:
-        pytest.skip("no CPython 3.12 to copy")
+    real = require_python("3.12").resolve()
     base = real.parent.parent
     stdlib = root / "lib" / "python3.12"
     stdlib.mkdir(parents=True)

@@ -187,18 +187,32 @@ def test_memoised_wheel_tags_agree_with_packaging() -> None:
 
 
 def test_fast_upload_time_parse_matches_the_general_one() -> None:
-    """PyPI-spelled upload times take a fast path with the same instant as the general parser."""
+    """Upload times parse to the instants written out here, on the fast path and off it."""
     import datetime
 
     from crosspin.index._page import parse_time
 
-    for text in ["2023-03-01T06:30:10.320768Z", "2023-03-01T06:30:10.320768z",
-                 "2023-03-01T06:30:10.3207Z", "2023-03-01T06:30:10Z", "2023-03-01T06:30:10.32076XZ",
-                 "2023-03-01T06:30:10.320768+01:00", "not a time at all, 27 chars", ""]:
-        fast = parse_time(text)
-        slow = parse_time(" " + text + " ") if text.strip() else None  # stripped: general path
-        assert fast == slow, text
-        assert fast is None or fast.tzinfo == datetime.timezone.utc
+    utc = datetime.timezone.utc
+    at = datetime.datetime(2023, 3, 1, 6, 30, 10, 320768, tzinfo=utc)
+    cases: dict[str, datetime.datetime | None] = {
+        "2023-03-01T06:30:10.320768Z": at,  # PyPI's spelling: the fast path
+        "2023-03-01T06:30:10.320768z": at,
+        "2023-03-01T06:30:10.320768+00:00": at,
+        "2023-03-01T06:30:10.3207Z": at.replace(microsecond=320700),
+        "2023-03-01T06:30:10.3Z": at.replace(microsecond=300000),
+        "2023-03-01T06:30:10Z": at.replace(microsecond=0),
+        "2023-03-01T06:30:10.320768": at,  # naive: taken as UTC (PEP 700)
+        "2023-03-01T07:30:10.320768+01:00": at,  # converted to UTC
+        "2023-13-01T06:30:10.320768Z": None,  # PyPI's shape, month 13: not a time
+        "not a time at all, 27 chars": None,
+        "": None,
+    }
+    for text, want in cases.items():
+        for spelling in (text, f" {text} "):  # padding forces the general path
+            got = parse_time(spelling) if spelling.strip() else parse_time(text)
+            assert got == want, spelling
+            assert got is None or got.utcoffset() == datetime.timedelta(0), spelling
+    assert parse_time(None) is None
 
 
 def test_page_links_become_the_same_files_as_from_link() -> None:

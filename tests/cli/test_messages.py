@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from tests.helpers import run_cli, write_sdist
+from tests.helpers.pythons import full_version, require_python
 
 ANY = ">=3.8"
-PY38 = Path("/root/.pyenv/versions/3.8.18/bin/python3")
-PY312 = Path("/root/.pyenv/versions/3.12.1/bin/python3")
 
 #: A PEP 517 backend whose metadata hook works (so compile succeeds) and
 #: whose build_wheel always raises (so sync fails building the sdist).
@@ -62,10 +61,9 @@ def _dead_port() -> int:
     return port
 
 
-def _venv(python: Path, where: Path) -> Path:
-    """A bare virtual environment of ``python`` (no pip: sync needs none)."""
-    if not python.exists():
-        pytest.skip(f"{python} is not installed")
+def _venv(minor: str, where: Path) -> Path:
+    """A bare virtual environment of CPython ``minor`` (no pip: sync needs none)."""
+    python = require_python(minor)
     subprocess.run([str(python), "-m", "venv", "--without-pip", str(where)], check=True)
     return where
 
@@ -122,14 +120,14 @@ def test_bad_requirement_line(tmp_path: Path) -> None:
 
 def test_environment_outside_the_matrix(make_index: Any, tmp_path: Path) -> None:
     """sync with Python 3.8 into a default-matrix (3.9-3.14) lock: refused before anything."""
-    if not PY38.exists():
-        pytest.skip(f"{PY38} is not installed")
+    py38 = require_python("3.8")
     server = _six_lock(make_index, tmp_path)
-    result = run_cli(["sync", "--python", str(PY38), "--isolated",
+    result = run_cli(["sync", "--python", str(py38), "--isolated",
                       "--index-url", server.index_url], cwd=tmp_path)
     assert result.code == 1
     assert result.stderr == (
-        "error: this environment (python 3.8.18 on linux x86_64) is outside the lock's matrix "
+        f"error: this environment (python {full_version(py38)} on linux x86_64) is outside "
+        "the lock's matrix "
         "(python 3.9, 3.10, 3.11, 3.12, 3.13, 3.14 x linux-aarch64, linux-x86_64, macos-arm64, "
         "macos-x86_64, windows-x86_64 (30 environments))\n"
         "hint: add it to the matrix and compile again, or use a matching interpreter\n"
@@ -143,7 +141,7 @@ def test_hash_mismatch(make_index: Any, tmp_path: Path) -> None:
     zero = "sha256:" + "0" * 64
     lock.write_text(re.sub(r"sha256:[0-9a-f]{64}", zero, lock.read_text(encoding="utf-8")),
                     encoding="utf-8")
-    venv = _venv(PY312, tmp_path / "venv")
+    venv = _venv("3.12", tmp_path / "venv")
     result = run_cli(["sync", "--venv", str(venv), "--isolated", "--index-url", server.index_url,
                       "--cache-dir", str(tmp_path / "cache")], cwd=tmp_path)
     wheel = (tmp_path / "indexes").rglob("six-1.16.0-py3-none-any.whl")
@@ -194,7 +192,7 @@ def test_sdist_build_failure(make_index: Any, tmp_path: Path,
     compiled = _compile(tmp_path, server.index_url, "-f", str(links),
                         "--python", "3.12", "--platform", "linux-x86_64")
     assert compiled.code == 0, compiled.stderr
-    venv = _venv(PY312, tmp_path / "venv")
+    venv = _venv("3.12", tmp_path / "venv")
     result = run_cli(["sync", "--venv", str(venv), "--isolated", "--index-url", server.index_url,
                       "-f", str(links), "--cache-dir", str(tmp_path / "cache")], cwd=tmp_path)
     assert result.code == 1

@@ -14,6 +14,7 @@ import pytest
 
 from crosspin.cli._progress import interactive, reporter, use_color
 from tests.helpers import run_cli
+from tests.helpers.pythons import require_python
 
 
 class _Tty(io.StringIO):
@@ -103,14 +104,10 @@ def test_version_imports_no_rich_or_httpx() -> None:
     assert out.strip().endswith("[]")
 
 
-_PY312 = Path("/root/.pyenv/versions/3.12.1/bin/python3")
-
-
 @pytest.fixture
 def sync_project(make_index: Any, tmp_path: Path) -> tuple[Path, list[str]]:
     """A compiled two-package lock, an empty venv, and the sync arguments for them."""
-    if not _PY312.exists():
-        pytest.skip(f"{_PY312} is not installed")
+    python = require_python("3.12")
     server = make_index.serve(make_index.build({
         "six": {"1.16.0": {"requires_python": ">=3.8"}},
         "attrs": {"23.1.0": {"requires_python": ">=3.8"}},
@@ -120,7 +117,7 @@ def sync_project(make_index: Any, tmp_path: Path) -> tuple[Path, list[str]]:
                         "--cache-dir", str(tmp_path / "cache"), "requirements.in"], cwd=tmp_path)
     assert compiled.code == 0, compiled.stderr
     venv = tmp_path / "venv"
-    subprocess.run([str(_PY312), "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(venv)], check=True)
     return tmp_path, ["sync", "--venv", str(venv), "--isolated", "--index-url", server.index_url,
                       "--cache-dir", str(tmp_path / "cache")]
 

@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import shutil
+import traceback
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -61,11 +62,23 @@ class MemoryFinder:
 
 @attrs.frozen
 class CliResult:
-    """Exit code and captured streams of one in-process CLI run."""
+    """Exit code and captured streams of one in-process CLI run.
+
+    ``exception`` is what escaped ``crosspin.cli.main`` uncaught (a crash):
+    the run then looks as it would from a shell, exit code 1 and Python's
+    traceback on stderr, so ``"Traceback" not in result.stderr`` can fail.
+    """
 
     code: int
     stdout: str
     stderr: str
+    exception: BaseException | None = None
+
+
+#: Every exception that escaped ``main`` in this test; tests/conftest.py fails
+#: the test at teardown when it is not empty, so a crash never passes as a
+#: non-zero exit code that a test happened to expect.
+UNCAUGHT: list[BaseException] = []
 
 
 @contextlib.contextmanager
@@ -85,6 +98,7 @@ def run_cli(args: Sequence[str], *, cwd: Path | None = None) -> CliResult:
 
     out, err = io.StringIO(), io.StringIO()
     code = 0
+    crash: BaseException | None = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         ctx = chdir(cwd) if cwd is not None else contextlib.nullcontext()
         with ctx:
@@ -92,7 +106,11 @@ def run_cli(args: Sequence[str], *, cwd: Path | None = None) -> CliResult:
                 main(list(args))
             except SystemExit as exc:
                 code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    return CliResult(code=code, stdout=out.getvalue(), stderr=err.getvalue())
+            except Exception as exc:  # what the interpreter would print and exit 1 for
+                crash, code = exc, 1
+                traceback.print_exception(type(exc), exc, exc.__traceback__, file=err)
+                UNCAUGHT.append(exc)
+    return CliResult(code=code, stdout=out.getvalue(), stderr=err.getvalue(), exception=crash)
 
 
 #: pip-tools' usual suspects: an extra (requests[socks]) and three six releases,

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import pytest
 
 from tests.helpers import ONE_ENV, run_cli
+from tests.helpers.pythons import require_python
 
 __all__ = [
     "ONE_ENV",
@@ -46,8 +46,8 @@ __all__ = [
     "site_packages",
 ]
 
-#: The interpreter sync tests install into (a pyenv CPython; skipped when absent).
-SYNC_PYTHON = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
+#: The minor version of the CPython sync tests install into (skipped when absent).
+SYNC_PYTHON = "3.12"
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child
 # of a big test process would report the parent's size; VmHWM starts afresh at exec.
@@ -201,9 +201,8 @@ def make_venv(where: Path) -> Path:
     ``base/`` folder, standing for the base interpreter a normal venv links
     to: writing through them changes ``base/``, which the snapshot sees.
     """
-    if not SYNC_PYTHON.exists():
-        pytest.skip(f"{SYNC_PYTHON} is not installed")
-    subprocess.run([str(SYNC_PYTHON), "-m", "venv", "--copies", "--without-pip", str(where)],
+    python = require_python(SYNC_PYTHON)
+    subprocess.run([str(python), "-m", "venv", "--copies", "--without-pip", str(where)],
                    check=True, env={k: v for k, v in os.environ.items()
                                     if not k.startswith("PIP_")})
     base = where.parent / f"{where.name}-base"

@@ -131,11 +131,25 @@ def test_every_bad_line_at_once(index: Any, tmp_path: Path) -> None:
 
 
 def test_no_index_in_a_file_uses_only_find_links(index: Any, tmp_path: Path) -> None:
-    """--no-index inside requirements.in: the index is not asked; find-links still are."""
-    (tmp_path / "requirements.in").write_text("--no-index\nweb\n", encoding="utf-8")
+    """--no-index inside requirements.in: the index is never asked; find-links still are."""
+    from fixtures.builder import build_index
+
+    built = build_index({"local": {"1.0.0": {"requires_python": ANY}}}, tmp_path / "wheels")
+    (tmp_path / "requirements.in").write_text(
+        f"--no-index\n--find-links {built.files_dir}\nlocal\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert _pins(result.stdout) == {"local==1.0.0"}
+    assert index.requests == [], "the index was asked despite --no-index"
+    assert "--no-index" in result.stdout.splitlines()  # the lock installs the same way
+    # A project only the index has is then not found: named, and still no request.
+    (tmp_path / "requirements.in").write_text(
+        f"--no-index\n--find-links {built.files_dir}\nlocal\nweb\n", encoding="utf-8")
     result = compile_in(index, tmp_path, "requirements.in")
-    assert result.code != 0
-    assert "web" in result.stderr
+    assert result.code == 1
+    assert result.stderr.startswith("error: no solution for 3.12-linux-x86_64: "
+                                    "no version of web"), result.stderr
+    assert index.requests == []
 
 
 def _pins(text: str) -> set[str]:

@@ -12,6 +12,7 @@ import pytest
 
 from fixtures.faults import FaultPlan, slow
 from tests.helpers import assert_cache_consistent
+from tests.helpers.pythons import require_python
 
 ANY = ">=3.8"
 PACKAGES: dict[str, Any] = {
@@ -69,9 +70,7 @@ def test_parallel_compiles_share_one_cache(make_index: Any, tmp_path: Path) -> N
 @pytest.mark.slow
 def test_sync_and_compile_together(make_index: Any, tmp_path: Path) -> None:
     """A sync and compiles running at once on one cache both succeed; the venv gets the lock."""
-    python3 = Path("/root/.pyenv/versions/3.12.1/bin/python3")
-    if not python3.exists():
-        pytest.skip("CPython 3.12 is not installed")
+    python3 = require_python("3.12")
     srv = make_index(PACKAGES)
     cache = tmp_path / "cache"
     first = _start(srv.index_url, tmp_path / "lock", cache)

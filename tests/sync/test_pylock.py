@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 from crosspin.sync import inspect_target
 from fixtures.catalog import IndexFactory
 from tests.helpers import run_cli
+from tests.helpers.pythons import require_python
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,10 +51,8 @@ lint = ["e"]
 DEAD_INDEX = "http://127.0.0.1:9/simple"
 
 
-def _venv(base: Path, version: str = "3.12.1") -> Path:
-    python = Path(f"/root/.pyenv/versions/{version}/bin/python3")
-    if not python.exists():
-        pytest.skip(f"CPython {version} is not installed")
+def _venv(base: Path, minor: str = "3.12") -> Path:
+    python = require_python(minor)
     subprocess.run([str(python), "-m", "venv", "--without-pip", str(base)], check=True)
     return base / "bin" / "python"
 

@@ -18,7 +18,7 @@ from fixtures.hostile import (
     wheel_bytes_from,
     with_record,
 )
-from tests.hostile_support import compile_lock, isolated_env, make_venv, run_crosspin, site_packages
+from tests.helpers.hostile import compile_lock, isolated_env, make_venv, run_crosspin, site_packages
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ from crosspin.sync import inspect_target
 from fixtures.catalog import IndexFactory
 from fixtures.server import IndexServer, Request, Response
 from tests.helpers import run_cli
+from tests.helpers.pythons import full_version, python_params, require_python
 
-PYTHONS = ["3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"]
 PIP_ENV = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 PIP_ENV.pop("PIP_FIND_LINKS", None)
 
@@ -35,15 +35,8 @@ PACKAGES = {
 }
 
 
-def _interpreter(version: str) -> Path:
-    path = Path(f"/root/.pyenv/versions/{version}/bin/python3")
-    if not path.exists():
-        pytest.skip(f"CPython {version} is not installed")
-    return path
-
-
-def _venv(base: Path, version: str = "3.12.1", *, pip: bool = False) -> Path:
-    args = [str(_interpreter(version)), "-m", "venv", str(base)]
+def _venv(base: Path, minor: str = "3.12", *, pip: bool = False) -> Path:
+    args = [str(require_python(minor)), "-m", "venv", str(base)]
     if not pip:
         args.insert(3, "--without-pip")
     subprocess.run(args, check=True, env=PIP_ENV)
@@ -84,10 +77,10 @@ def universal(index: IndexServer, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("version", PYTHONS)
-def test_sync_installs_exact_subset(version: str, universal: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("minor", python_params())
+def test_sync_installs_exact_subset(minor: str, universal: Path, tmp_path: Path) -> None:
     """A fresh venv of each CPython gets exactly the lock's subset, and pip check is clean."""
-    python = _venv(tmp_path / "venv", version, pip=True)
+    python = _venv(tmp_path / "venv", minor, pip=True)
     code, out = _sync(python, str(universal), cwd=tmp_path)
     assert code == 0, out
     assert "Installed" in out
@@ -113,11 +106,12 @@ def test_default_matrix_refuses_python_38(index: IndexServer, tmp_path: Path) ->
     result = run_cli(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
                       "--no-cache", "--index-url", index.index_url], cwd=tmp_path)
     assert result.code == 0, result.stderr
-    python = _venv(tmp_path / "venv", "3.8.18")
+    python = _venv(tmp_path / "venv", "3.8")
+    patch = full_version(python)
     before = _dists(python)
     code, out = _sync(python, "requirements.txt", cwd=tmp_path)
     assert code != 0
-    assert "error: this environment (python 3.8.18 on linux x86_64) is outside the lock's " \
+    assert f"error: this environment (python {patch} on linux x86_64) is outside the lock's " \
            "matrix (python 3.9, 3.10, 3.11, 3.12, 3.13, 3.14 x" in out
     assert "Traceback" not in out
     assert _dists(python) == before
