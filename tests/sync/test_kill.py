@@ -195,13 +195,13 @@ MOMENTS = {
     "install": "files of a package written, no dist-info file yet",
     "install-record": "a new dist-info written up to its RECORD",
 }
-#: Kill points where the rerun does not converge yet (issue 13B: sync/ repairs a
-#: dist-info without RECORD; remove the mark when that lands).
+#: Kill points where the rerun does not converge yet (sync/, issue 13B; remove
+#: the mark when it does).
 NOT_YET = {
-    "uninstall-record": "issue 13B: a dist-info whose RECORD is gone is never removed: the "
-                        "rerun leaves a-1.0.0.dist-info beside a-2.0.0",
-    "install-record": "issue 13B: a dist-info written up to its RECORD counts as installed: "
-                      "the rerun leaves app-2.0.0.dist-info without RECORD",
+    "uninstall-record": "issue 13B: a dist-info of a removed version whose RECORD is gone is "
+                        "never removed: the rerun leaves a-1.0.0.dist-info beside a-2.0.0",
+    "install-record": "issue 13B: a kill just before RECORD is renamed into place leaves "
+                      "a-2.0.0.dist-info/.RECORD.<random>.crosspin; the rerun keeps it",
 }
 
 

@@ -68,7 +68,7 @@ def test_a_link_in_the_way_is_replaced_not_followed(target: Target, unpacked: Un
     folder.mkdir()
     (folder / "__init__.py").symlink_to(victim)
     for mode in ("hardlink", "copy"):
-        write_placement(layout(unpacked(), target, None), Linker(mode))  # type: ignore[arg-type]
+        write_placement(layout(unpacked(), target, None), Linker(mode))
         assert not (folder / "__init__.py").is_symlink()
         assert victim.read_text() == "keep\n"
 
