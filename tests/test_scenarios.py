@@ -19,6 +19,7 @@ for crosspin's own answer instead. docs/conformance.md summarises the counts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from packaging.markers import Marker
 
 from crosspin.environments import Matrix
 from tests.helpers import (
+    REPO,
     matrix_for,
     run_cli,
     scenario_compile_args,
@@ -256,6 +258,79 @@ def test_tables_name_real_scenarios() -> None:
         for other in tables[i + 1:]:
             assert not table & other, table & other
     assert set(OWN_ANSWER) <= set(DIVERGES)
+
+
+def _counts() -> Counter[str]:
+    """What docs/conformance.md counts, from the scenarios, uv's exit codes and the tables."""
+    from fixtures.scenarios import Scenario
+
+    assert ROOT is not None
+    special = set(KNOWN) | set(DIVERGES) | set(NO_SOLUTION) | set(NOT_INSTALLABLE)
+    counts: Counter[str] = Counter()
+    for path in sorted(ROOT.glob("*/*.toml")):
+        scenario = Scenario.from_toml(path)
+        kind = "universal" if scenario.resolver_options.universal else "single"
+        counts["total"] += 1
+        counts[kind] += 1
+        for table, label in ((DIVERGES, "diverges"), (NO_SOLUTION, "no-solution"),
+                             (NOT_INSTALLABLE, "refused"), (KNOWN, "known")):
+            if scenario.name in table:
+                counts[f"{kind} {label}"] += 1
+                counts[label] += 1
+        if scenario.name in special:
+            continue
+        counts[f"{kind} equal"] += 1
+        counts["equal"] += 1
+        if not scenario.expected.satisfiable:
+            counts[f"{kind} unsatisfiable"] += 1
+        elif kind == "single":
+            counts["single packages" if scenario.expected.packages else "single no packages"] += 1
+        else:
+            rc = ROOT / "reference" / f"{scenario.name}.rc"
+            uv_resolved = rc.is_file() and rc.read_text().strip() == "0"
+            counts["universal reference" if uv_resolved else "universal uv failed"] += 1
+    return counts
+
+
+def test_conformance_page_counts() -> None:
+    """Every number docs/conformance.md states is what the scenarios and tables give."""
+    if ROOT is None:
+        pytest.skip("no shared scenarios")
+    c = _counts()
+    page = " ".join((REPO / "docs" / "conformance.md").read_text(encoding="utf-8").split())
+
+    def number(pattern: str) -> tuple[int, ...]:
+        found = re.search(pattern, page)
+        assert found, f"docs/conformance.md no longer says: {pattern}"
+        return tuple(int(g) for g in found.groups())
+
+    assert number(r"runs all (\d+) packse scenarios") == (c["total"],)
+    assert number(r"\| equal to uv's reference / `expected` \| \*\*(\d+)\*\* \((\d+) "
+                  r"single-environment \+ (\d+) universal\)") == (
+        c["equal"], c["single equal"], c["universal equal"])
+    assert number(r"\(`DIVERGES`\) \| \*\*(\d+)\*\*") == (c["diverges"],)
+    assert number(r"\(`NO_SOLUTION`\) \| \*\*(\d+)\*\*") == (c["no-solution"],)
+    assert number(r"\(`NOT_INSTALLABLE`\) \| \*\*(\d+)\*\*") == (c["refused"],)
+    assert number(r"\(`KNOWN`, strict xfail\) \| \*\*(\d+)\*\*") == (c["known"],)
+    assert number(r"\| total \| (\d+) \|") == (c["total"],)
+    assert number(r"Of the (\d+), (\d+) are single-environment scenarios: (\d+) match") == (
+        c["total"], c["single"], c["single equal"])
+    assert number(r"\((\d+) satisfiable ones give exactly `expected.packages`; (\d+) "
+                  r"satisfiable ones whose `expected` lists no packages resolve") == (
+        c["single packages"], c["single no packages"])
+    assert number(r"(\d+) unsatisfiable ones exit 1") == (c["single unsatisfiable"],)
+    assert number(r"(\d+) have no solution under pip's prerelease rule") == (
+        c["single no-solution"],)
+    assert number(r"and (\d+) is a deliberate refusal") == (c["single refused"],)
+    assert number(r"The other (\d+) are universal: (\d+) equal") == (
+        c["universal"], c["universal equal"])
+    assert number(r"(\d+) deliberate divergences and (\d+) refusal") == (
+        c["universal diverges"], c["universal refused"])
+    assert number(r"\((\d+) equal to uv's reference in every environment of the matrix, "
+                  r"(\d+) expected unsatisfiable") == (
+        c["universal reference"], c["universal unsatisfiable"])
+    assert c["universal uv failed"] == 1  # transitive-prerelease-forks, named on the page
+    assert c["single"] + c["universal"] == c["total"]
 
 
 def _check_contract(text: str, matrix: Matrix, index_url: str, cache: Path, opts: Any) -> None:

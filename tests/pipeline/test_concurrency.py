@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,30 +29,31 @@ PACKAGES: dict[str, Any] = {
 RUNS = 8
 
 
-def _env() -> dict[str, str]:
+def _env(*, memo: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
+    env["CROSSPIN_MEMO"] = "1" if memo else "0"
     return env
 
 
-def _start(url: str, work: Path, cache: Path) -> subprocess.Popen[bytes]:
+def _start(url: str, work: Path, cache: Path, *, memo: bool = False) -> subprocess.Popen[bytes]:
     work.mkdir(parents=True, exist_ok=True)
     (work / "requirements.in").write_text("app\n", encoding="utf-8")
     return subprocess.Popen(
         [sys.executable, "-m", "crosspin", "compile", "requirements.in", "-o",
          "requirements.txt", "--isolated", "--index-url", url, "--cache-dir", str(cache),
          "--python", ">=3.9", "--generate-hashes"],
-        cwd=work, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=work, env=_env(memo=memo), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
 
 @pytest.mark.slow
 def test_parallel_compiles_share_one_cache(make_index: Any, tmp_path: Path) -> None:
-    """8 simultaneous compile processes write byte-identical locks and leave a whole cache."""
+    """8 simultaneous compiles (last-lock reuse on, as users run) agree and leave a whole cache."""
     plan = FaultPlan().add(r"\.metadata$", slow(0.05))  # widen the race windows
     srv = make_index(PACKAGES, before_response=plan)
     cache = tmp_path / "cache"
-    procs = [_start(srv.index_url, tmp_path / f"run{i}", cache) for i in range(RUNS)]
+    procs = [_start(srv.index_url, tmp_path / f"run{i}", cache, memo=True) for i in range(RUNS)]
     results = [(p.wait(timeout=240), p.stderr.read() if p.stderr else b"") for p in procs]
     for code, err in results:
         assert code == 0, err.decode()
@@ -61,10 +63,18 @@ def test_parallel_compiles_share_one_cache(make_index: Any, tmp_path: Path) -> N
     text = outputs.pop().decode()
     assert "lib==2.0.0" in text and "lib==1.0.0" in text and "--hash=sha256:" in text
     assert_cache_consistent(cache)
-    # A warm rerun from the shared cache gives the very same bytes.
-    again = _start(srv.index_url, tmp_path / "again", cache)
+    entries = list(cache.rglob("memo/*/*.json"))
+    assert entries, "no run stored its lock for reuse"
+    for entry in entries:  # every stored lock is whole and is the lock the runs wrote
+        assert json.loads(entry.read_bytes())["text"] == text, entry
+    # A warm rerun from the shared cache reuses the stored lock: the very same bytes.
+    again = _start(srv.index_url, tmp_path / "again", cache, memo=True)
     assert again.wait(timeout=120) == 0
+    assert b"reused the last resolution" in (again.stderr.read() if again.stderr else b"")
     assert (tmp_path / "again" / "requirements.txt").read_text(encoding="utf-8") == text
+    fresh = _start(srv.index_url, tmp_path / "fresh", cache, memo=False)
+    assert fresh.wait(timeout=120) == 0
+    assert (tmp_path / "fresh" / "requirements.txt").read_text(encoding="utf-8") == text
 
 
 @pytest.mark.slow

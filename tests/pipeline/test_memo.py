@@ -230,3 +230,58 @@ def test_find_links_folders_count_with_their_files(make_index: Any, tmp_path: Pa
     assert result.code == 0, result.stderr
     assert REUSED not in result.stderr
     assert "lib==2.0.0" in _lock(tmp_path)
+
+
+def test_pylock_rerun_is_reused_and_equals_a_fresh_resolution(
+    make_index: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o pylock.toml takes the default path too: the third run reuses, byte-identical."""
+    server = make_index(PACKAGES)
+    (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
+    for run in range(3):
+        result = compile_in(server, tmp_path, "-o", "pylock.toml")
+        assert result.code == 0, result.stderr
+        assert (REUSED in result.stderr) == (run == 2), (run, result.stderr)
+    reused = (tmp_path / "pylock.toml").read_bytes()
+    assert reused.startswith(b'lock-version = "1.0"')
+    monkeypatch.setenv("CROSSPIN_MEMO", "0")
+    assert REUSED not in compile_in(server, tmp_path, "-o", "pylock.toml").stderr
+    assert (tmp_path / "pylock.toml").read_bytes() == reused
+    # The other format of the same inputs and output name is its own entry.
+    monkeypatch.setenv("CROSSPIN_MEMO", "1")
+    for fmt in ("pylock", "requirements"):
+        (tmp_path / "lock.out").unlink(missing_ok=True)  # no existing pins: same key but format
+        result = compile_in(server, tmp_path, "-o", "lock.out", "--format", fmt)
+        assert result.code == 0, result.stderr
+        assert REUSED not in result.stderr
+    assert (tmp_path / "lock.out").read_text(encoding="utf-8").startswith("#")
+
+
+LAYERED: dict[str, Any] = {
+    "app": {"1.0.0": {"requires": ["lib>=1"], "requires_python": ">=3.8"}},
+    "lib": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.8"}},
+    "tool": {"1.0.0": {"requires": ["lib"], "requires_python": ">=3.8"}},
+}
+
+
+def test_several_in_files_reuse_each_and_follow_the_constraint_file(
+    make_index: Any, tmp_path: Path
+) -> None:
+    """main.in, dev.in (-c main.txt): reused together; a changed main.txt re-resolves dev.in."""
+    server = make_index(LAYERED)
+    (tmp_path / "main.in").write_text("app\n", encoding="utf-8")
+    (tmp_path / "dev.in").write_text("-c main.txt\ntool\n", encoding="utf-8")
+    for run in range(3):
+        result = compile_in(server, tmp_path, "dev.in", "main.in")
+        assert result.code == 0, result.stderr
+        assert result.stderr.count(REUSED) == (2 if run == 2 else 0), (run, result.stderr)
+    main = (tmp_path / "main.txt").read_text(encoding="utf-8")
+    assert "\nlib==2.0.0\n" in main
+    assert "\nlib==2.0.0\n" in (tmp_path / "dev.txt").read_text(encoding="utf-8")
+    # main.in caps lib: main.txt changes, so dev.in (which reads it) must resolve again.
+    (tmp_path / "main.in").write_text("app\nlib<2\n", encoding="utf-8")
+    result = compile_in(server, tmp_path, "dev.in", "main.in")
+    assert result.code == 0, result.stderr
+    assert REUSED not in result.stderr, result.stderr
+    assert "\nlib==1.0.0\n" in (tmp_path / "main.txt").read_text(encoding="utf-8")
+    assert "\nlib==1.0.0\n" in (tmp_path / "dev.txt").read_text(encoding="utf-8")
