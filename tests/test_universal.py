@@ -15,43 +15,11 @@ from crosspin.index import IndexClient, IndexSettings
 from crosspin.lock import Lock, check_lock
 from crosspin.lockfiles.requirements import read
 from crosspin.metadata import MetadataProvider
-from tests.helpers import run_cli, selected_by_env
+from tests.helpers import UNIVERSAL_PROJECT, run_cli, selected_by_env
 
+#: The project every test here locks (tests.helpers.UNIVERSAL_PROJECT).
+PACKAGES = UNIVERSAL_PROJECT
 ANY = ">=3.8"
-
-#: A project shaped like real ones: platform-only and Python-only dependencies,
-#: binary wheels per platform, a version split forced by Requires-Python, and
-#: two non-sibling packages that need different versions of one package on
-#: different platforms (the case other tools call unsatisfiable).
-PACKAGES: dict[str, Any] = {
-    "app": {"1.0.0": {"requires_python": ANY,
-                      "requires": ["pa", "pb", "native", "modern", "colorama ; os_name == 'nt'",
-                                   "backport ; python_version < '3.11'"]}},
-    "pa": {"1.0.0": {"requires_python": ANY, "requires": ["pc<2 ; sys_platform == 'linux'"]}},
-    "pb": {"1.0.0": {"requires_python": ANY, "requires": ["pc>=2 ; sys_platform == 'win32'"]}},
-    "pc": {"1.0.0": {"requires_python": ANY}, "2.0.0": {"requires_python": ANY}},
-    "colorama": {"0.4.6": {"requires_python": ANY}},
-    "backport": {"1.0.0": {"requires_python": ANY}},
-    "modern": {"1.0.0": {"requires_python": ANY}, "2.0.0": {"requires_python": ">=3.11"}},
-    "native": {
-        "1.0.0": {
-            "requires_python": ANY,
-            "sdist": False,
-            "wheel_tags": [
-                f"cp3{m}-cp3{m}-{plat}"
-                for m in range(9, 15)
-                for plat in (
-                    "manylinux_2_17_x86_64.manylinux2014_x86_64",
-                    "manylinux_2_17_aarch64.manylinux2014_aarch64",
-                    "macosx_11_0_arm64",
-                    "macosx_10_9_x86_64",
-                    "win_amd64",
-                    "win32",
-                )
-            ],
-        }
-    },
-}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fixtures.builder import build_index
 from fixtures.server import IndexServer
-from tests.test_universal import PACKAGES
+from tests.helpers import UNIVERSAL_PROJECT as PACKAGES
 
 EXTRA: dict[str, Any] = {
     "web": {"1.0.0": {"requires_python": ">=3.8",

@@ -189,6 +189,40 @@ SPLIT_PROJECT: dict[str, Any] = {
     "backport": {"1.0.0": {"requires_python": ">=3.8"}},
 }
 
+#: A project shaped like real ones: platform-only and Python-only dependencies,
+#: binary wheels per platform, a version split forced by Requires-Python, and
+#: two non-sibling packages that need different versions of one package on
+#: different platforms (the case other tools call unsatisfiable).
+UNIVERSAL_PROJECT: dict[str, Any] = {
+    "app": {"1.0.0": {"requires_python": ">=3.8",
+                      "requires": ["pa", "pb", "native", "modern", "colorama ; os_name == 'nt'",
+                                   "backport ; python_version < '3.11'"]}},
+    "pa": {"1.0.0": {"requires_python": ">=3.8", "requires": ["pc<2 ; sys_platform == 'linux'"]}},
+    "pb": {"1.0.0": {"requires_python": ">=3.8", "requires": ["pc>=2 ; sys_platform == 'win32'"]}},
+    "pc": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.8"}},
+    "colorama": {"0.4.6": {"requires_python": ">=3.8"}},
+    "backport": {"1.0.0": {"requires_python": ">=3.8"}},
+    "modern": {"1.0.0": {"requires_python": ">=3.8"}, "2.0.0": {"requires_python": ">=3.11"}},
+    "native": {
+        "1.0.0": {
+            "requires_python": ">=3.8",
+            "sdist": False,
+            "wheel_tags": [
+                f"cp3{m}-cp3{m}-{plat}"
+                for m in range(9, 15)
+                for plat in (
+                    "manylinux_2_17_x86_64.manylinux2014_x86_64",
+                    "manylinux_2_17_aarch64.manylinux2014_aarch64",
+                    "macosx_11_0_arm64",
+                    "macosx_10_9_x86_64",
+                    "win_amd64",
+                    "win32",
+                )
+            ],
+        }
+    },
+}
+
 #: An index for every input form of a project (requirements, pyproject, local trees).
 PROJECT_INDEX: dict[str, Any] = {
     "web": {"1.0.0": {"requires_python": ">=3.8", "requires": ["util>=1"]},
