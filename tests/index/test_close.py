@@ -98,7 +98,7 @@ def _socket_fds() -> set[int]:
 def _take_fds_below(limit: int) -> list[int]:
     """Occupy every free descriptor number below ``limit`` (so the next open gets ``limit``
     if it is free)."""
-    taken = []
+    taken: list[int] = []
     while True:
         fd = os.open(os.devnull, os.O_RDONLY)
         if fd >= limit:
