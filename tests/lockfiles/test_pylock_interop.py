@@ -186,6 +186,31 @@ def _host_lock(path: Path, url: str) -> None:
     assert result.code == 0, result.stderr
 
 
+def test_pip_installs_a_pylock_served_locally(
+    project: tuple[Path, str], tmp_path_factory: Any
+) -> None:
+    """This run's pip (>= 26.1) installs a host pylock.toml from the loopback index, exactly."""
+    if not _pip_supports_pylock(Path(sys.executable)):
+        pytest.skip("this test run's pip is older than 26.1 and cannot install a pylock.toml "
+                    "(.ci/run upgrades pip first)")
+    path, url = project
+    _host_lock(path, url)
+    target = tmp_path_factory.mktemp("pylock-pip") / "v"
+    venv.EnvBuilder(with_pip=False, clear=True).create(target)
+    python = target / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                           "-q", "-r", str(path / "pylock.toml")],
+                          cwd=path, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "list",
+                             "--format=freeze"], capture_output=True, text=True, env=env,
+                            check=True).stdout.lower().split()
+    # The base set for this host: a (c only on Windows); extras and groups stay out.
+    assert sorted(x for x in listed if not x.startswith("pip==")) == ["a==1.0.0"]
+
+
 @pytest.mark.network
 def test_pip_installs_from_pylock(project: tuple[Path, str], tmp_path_factory: Any) -> None:
     """pip (upgraded from the configured index if needed) installs the base set from pylock."""
