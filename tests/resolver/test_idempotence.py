@@ -99,7 +99,7 @@ def _compile(client: _MemoryClient, roots: list[Root], matrix: Matrix, existing:
         existing_matrix=before.matrix if before is not None else None,
     )
     try:
-        lock = compile_lock(request, client=client)  # type: ignore[arg-type]
+        lock = compile_lock(request, client=client)
     except CrosspinError as exc:
         return f"error: {exc}"
     return render(lock, RenderOptions(command="crosspin compile"))
@@ -133,8 +133,8 @@ def test_existing_pins_are_kept_per_environment() -> None:
     The old lock pins a 1.1 on Windows and a 1.3 elsewhere; Windows must keep
     its own pin rather than reuse the answers of the Linux fork.
     """
-    files = {"a": []}
-    metadata = {}
+    files: dict[str, list[DistFile]] = {"a": []}
+    metadata: dict[str, bytes] = {}
     for version in ("1.1", "1.3"):
         filename = f"a-{version}-py3-none-any.whl"
         dist = DistFile.from_link(filename=filename, url=f"https://example.invalid/{filename}")

@@ -17,7 +17,7 @@ import pytest
 
 from fixtures.hostile import HostileIndex
 from fixtures.server import IndexServer
-from tests.hostile_support import Run, compile_lock, make_venv, run_crosspin, site_packages
+from tests.helpers.hostile import Run, compile_lock, make_venv, run_crosspin, site_packages
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def bed(tmp_path: Path) -> Iterator[Bed]:
 
 
 def _file(bed: Bed, venv: str) -> Path:
-    return site_packages(bed.root / venv) / "a" / "__init__.py"
+    return Path(site_packages(bed.root / venv)) / "a" / "__init__.py"
 
 
 def _imports(bed: Bed, venv: str) -> str:
