@@ -287,10 +287,6 @@ def test_single_environment_locks_pass_the_independent_model(
     assert str(chosen["glibc-new"]) == ("1.0.0" if platform.startswith("linux") else "2.0.0")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DESIGN.md contract 4 (resolver): a limit of one environment holds others back -- "
-    "3.14's missing fast 2.0.0 wheels give 3.12/3.13 fast 1.0.0, Linux's glibc floor gives "
-    "macOS and Windows glibc-new 1.0.0; alone (--python 3.13) each gets 2.0.0"))
 def test_binary_only_releases_are_newest_where_they_install(
     locks: dict[str, tuple[str, BuiltIndex, IndexServer]],
 ) -> None:

@@ -24,17 +24,18 @@ def _memo_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _primed(make_index: Any, tmp_path: Path, *args: str) -> Any:
-    """An index and a folder where the same compile ran twice, so a third can reuse.
+    """An index and a folder where the same compile ran twice; the second reused the first.
 
-    The first run has no output yet; the second has it (its pins are
-    preferences, so it is another key) unless ``--upgrade`` ignores them.
+    The first run has no output yet; it stores its lock under its own key and
+    under the key of a rerun that reads that lock as existing pins (a rerun
+    gives the same lock), so the very next run reuses it.
     """
     server = make_index(PACKAGES)
     (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
     for run in range(2):
         result = compile_in(server, tmp_path, *args)
         assert result.code == 0, result.stderr
-        assert (REUSED in result.stderr) == (run == 1 and "--upgrade" in args)
+        assert (REUSED in result.stderr) == (run == 1), result.stderr
     return server
 
 
@@ -235,13 +236,13 @@ def test_find_links_folders_count_with_their_files(make_index: Any, tmp_path: Pa
 def test_pylock_rerun_is_reused_and_equals_a_fresh_resolution(
     make_index: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """-o pylock.toml takes the default path too: the third run reuses, byte-identical."""
+    """-o pylock.toml takes the default path too: the second run reuses, byte-identical."""
     server = make_index(PACKAGES)
     (tmp_path / "requirements.in").write_text("app\n", encoding="utf-8")
     for run in range(3):
         result = compile_in(server, tmp_path, "-o", "pylock.toml")
         assert result.code == 0, result.stderr
-        assert (REUSED in result.stderr) == (run == 2), (run, result.stderr)
+        assert (REUSED in result.stderr) == (run >= 1), (run, result.stderr)
     reused = (tmp_path / "pylock.toml").read_bytes()
     assert reused.startswith(b'lock-version = "1.0"')
     monkeypatch.setenv("CROSSPIN_MEMO", "0")
@@ -274,7 +275,7 @@ def test_several_in_files_reuse_each_and_follow_the_constraint_file(
     for run in range(3):
         result = compile_in(server, tmp_path, "dev.in", "main.in")
         assert result.code == 0, result.stderr
-        assert result.stderr.count(REUSED) == (2 if run == 2 else 0), (run, result.stderr)
+        assert result.stderr.count(REUSED) == (2 if run >= 1 else 0), (run, result.stderr)
     main = (tmp_path / "main.txt").read_text(encoding="utf-8")
     assert "\nlib==2.0.0\n" in main
     assert "\nlib==2.0.0\n" in (tmp_path / "dev.txt").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ from crosspin.lockfiles.pylock import render as render_pylock
 from crosspin.lockfiles.requirements import render
 from crosspin.pipeline._compile import CompileRequest, compile_lock
 from crosspin.pipeline._diagnose import Diagnosis, diagnose, source_build_warnings
-from crosspin.pipeline._memo import canonical, memo_for
+from crosspin.pipeline._memo import Memo, canonical, memo_for
 from crosspin.resolver import Root
 from crosspin.settings import (
     CompileOptions,
@@ -177,16 +177,22 @@ class _Run:
         reusable = not options.access.refresh and not any(
             r.link for r in (*request.roots, *request.constraints)
         )
-        if reusable:
-            index = self.settings.index
-            memo = memo_for(client.state_folder("memo"), [
-                canonical(attrs.evolve(request, existing=())),
-                _file_digest(options.output) if self.has_existing else "no existing pins",
+        index = self.settings.index
+
+        def memo_with(existing_digest: str) -> Memo | None:
+            return memo_for(client.state_folder("memo"), [
+                # The existing lock is in the key as its file digest (pins and matrix).
+                canonical(attrs.evolve(request, existing=(), existing_matrix=None)),
+                existing_digest,
                 canonical(self.settings.render), options.output_format, options.output,
                 canonical(tuple(options.selection.groups)),
                 canonical([index.index_url, index.extra_index_urls, index.find_links,
                            index.index_strategy, index.exclude_newer, index.trusted_hosts]),
             ], tuning=options.tuning)
+
+        if reusable:
+            memo = memo_with(_file_digest(options.output) if self.has_existing
+                             else "no existing pins")
         if self.reporter is not None:
             self.reporter.start("Resolving", len(request.matrix))
         if memo is not None and options.output != "-":
@@ -223,6 +229,12 @@ class _Run:
         )
         if memo is not None:
             memo.store(client, text, summary)
+            if not options.upgrade:
+                # The next run reads this lock as its existing pins, and a rerun on
+                # unchanged inputs gives the same lock (idempotence): one entry for it too.
+                after = memo_with(hashlib.sha256(text.encode("utf-8")).hexdigest())
+                if after is not None and after.path != memo.path:
+                    after.store(client, text, summary)
         return CompileResult(text=text, summary=summary, warnings=warnings)
 
     def _diagnosed(self, error: ResolutionError, client: IndexClient) -> CrosspinError:
