@@ -112,7 +112,7 @@ def _matrix(seed: int) -> Matrix:
                                platforms=rng.sample(_PLATFORMS, k=rng.randint(1, 3)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)  # CI runs the same cases
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1),
        resolution=st.sampled_from(["highest", "highest", "lowest-direct"]))
 def test_rerun_with_the_lock_present_is_byte_identical(seed: int, resolution: Any) -> None:
