@@ -157,6 +157,20 @@ def test_bad_timeout_is_an_input_error(tmp_path: Path) -> None:
         load_pip_config(env, global_files=[])
 
 
+def test_no_index_is_a_flag_from_files_and_pip_no_index(tmp_path: Path) -> None:
+    """pip's ``no-index`` is read as pip reads a flag: ``true``/``yes``/``1``, ``PIP_NO_INDEX``."""
+    _write(tmp_path / "home/.config/pip/pip.conf", "[global]\nno-index = yes\n")
+    assert load_pip_config(_env(tmp_path), global_files=[]).no_index
+    assert not load_pip_config(_env(tmp_path, PIP_NO_INDEX="off"), global_files=[]).no_index
+    assert load_pip_config({"PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull}).no_index
+
+
+def test_bad_flag_is_an_input_error(tmp_path: Path) -> None:
+    """A flag that is no boolean names where it came from, as pip refuses it."""
+    with pytest.raises(InputError, match="PIP_NO_INDEX.*not a boolean"):
+        load_pip_config(_env(tmp_path, PIP_NO_INDEX="maybe"), global_files=[])
+
+
 def test_broken_file_is_skipped(tmp_path: Path) -> None:
     """A config file that is not INI is ignored rather than crashing."""
     env = _env(tmp_path)

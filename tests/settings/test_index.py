@@ -48,6 +48,20 @@ def test_command_line_index_overrides_a_no_index_lock() -> None:
     assert settings.extra_index_urls == ("https://x/simple",)
 
 
+def test_pip_no_index_syncs_a_lock_from_find_links_unless_the_command_line_names_an_index(
+) -> None:
+    """pip's ``no-index`` (pip.conf, PIP_NO_INDEX) holds for a lock's sync as for
+    ``pip install -r``; an ``--index-url`` on the command line brings indexes back."""
+    sources = Sources(index_url="https://lock.example/simple", find_links=("/srv/wheels",))
+    pip = PipConfig(no_index=True)
+    settings = lock_index_settings(sources, IndexCommandLine(), pip=pip, tuning=Tuning())
+    assert (settings.index_url, settings.extra_index_urls) == ("", ())
+    assert settings.find_links == ("/srv/wheels",)
+    command_line = IndexCommandLine(index=IndexOptions(index_url="https://cli.example/simple"))
+    settings = lock_index_settings(sources, command_line, pip=pip, tuning=Tuning())
+    assert settings.index_url == "https://cli.example/simple"
+
+
 def test_first_level_with_an_index_wins_and_lists_gather_every_level() -> None:
     """Highest level names the index; extras, find-links and hosts come from all, in order."""
     levels = [

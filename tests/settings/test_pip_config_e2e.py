@@ -106,9 +106,6 @@ def test_isolated_ignores_pip_conf(make_index: Any, pip_conf: Path) -> None:
     assert configured.requests == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pip's no-index in pip.conf (and PIP_NO_INDEX) is not read: settings/_pip.py PipConfig "
-    "has no no_index, so the configured index is still asked"))
 def test_no_index_from_pip_conf(make_index: Any, pip_conf: Path, tmp_path: Path) -> None:
     """no-index = true in pip.conf: only find-links are read; the index gets no request."""
     main = make_index({**MAIN, **EXTRA, **LOCAL})

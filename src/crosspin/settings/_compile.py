@@ -162,9 +162,11 @@ def compile_settings(
     fills options not given from ``[tool.pip-tools]`` and from the options
     the existing lock records, below ``[tool.crosspin]``.) ``--no-index``
     on the command line or in an input file leaves only find-links (and
-    direct references).
+    direct references); so does pip's ``no-index`` unless the command line
+    names an ``--index-url``.
     """
-    no_index = options.no_index or files.no_index
+    no_index = options.no_index or files.no_index or (
+        options.pip.no_index and not options.index.index_url)
     levels = [
         options.index,
         IndexOptions(index_url=files.index_url, extra_index_urls=files.extra_index_urls,

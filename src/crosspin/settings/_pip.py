@@ -35,6 +35,8 @@ class PipConfig:
     trusted_hosts: tuple[str, ...] = ()
     cert: str | None = None
     timeout: float | None = None
+    #: ``no-index``: only find-links (and direct references), no index at all.
+    no_index: bool = False
 
 
 # pip option name (as written in config files, after "_" -> "-") -> our field.
@@ -47,8 +49,13 @@ _PIP_KEYS: dict[str, str] = {
     "cert": "cert",
     "timeout": "timeout",
     "default-timeout": "timeout",
+    "no-index": "no_index",
 }
 _PIP_LISTS = frozenset({"extra_index_urls", "find_links", "trusted_hosts"})
+_PIP_BOOLS = frozenset({"no_index"})
+# pip's strtobool: what a config file or a PIP_* variable may say for a flag.
+_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
+_FALSE = frozenset({"n", "no", "f", "false", "off", "0"})
 
 
 def load_pip_config(
@@ -66,11 +73,11 @@ def load_pip_config(
     section is applied first and ``[install]`` overrides it; ``PIP_*``
     variables override everything. ``PIP_CONFIG_FILE=os.devnull`` disables all
     files. List options (extra-index-url, find-links, trusted-host) hold
-    whitespace-separated values. ``environ`` defaults to ``os.environ``;
+    whitespace-separated values; ``no-index`` is a flag (``true``/``yes``/``1``). ``environ`` defaults to ``os.environ``;
     ``global_files`` replaces the system-wide files (for tests).
 
     Unreadable files are skipped, as pip would fail later on them anyway;
-    a malformed timeout is reported as an :class:`~crosspin.errors.InputError`.
+    a malformed timeout or flag is reported as an :class:`~crosspin.errors.InputError`.
     """
     env = dict(os.environ if environ is None else environ)
     files = _config_files(env, global_files)
@@ -108,9 +115,21 @@ def load_pip_config(
                 raise InputError(
                     [Problem(location=where, reason=f"timeout {value!r} is not a number")]
                 ) from None
+        elif field in _PIP_BOOLS:
+            fields[field] = _flag(value, where)
         else:
             fields[field] = value.strip() or None
     return PipConfig(**fields)
+
+
+def _flag(value: str, where: str) -> bool:
+    """A pip flag's value, read as pip reads it (``yes``/``no``, ``true``/``false``, ``1``/``0``)."""
+    word = value.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise InputError([Problem(
+        location=where,
+        reason=f"{value!r} is not a boolean (use yes/no, true/false or 1/0, as pip does)")])
 
 
 def _config_files(env: Mapping[str, str], global_files: Sequence[Path] | None) -> list[Path]:
