@@ -120,6 +120,50 @@ def test_pyproject_extras_groups_and_self_reference(index: Any, tmp_path: Path) 
     assert "myproj" not in out
 
 
+SELF_EXTRA_PYPROJECT = """\
+[project]
+name = "myproj"
+version = "1.0"
+dependencies = [
+    "web<2",
+    "pytest; extra == 'test'",
+    "tool; sys_platform == 'linux' and extra == 'test'",
+    "docs; extra == 'docs' or extra == 'test'",
+    "lint; extra == 'nowhere'",
+]
+
+[project.optional-dependencies]
+test = []
+docs = []
+"""
+
+
+@pytest.mark.parametrize(("selection", "expected"), [
+    ((), {"web==1.0.0", "util==2.1.0"}),
+    (("--extra", "docs"), {"web==1.0.0", "util==2.1.0", "docs==1.0.0"}),
+    (("--extra", "test"), {"web==1.0.0", "util==2.1.0", "pytest==1.0.0", "tool==1.0.0",
+                           "docs==1.0.0"}),
+    (("--all-extras",), {"web==1.0.0", "util==2.1.0", "pytest==1.0.0", "tool==1.0.0",
+                         "docs==1.0.0"}),
+], ids=["none", "docs", "test", "all"])
+def test_extra_markers_in_dependencies_follow_the_selected_extras(
+    index: Any, tmp_path: Path, selection: tuple[str, ...], expected: set[str]
+) -> None:
+    """``extra == "test"`` inside ``[project].dependencies`` counts when ``test`` is selected
+    (as ``pip install .[test]`` reads the project's metadata) and never otherwise; an extra
+    the project does not declare is never installed, as pip warns and skips it."""
+    (tmp_path / "pyproject.toml").write_text(SELF_EXTRA_PYPROJECT, encoding="utf-8")
+    result = compile_in(index, tmp_path, "pyproject.toml", *selection, "-o", "-", "-q",
+                        "--platform", "linux-x86_64")
+    assert result.code == 0, result.stderr
+    assert _pins(result.stdout) == expected
+    if "tool==1.0.0" in expected:  # the environment part of the marker is kept
+        result = compile_in(index, tmp_path, "pyproject.toml", *selection, "-o", "-", "-q",
+                            "--platform", "linux-x86_64", "--platform", "windows-x86_64")
+        assert result.code == 0, result.stderr
+        assert 'tool==1.0.0 ; sys_platform == "linux"' in result.stdout
+
+
 def test_every_bad_line_at_once(index: Any, tmp_path: Path) -> None:
     """Problems in two files are all reported with file:line; exit 2; nothing written."""
     (tmp_path / "requirements.in").write_text("web\n-r more.in\nfoo >=< 1\n", encoding="utf-8")

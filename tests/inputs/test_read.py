@@ -11,7 +11,7 @@ from packaging.specifiers import SpecifierSet
 
 from crosspin.errors import BuildError, InputError
 from crosspin.inputs import InputSet, RootRequirement, input_digest, read_inputs
-from crosspin.inputs._build import split_extra
+from crosspin.inputs._build import split_extra, split_extras
 
 WHEEL = "foo-1.0-py3-none-any.whl"
 
@@ -683,6 +683,27 @@ def test_split_extra(marker: str | None, expected: object) -> None:
         assert rest is not None
     else:
         assert rest is None
+
+
+@pytest.mark.parametrize(
+    ("marker", "expected"),
+    [
+        ('python_version < "3.8"', [(None, 'python_version < "3.8"')]),
+        ('extra == "a" or extra == "B"', [("a", None), ("b", None)]),
+        ('sys_platform == "win32" or extra == "test"',
+         [(None, 'sys_platform == "win32"'), ("test", None)]),
+        ('os_name == "nt" and extra == "test" or extra == "docs"',
+         [("test", 'os_name == "nt"'), ("docs", None)]),
+        ('(python_version < "3.8" or extra == "x") and os_name == "nt"', None),
+    ],
+)
+def test_split_extras(marker: str, expected: list[tuple[str | None, str | None]] | None) -> None:
+    """A marker naming extras splits into one (extra, rest) per top-level alternative."""
+    result = split_extras(Marker(marker))
+    if expected is None:
+        assert result is None
+        return
+    assert result == [(e, Marker(m) if m else None) for e, m in expected]
 
 
 # --- digest -------------------------------------------------------------------------------------

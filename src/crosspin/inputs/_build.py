@@ -22,7 +22,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from crosspin.errors import Problem
 from crosspin.metadata import BuildSettings, Release, project_metadata
 
-__all__ = ["BuiltProject", "build_metadata", "split_extra"]
+__all__ = ["BuiltProject", "build_metadata", "split_extra", "split_extras"]
 
 _EXTRA_CLAUSE = re.compile(r'^(?:extra == "(?P<a>[^"]*)"|"(?P<b>[^"]*)" == extra)$')
 
@@ -64,19 +64,19 @@ def build_metadata(
     }
     for index, original in enumerate(metadata.requires_dist):
         location = f"{display}: Requires-Dist[{index}] (built metadata)"
-        requirement = Requirement(str(original))  # a copy: parsed lines are shared
-        split = split_extra(requirement.marker)
+        split = split_extras(original.marker)
         if split is None:
             problems.append(
                 Problem(location=location, reason=f"cannot tell which extra needs {original}")
             )
             continue
-        extra, residual = split
-        requirement.marker = residual
-        if extra is None:
-            dependencies.append((location, str(requirement)))
-        else:
-            extras.setdefault(extra, []).append((location, str(requirement)))
+        for extra, residual in split:
+            requirement = Requirement(str(original))  # a copy: parsed lines are shared
+            requirement.marker = residual
+            if extra is None:
+                dependencies.append((location, str(requirement)))
+            else:
+                extras.setdefault(extra, []).append((location, str(requirement)))
     built = BuiltProject(
         name=metadata.name,
         requires_python=metadata.requires_python,
@@ -118,6 +118,32 @@ def split_extra(
         return extra, Marker(" and ".join(rest))
     except InvalidMarker:  # pragma: no cover - parts of a valid marker stay valid
         return None
+
+
+def split_extras(
+    marker: Marker | None,
+) -> list[tuple[NormalizedName | None, Marker | None]] | None:
+    """Split a marker that names extras into ``(extra or None, the rest)`` per alternative.
+
+    ``extra == "a" or extra == "b"`` gives ``[("a", None), ("b", None)]``;
+    ``sys_platform == "win32" or extra == "test"`` gives the base part
+    ``(None, sys_platform == "win32")`` and ``("test", None)``: the requirement
+    holds where any part does, as pip reads it with each requested extra.
+    A marker without ``extra`` stays whole. ``None`` when an alternative uses
+    ``extra`` in another way (see :func:`split_extra`).
+    """
+    if marker is None or "extra" not in str(marker):
+        return [(None, marker)]
+    parts: list[tuple[NormalizedName | None, Marker | None]] = []
+    for alternative in _top_level(str(marker), " or "):
+        try:
+            split = split_extra(Marker(alternative))
+        except InvalidMarker:  # pragma: no cover - parts of a valid marker stay valid
+            return None
+        if split is None:
+            return None
+        parts.append(split)
+    return parts
 
 
 def _top_level(text: str, separator: str) -> Iterator[str]:

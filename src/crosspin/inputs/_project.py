@@ -22,7 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from crosspin.inputs._build import BuiltProject
+from crosspin.inputs._build import BuiltProject, split_extras
 from crosspin.inputs._links import Direct, interpret, invalid
 from crosspin.inputs._model import RootRequirement, State
 
@@ -118,13 +118,15 @@ def load_static(state: State, path: Path, display: str) -> ProjectSpec | None:
     dynamic = project.get("dynamic", [])
     if isinstance(dynamic, list) and _DYNAMIC_FIELDS & set(dynamic):
         return attrs.evolve(spec, needs_build=True)
+    extras = _extras_table(state, display, project.get("optional-dependencies", {}))
+    dependencies = _string_list(
+        state, f"{display}: project.dependencies", project.get("dependencies", [])
+    )
     return attrs.evolve(
         spec,
         requires_python=_requires_python(state, display, project.get("requires-python")),
-        dependencies=_string_list(
-            state, f"{display}: project.dependencies", project.get("dependencies", [])
-        ),
-        extras=_extras_table(state, display, project.get("optional-dependencies", {})),
+        dependencies=_move_extra_markers(state, dependencies, extras),
+        extras=extras,
     )
 
 
@@ -302,6 +304,40 @@ def _and(left: Marker | None, right: Marker | None) -> Marker | None:
     if right is None:
         return left
     return Marker(f"({left}) and ({right})")
+
+
+def _move_extra_markers(
+    state: State, dependencies: Items, extras: dict[NormalizedName, Items]
+) -> Items:
+    """Move ``name; extra == "test"`` lines of ``dependencies`` under the extra they name.
+
+    Built metadata carries them as ``Requires-Dist: name; extra == "test"``,
+    which pip installs exactly when ``test`` is requested; so here they
+    count when that extra is selected, with the rest of the marker kept.
+    An extra the project does not declare is never installed (pip warns and
+    skips it); ``extras`` gains the moved lines in place.
+    """
+    base: list[tuple[str, str]] = []
+    for location, text in dependencies:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            base.append((location, text))  # reported when emitted
+            continue
+        parts = split_extras(requirement.marker)
+        if parts is None:
+            state.problem(location, f"cannot tell which extra needs {text!r}")
+            continue
+        if parts == [(None, requirement.marker)]:
+            base.append((location, text))
+            continue
+        for extra, residual in parts:
+            requirement.marker = residual
+            if extra is None:
+                base.append((location, str(requirement)))
+            elif extra in extras:
+                extras[extra] = (*extras[extra], (location, str(requirement)))
+    return tuple(base)
 
 
 def _requires_python(state: State, display: str, value: object) -> SpecifierSet | None:
