@@ -212,6 +212,49 @@ def test_override_replaces_what_a_dependency_declares(index: Any, tmp_path: Path
     assert _pins(result.stdout) == {"web==2.0.0", "util==1.0.0"}
 
 
+def test_override_with_a_url_keeps_the_url(index: Any, tmp_path: Path) -> None:
+    """`util @ <wheel URL>` in an override file replaces web's util>=2 with that file, and the
+    lock says so (the URL, not an index pin)."""
+    from fixtures.builder import build_index
+
+    built = build_index({"util": {"1.5.0": {"requires_python": ANY}}}, tmp_path / "direct")
+    wheel = next(p for p in built.files_for("util", "1.5.0") if p.suffix == ".whl")
+    (tmp_path / "requirements.in").write_text("web==2.0.0\n", encoding="utf-8")
+    (tmp_path / "overrides.txt").write_text(f"util @ {wheel.as_uri()}\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "--override", "overrides.txt",
+                        "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert f"util @ {wheel.as_uri()}" in result.stdout
+    assert "util==" not in result.stdout
+    assert "web==2.0.0" in result.stdout
+
+
+@pytest.mark.parametrize("other", ["requirements.in", "constraints.txt", "overrides.txt"])
+def test_two_urls_for_one_name_are_an_error_naming_both(
+    index: Any, tmp_path: Path, other: str
+) -> None:
+    """`util @ A` in one input and `util @ B` in another (or the same): exit 2, one message
+    naming both URLs and where each was written; nothing written."""
+    from fixtures.builder import build_index
+
+    built = build_index({"util": {"1.5.0": {"requires_python": ANY},
+                                  "1.6.0": {"requires_python": ANY}}}, tmp_path / "direct")
+    first, second = (next(p for p in built.files_for("util", v) if p.suffix == ".whl")
+                     for v in ("1.5.0", "1.6.0"))
+    files = {"requirements.in": "web\n", "constraints.txt": "", "overrides.txt": ""}
+    files["overrides.txt"] += f"util @ {first.as_uri()}\n"
+    files[other] += f"util @ {second.as_uri()}\n"
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-c", "constraints.txt",
+                        "--override", "overrides.txt")
+    assert result.code == 2, result.stdout + result.stderr
+    assert first.as_uri() in result.stderr and second.as_uri() in result.stderr
+    assert "overrides.txt:1" in result.stderr and f"{other}:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "requirements.txt").exists()
+
+
 def test_constraints_file_narrows_without_adding(index: Any, tmp_path: Path) -> None:
     """-c constraints.txt caps a version; a constrained name nobody needs is not added."""
     (tmp_path / "requirements.in").write_text("web\n", encoding="utf-8")

@@ -167,7 +167,7 @@ def test_no_index_is_a_flag_from_files_and_pip_no_index(tmp_path: Path) -> None:
 
 def test_bad_flag_is_an_input_error(tmp_path: Path) -> None:
     """A flag that is no boolean names where it came from, as pip refuses it."""
-    with pytest.raises(InputError, match="PIP_NO_INDEX.*not a boolean"):
+    with pytest.raises(InputError, match=r"PIP_NO_INDEX.*not a boolean"):
         load_pip_config(_env(tmp_path, PIP_NO_INDEX="maybe"), global_files=[])
 
 

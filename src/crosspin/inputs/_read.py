@@ -24,6 +24,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName, canonicalize_name
 
 from crosspin.errors import InputError, Problem
+from crosspin.index import redact
 from crosspin.inputs._build import build_metadata
 from crosspin.inputs._model import InputOptions, InputSet, Kind, RootRequirement, State
 from crosspin.inputs._project import ProjectSpec, emit, group_names, load_static
@@ -116,6 +117,7 @@ def read_inputs(
             if all_groups
             else [g for g in wanted_groups if g in group_names(None, spec)],
         )
+    _check_links(state)
     if state.problems:
         raise InputError(_unique(state.problems))
     return state.result()
@@ -197,6 +199,31 @@ def _check_selection(
             state.problem(
                 specs[0].display, f"unknown {what} {name!r} (the project defines: {listing})"
             )
+
+
+def _check_links(state: State) -> None:
+    """One URL per name across requirements, constraints and overrides.
+
+    A lock pins a name to one file: two different URLs (``util @ A`` in
+    requirements.in, ``util @ B`` in an override file) cannot both hold, so
+    the second is a problem naming both and where each was written.
+    """
+    first: dict[NormalizedName, RootRequirement] = {}
+    for kind in ("requirement", "constraint", "override"):
+        for entry in state.entries[kind]:
+            if not entry.link:
+                continue
+            seen = first.setdefault(entry.name, entry)
+            if seen.link != entry.link:
+                state.problem(entry.location, (
+                    f"two URLs for {entry.name}: {_shown(seen)} ({seen.location}) "
+                    f"and {_shown(entry)}; "
+                    "a lock pins one file per name"))
+
+
+def _shown(entry: RootRequirement) -> str:
+    """A link for a message: as written when it held ``${VAR}``, never a credential."""
+    return entry.written_link or redact(entry.link or "")
 
 
 def _unique(problems: Sequence[Problem]) -> list[Problem]:

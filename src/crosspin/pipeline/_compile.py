@@ -106,8 +106,9 @@ def compile_lock(
     def existing_for(env: Environment) -> Mapping[str, Version]:
         return {p.name: p.version for p in existing if p.applies_to(env)}
 
+    # An override's URL replaces what any dependency asks for that name.
     links, link_meta, pinned = _link_candidates(
-        request.roots, lambda tree, name: project_metadata(
+        (*request.roots, *request.overrides), lambda tree, name: project_metadata(
             tree, build=build, log=on_note, release=Release(name=name)))
     forks = resolve_matrix(
         ResolveRequest(

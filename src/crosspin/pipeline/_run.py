@@ -126,7 +126,8 @@ def run_compile(
             for r in inputs.constraints
         ),
         overrides=tuple(
-            Root(requirement=r.requirement, origin=r.origin) for r in inputs.overrides
+            Root(requirement=r.requirement, origin=r.origin, link=r.link)
+            for r in inputs.overrides
         ),
         existing=tuple(existing.packages) if existing is not None else (),
         existing_matrix=existing.matrix if existing is not None else None,
@@ -134,7 +135,8 @@ def run_compile(
         upgrade_packages=options.upgrade_packages,
         sources=settings.sources,
         link_text=_link_text(inputs, options.output),
-        written_links={r.link: r.written_link for r in (*inputs.requirements, *inputs.constraints)
+        written_links={r.link: r.written_link
+                       for r in (*inputs.requirements, *inputs.constraints, *inputs.overrides)
                        if r.link and r.written_link},
         meta={"command": options.command, "input_digest": lock_digest(inputs, config)},
     )
@@ -175,7 +177,7 @@ class _Run:
         options, request = self.options, self.request
         memo = None
         reusable = not options.access.refresh and not any(
-            r.link for r in (*request.roots, *request.constraints)
+            r.link for r in (*request.roots, *request.constraints, *request.overrides)
         )
         index = self.settings.index
 
@@ -335,7 +337,7 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
 
     folder = (Path.cwd() if output == "-" else Path(output).absolute().parent)
     out: dict[str, str] = {}
-    for r in inputs.requirements:
+    for r in (*inputs.requirements, *inputs.overrides):
         if not (r.relative and r.link and r.link.startswith("file:")):
             continue
         target = Path(url2pathname(unquote(urlsplit(r.link).path)))

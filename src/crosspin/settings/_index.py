@@ -121,9 +121,10 @@ def lock_index_settings(
     pip's index choice (``PIP_INDEX_URL``, ``pip.conf``) ranks below the
     lock's ``--index-url`` line, as it does for ``pip install -r``; a lock
     compiled with ``--no-index`` (or pip's ``no-index`` setting) uses
-    find-links only unless the command line names an index. As in compile, a name found on the first index is
-    never taken from a later one, so a public index cannot shadow a private
-    package even when the lock has no hashes to catch the swap.
+    find-links only unless the command line names an index. As in compile,
+    a name found on the first index is never taken from a later one, so a
+    public index cannot shadow a private package even when the lock has no
+    hashes to catch the swap.
     """
     return index_settings(
         [command_line.index, IndexOptions.from_sources(sources)],

@@ -73,8 +73,9 @@ def load_pip_config(
     section is applied first and ``[install]`` overrides it; ``PIP_*``
     variables override everything. ``PIP_CONFIG_FILE=os.devnull`` disables all
     files. List options (extra-index-url, find-links, trusted-host) hold
-    whitespace-separated values; ``no-index`` is a flag (``true``/``yes``/``1``). ``environ`` defaults to ``os.environ``;
-    ``global_files`` replaces the system-wide files (for tests).
+    whitespace-separated values; ``no-index`` is a flag (``true``/``yes``/``1``).
+    ``environ`` defaults to ``os.environ``; ``global_files`` replaces the
+    system-wide files (for tests).
 
     Unreadable files are skipped, as pip would fail later on them anyway;
     a malformed timeout or flag is reported as an :class:`~crosspin.errors.InputError`.
@@ -123,7 +124,7 @@ def load_pip_config(
 
 
 def _flag(value: str, where: str) -> bool:
-    """A pip flag's value, read as pip reads it (``yes``/``no``, ``true``/``false``, ``1``/``0``)."""
+    """A pip flag's value, read as pip reads it (yes/no, true/false, on/off, 1/0)."""
     word = value.strip().lower()
     if word in _TRUE or word in _FALSE:
         return word in _TRUE
