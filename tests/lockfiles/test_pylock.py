@@ -164,14 +164,17 @@ def test_files_hashes_sizes_upload_times() -> None:
     assert a["dependencies"] == [{"name": "b"}]
 
 
-def test_unsafe_packages_need_allow_unsafe() -> None:
-    """setuptools is left out unless allow_unsafe, as in requirements.txt."""
+def test_unsafe_packages_are_always_listed() -> None:
+    """setuptools and pip are listed: a pylock installs everything it names (no --allow-unsafe
+    there, unlike requirements.txt; decisions.md, issue 14)."""
     lock = Lock.build(matrix=DEFAULT, packages=[
         pkg("setuptools", "70.0", via=("-r requirements.in",),
             files=(dist("setuptools-70.0-py3-none-any.whl", "1"),)),
+        pkg("pip", "25.0", via=("-r requirements.in",),
+            files=(dist("pip-25.0-py3-none-any.whl", "2"),)),
     ])
-    assert "setuptools" not in render(lock, PylockOptions())
-    assert 'name = "setuptools"' in render(lock, PylockOptions(allow_unsafe=True))
+    text = render(lock, PylockOptions())
+    assert 'name = "setuptools"' in text and 'name = "pip"' in text
 
 
 def test_direct_references_become_archive_and_directory() -> None:

@@ -32,7 +32,7 @@ from crosspin.lockfiles.requirements import render
 from crosspin.pipeline._compile import CompileRequest, compile_lock
 from crosspin.pipeline._diagnose import Diagnosis, diagnose, source_build_warnings
 from crosspin.pipeline._memo import Memo, canonical, memo_for
-from crosspin.resolver import Root
+from crosspin.resolver import ResolveOptions, Root
 from crosspin.settings import (
     CompileOptions,
     CompileSettings,
@@ -213,13 +213,13 @@ class _Run:
                                 fast_path=options.tuning.replay, build=self.settings.build)
         except ResolutionError as exc:
             raise self._diagnosed(exc, client) from None
+        lock = without_forbidden_wheels(lock, self.settings.resolve)
         warnings = tuple((w.message(), w.hint())
                          for w in source_build_warnings(lock, self.inputs))
         if self.settings.render.generate_hashes or options.output_format == "pylock":
             lock = with_hashes(lock, client)
         if options.output_format == "pylock":
-            text = _render_pylock(lock, self.inputs, options.selection.groups,
-                                  self.settings.render.allow_unsafe, options.output)
+            text = _render_pylock(lock, self.inputs, options.selection.groups, options.output)
         else:
             text = render(lock, self.settings.render)
         names = {p.name for p in lock.packages}
@@ -310,16 +310,29 @@ def _file_digest(path: str) -> str:
         return "missing"
 
 
-def _render_pylock(
-    lock: Lock, inputs: InputSet, groups: Sequence[str], allow_unsafe: bool, output: str
-) -> str:
+def without_forbidden_wheels(lock: Lock, options: ResolveOptions) -> Lock:
+    """The lock without the wheels of ``--no-binary`` names (or of every name, ``:all:``).
+
+    The resolver reads metadata from those wheels, but neither crosspin nor
+    pip installs them, so the lock neither lists nor hashes them: a pylock
+    entry keeps only its sdist, a hash line only the sdist's hash.
+    """
+    if not options.no_binary:
+        return lock
+    return attrs.evolve(lock, packages=tuple(
+        p if p.url or options.may_use_wheels(p.name)
+        else attrs.evolve(p, files=tuple(f for f in p.files if not f.is_wheel))
+        for p in lock.packages
+    ))
+
+
+def _render_pylock(lock: Lock, inputs: InputSet, groups: Sequence[str], output: str) -> str:
     """The lock as PEP 751 ``pylock.toml``; groups named with --group install by default."""
     roots: dict[str, list[Requirement]] = {}
     for r in inputs.requirements:
         roots.setdefault(r.origin, []).append(r.requirement)
     return render_pylock(lock, PylockOptions(
         default_groups=tuple(groups),
-        allow_unsafe=allow_unsafe,
         root_requirements=roots,
         path=output,
     ))

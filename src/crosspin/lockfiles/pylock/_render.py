@@ -22,7 +22,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from crosspin.errors import LockFileError
-from crosspin.lock import UNSAFE_PACKAGES, Lock
+from crosspin.lock import Lock
 from crosspin.lockfiles.pylock._reach import reach_markers, root_labels
 from crosspin.lockfiles.pylock._tables import environment_markers, package_table, requires_python
 
@@ -43,10 +43,12 @@ class PylockOptions:
     ``--group``. ``root_requirements`` maps each origin to the root
     requirements read from it, so a root's own marker limits where its
     extra or group reaches. ``path`` names the file in error messages.
+    setuptools and pip are always listed when the graph needs them: an
+    installer of a pylock installs everything it lists (``--allow-unsafe``
+    only concerns requirements.txt).
     """
 
     default_groups: tuple[str, ...] = ()
-    allow_unsafe: bool = False
     root_requirements: Mapping[str, Sequence[Requirement]] = attrs.field(factory=dict)
     path: str = "pylock.toml"
 
@@ -64,8 +66,6 @@ def render(lock: Lock, options: PylockOptions) -> str:
     extras, groups = root_labels(lock)
     entries = []
     for package, marker in zip(lock.packages, markers):
-        if package.name in UNSAFE_PACKAGES and not options.allow_unsafe:
-            continue
         table = package_table(package, None if marker is None else str(marker), options.path)
         entries.append(table)
     entries.sort(key=lambda t: (t["name"], t.get("version", ""), t.get("marker", "")))
