@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,31 @@ def test_temporary_paths_never_reach_the_output(tmp_path: Path) -> None:
     assert "<a-1.0.tar.gz> <a-1.0.tar.gz>" in shown
     assert caught.value.reason == "the build backend failed: RuntimeError: no"
     assert all(line.startswith("    ") for line in seen)
+
+
+def test_backend_warnings_are_not_printed(tmp_path: Path) -> None:
+    """A backend's warnings (setuptools' setup.cfg banners) never reach stderr.
+
+    pyproject_hooks re-issues them in crosspin's process; on the live index
+    ``sentence-transformers==2.2.2`` printed a page of setuptools
+    deprecation banners, naming the temporary build folder.
+    """
+    tree = tmp_path / "a-1.0"
+    tree.mkdir()
+    (tree / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n')
+    (tree / "backend.py").write_text(
+        "import os, warnings\n"
+        "def prepare_metadata_for_build_wheel(directory, config_settings=None):\n"
+        "    warnings.warn('dash-separated key description-file')\n"
+        "    info = os.path.join(directory, 'a-1.0.dist-info')\n"
+        "    os.mkdir(info)\n"
+        "    with open(os.path.join(info, 'METADATA'), 'w') as f:\n"
+        "        f.write('Metadata-Version: 2.1\\nName: a\\nVersion: 1.0\\n')\n"
+        "    return 'a-1.0.dist-info'\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metadata = prepare_metadata(tree, Release(name="a", version="1.0"),
+                                    settings=BuildSettings())
+    assert metadata.startswith(b"Metadata-Version: 2.1")
+    assert [str(w.message) for w in caught] == []

@@ -15,7 +15,9 @@ as they are -- never re-serialised.
 Every child runs through :func:`~crosspin.metadata._process.run_child`:
 output captured (shown with ``-v``), the last lines in the error, a
 deadline per step (``CROSSPIN_BUILD_TIMEOUT``), killed with its process
-group on timeout or interrupt.
+group on timeout or interrupt. A backend's Python warnings (setuptools'
+deprecation banners) are re-issued by ``pyproject_hooks`` in this process
+as ``BuildBackendWarning``; they are dropped, never printed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -107,7 +110,11 @@ def prepare_metadata(
     """
     # lazy: build is slow to import, and most runs build nothing.
     import build
+    import pyproject_hooks
 
+    # pyproject_hooks re-issues every UserWarning of the backend here, where
+    # Python would print it (with its temporary path) on stderr.
+    warnings.filterwarnings("ignore", category=pyproject_hooks.BuildBackendWarning)
     with tempfile.TemporaryDirectory(prefix="crosspin-build-") as work:
         hooks = _Hooks(settings=settings, release=release, log=log, env_dir=Path(work) / "env",
                        hidden=_hidden_paths(tree, Path(work), release))
