@@ -25,8 +25,9 @@ def _compile(hostile: HostileIndex, work: Path, requirements: str, *args: str) -
     server = hostile.start(api="json")
     work.mkdir(parents=True, exist_ok=True)
     (work / "requirements.in").write_text(requirements)
+    cache = [] if "--cache-dir" in args else ["--no-cache"]
     return run_cli(["compile", "requirements.in", "-o", "requirements.txt", "--isolated",
-                    "--no-cache", "--index-url", server.index_url, *ONE_ENV, *args], cwd=work)
+                    *cache, "--index-url", server.index_url, *ONE_ENV, *args], cwd=work)
 
 
 def _pins(work: Path) -> set[tuple[str, str]]:
@@ -203,3 +204,25 @@ def test_optional_dependencies_become_extra_markers() -> None:
                                     'd; extra == "dev-x"')
     assert fields.provides_extra == ("Dev_X",)
     assert parse_core_metadata(b"Name: a\n").name == "a"
+
+
+def test_a_built_sdist_is_built_once_per_cache(hostile: HostileIndex, tmp_path: Path) -> None:
+    """The fields a build gave are kept under the sdist's sha256: the next compile (a rerun,
+    a fresh folder) reads them from the cache instead of running the backend again.
+
+    On the live index pyspark's build took ~57 s in every compile, and sglang's path to
+    flashinfer-python 0.4.0rc3 (a build that installs torch) made one job time out.
+    """
+    info = pkg_info("a", "1.0", "2.1", requires=["b>=1"])
+    hostile.add("a", sdist("a", "1.0", pkg_info=info,
+                           pyproject_toml=pyproject("a", dynamic=["dependencies"]),
+                           backend=WORKING_BACKEND))
+    hostile.add_good("b", "1.0")
+    cache = str(tmp_path / "cache")
+    runs = [_compile(hostile, tmp_path / f"run{i}", "a\n", "-v", "--cache-dir", cache)
+            for i in (1, 2)]
+    assert [r.code for r in runs] == [0, 0], runs[1].stderr
+    assert "a 1.0: building a-1.0.tar.gz for its metadata" in runs[0].stderr
+    assert "building" not in runs[1].stderr
+    assert "a 1.0: metadata of a-1.0.tar.gz from the cache" in runs[1].stderr
+    assert _pins(tmp_path / "run1") == _pins(tmp_path / "run2") == {("a", "1.0"), ("b", "1.0")}

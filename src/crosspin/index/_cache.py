@@ -6,6 +6,7 @@ Layout (versioned, so a format change never misreads old entries)::
     <cache>/v1/metadata/sha256/<hh>/<sha256(bytes)>   METADATA bytes, named by their own digest
     <cache>/v1/metadata/source/<hh>/<scope key>       METADATA of a wheel as one index served it
     <cache>/v1/parsed/metadata/<hh>/<sha256(METADATA)>  the fields resolution reads (JSON)
+    <cache>/v1/parsed/sdist/<hh>/<sha256(sdist)>      the same fields of an sdist (read or built)
     <cache>/v1/files/sha256/<hh>/<sha256>             downloaded distributions
 
 Everything in it is treated as untrusted input (a mirror filled it, a full
@@ -294,6 +295,15 @@ class Cache:
     def store_parsed_metadata(self, digest: str, data: bytes) -> None:
         """Remember the resolution fields parsed from the METADATA whose sha256 is ``digest``."""
         self._write(data, "parsed", "metadata", digest)
+
+    def parsed_sdist(self, digest: str) -> bytes | None:
+        """The stored resolution fields of the sdist whose sha256 is ``digest``."""
+        found = self._read("parsed", "sdist", digest)
+        return None if found is None else found[0]
+
+    def store_parsed_sdist(self, digest: str, data: bytes) -> None:
+        """Remember the resolution fields of the sdist whose sha256 is ``digest``."""
+        self._write(data, "parsed", "sdist", digest)
 
     def file_path(self, sha256: str) -> Path | None:
         """Where the file with this sha256 lives in the cache (``None`` in memory-only mode,

@@ -464,6 +464,25 @@ class IndexClient:
         if digest is not None:
             self._cache.store_parsed_metadata(digest, data)
 
+    def parsed_sdist_metadata(self, file: DistFile) -> bytes | None:
+        """An sdist's metadata fields as :meth:`store_parsed_sdist_metadata` stored them.
+
+        Named by the sdist's own sha256 (the index's, which every download
+        of it is checked against): its PKG-INFO is read, or its backend
+        run, once per sdist rather than once per compile. ``None`` when
+        unknown, when the index gives no sha256, and under ``--refresh``.
+        """
+        digest = dict(file.hashes).get("sha256")
+        if digest is None or self.settings.refresh:
+            return None
+        return self._cache.parsed_sdist(digest)
+
+    def store_parsed_sdist_metadata(self, file: DistFile, data: bytes) -> None:
+        """Remember an sdist's metadata fields under its sha256 (when the index gives one)."""
+        digest = dict(file.hashes).get("sha256")
+        if digest is not None:
+            self._cache.store_parsed_sdist(digest, data)
+
     def _metadata_cached(self, file: DistFile) -> bool:
         """Whether this wheel's metadata is in the cache; asked of the disk once per run."""
         key = _metadata_key(file)

@@ -5,7 +5,8 @@ it, or as a last resort the whole file: the index client decides), from an
 sdist or a local project through its PEP 517
 ``prepare_metadata_for_build_wheel`` hook in an isolated build environment.
 Parsed results are memoised per run; the index client caches the raw bytes
-on disk, keyed by file hash.
+on disk, keyed by file hash, and the parsed fields of wheels and sdists
+(an sdist's build runs once, not once per compile).
 """
 
 from __future__ import annotations
@@ -231,7 +232,8 @@ class MetadataProvider:
     ``PKG-INFO`` or static ``pyproject.toml`` (``_sdist``), else a PEP 517
     build run as ``build`` says. ``log`` receives lines for ``-v`` (where
     an sdist's metadata came from, the backend's output). ``sdists`` counts
-    how each sdist's metadata was read: ``PKG-INFO``, ``pyproject.toml``, ``built``.
+    how each sdist's metadata was read: ``PKG-INFO``, ``pyproject.toml``,
+    ``built``, ``cached`` (read or built by an earlier run).
     """
 
     def __init__(
@@ -289,7 +291,23 @@ class MetadataProvider:
             raise MetadataError(name, "no wheel or sdist to read metadata from",
                                 version=str(version))
         sdist = min(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
-        return self._from_sdist(name, version, sdist)
+        load = getattr(self._source, "parsed_sdist_metadata", None)
+        raw = None if load is None else load(sdist)
+        if raw is not None:
+            try:
+                known = DistMetadata.from_fields_json(raw, source=sdist.filename)
+            except (ValueError, KeyError, TypeError):
+                pass  # a corrupt or foreign entry is a miss, never an error
+            else:
+                self._count("cached", f"{name} {version}: metadata of {sdist.filename} "
+                                      "from the cache")
+                return known
+        fields = self._from_sdist(name, version, sdist)
+        store = getattr(self._source, "store_parsed_sdist_metadata", None)
+        if store is not None:
+            store(sdist, _fields_json(fields))
+        return DistMetadata.from_fields(fields, source=sdist.filename, name=name,
+                                        version=version)
 
     def _parsed(self, wheel: DistFile) -> DistMetadata | None:
         """The wheel's metadata from the source's parsed-fields cache, when it has one.
@@ -306,7 +324,8 @@ class MetadataProvider:
         except (ValueError, KeyError, TypeError):
             return None  # a corrupt or foreign entry is a miss, never an error
 
-    def _from_sdist(self, name: str, version: Version, sdist: DistFile) -> DistMetadata:
+    def _from_sdist(self, name: str, version: Version, sdist: DistFile) -> CoreFields:
+        """The sdist's core fields: its PKG-INFO or static pyproject.toml, else a build."""
         release = Release(name=name, version=str(version), file=sdist.filename)
         limits = self._build.limits
         with tempfile.TemporaryDirectory(prefix="crosspin-sdist-") as tmp:
@@ -317,13 +336,12 @@ class MetadataProvider:
             if static is not None:
                 fields, where = static
                 self._count(where, f"{name} {version}: metadata from its sdist's {where}")
-                return DistMetadata.from_fields(fields, source=sdist.filename, name=name,
-                                                version=version)
+                return fields
             tree = unpack_sdist(archive, Path(tmp) / "src", name, version=str(version),
                                 limits=limits)
             self._count("built", f"{name} {version}: building {sdist.filename} for its metadata")
             data = prepare_metadata(tree, release, settings=self._build, log=self._log)
-        return DistMetadata.from_bytes(data, source=sdist.filename, name=name, version=version)
+        return parse_core_metadata(data)
 
     def _count(self, how: str, line: str) -> None:
         with self._lock:
