@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
+from crosspin.distributions import DistFile
+from crosspin.metadata import MetadataProvider
 from crosspin.metadata._core import parse_core_metadata
 from crosspin.metadata._sdist import static_fields
 from fixtures.hostile import HostileIndex
@@ -226,3 +229,48 @@ def test_a_built_sdist_is_built_once_per_cache(hostile: HostileIndex, tmp_path: 
     assert "building" not in runs[1].stderr
     assert "a 1.0: metadata of a-1.0.tar.gz from the cache" in runs[1].stderr
     assert _pins(tmp_path / "run1") == _pins(tmp_path / "run2") == {("a", "1.0"), ("b", "1.0")}
+
+
+class _CachedSource:
+    """A source whose sdist cache holds ``entry``; reading the sdist itself is recorded."""
+
+    def __init__(self, entry: bytes) -> None:
+        self.entry = entry
+        self.downloads = 0
+
+    def wheel_metadata(self, file: DistFile) -> bytes:
+        raise AssertionError("sdists only")
+
+    def download(self, file: DistFile, dest_dir: Path) -> Path:
+        self.downloads += 1
+        raise OSError("not here")
+
+    def parsed_sdist_metadata(self, file: DistFile) -> bytes | None:
+        return self.entry
+
+
+@pytest.mark.parametrize(("entry", "trusted"), [
+    (b'{"format":1,"name":"a","version":"1.0","requires_dist":["b"],'
+     b'"requires_python":null,"provides_extra":[]}', True),
+    (b'{"format":1,"name":"evil","version":"1.0","requires_dist":["b"],'
+     b'"requires_python":null,"provides_extra":[]}', False),
+    (b'{"format":1,"name":"a","version":"2.0","requires_dist":["b"],'
+     b'"requires_python":null,"provides_extra":[]}', False),
+    (b"{not json", False),
+], ids=["same-release", "another-project", "another-version", "corrupt"])
+def test_a_cached_sdist_entry_counts_only_for_its_own_release(entry: bytes, trusted: bool) -> None:
+    """The entry is named by the file's sha256; one naming another release (the same file
+    listed under another name by a mirror) or a damaged one is a miss: the sdist is read."""
+    file = DistFile.from_link(filename="a-1.0.tar.gz", url="https://x/a-1.0.tar.gz",
+                              hashes={"sha256": "0" * 64})
+    assert file is not None
+    source = _CachedSource(entry)
+    provider = MetadataProvider(source)
+    if trusted:
+        meta = provider.get("a", Version("1.0"), [file])
+        assert [str(r) for r in meta.requires_dist] == ["b"]
+        assert source.downloads == 0
+    else:
+        with pytest.raises(OSError, match="not here"):
+            provider.get("a", Version("1.0"), [file])
+        assert source.downloads == 1

@@ -297,8 +297,11 @@ class MetadataProvider:
             try:
                 known = DistMetadata.from_fields_json(raw, source=sdist.filename)
             except (ValueError, KeyError, TypeError):
-                pass  # a corrupt or foreign entry is a miss, never an error
-            else:
+                known = None  # a corrupt or foreign entry is a miss, never an error
+            # The same file listed under another project or version (a mirror's
+            # claim) is read again, and refused there as its PKG-INFO says.
+            if known is not None and (known.name, known.version) == (
+                    canonicalize_name(name), version):
                 self._count("cached", f"{name} {version}: metadata of {sdist.filename} "
                                       "from the cache")
                 return known
