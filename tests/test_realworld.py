@@ -66,7 +66,7 @@ email.errors.HeaderParseError: header value appears to contain an embedded heade
         (-9, "", False, "traceback", "exit code -9"),
         (3, "error: odd\n", False, "traceback", "exit code 3"),
         (1, "something failed\n", False, "traceback", "exit 1 without an error: line"),
-        (None, "Resolving\n", True, "timeout", "no answer within 2 s"),
+        (None, "Resolving\n", True, "timeout", "stopped after 2 s (the job's --timeout ran out)"),
     ],
 )
 def test_classify(code: int | None, stderr: str, timed_out: bool, cls: str, reason: str) -> None:

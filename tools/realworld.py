@@ -237,7 +237,8 @@ def classify(run: Run) -> Verdict:
     ``traceback``: the contract is one clear line for every user error.
     """
     if run.timed_out:
-        return Verdict(TIMEOUT, reason=f"no answer within {run.seconds:.0f} s",
+        return Verdict(TIMEOUT,
+                       reason=f"stopped after {run.seconds:.0f} s (the job's --timeout ran out)",
                        last_line=last_line(run.stderr))
     if TRACEBACK_MARK in run.stderr:
         return Verdict(TRACEBACK, reason="traceback", last_line=last_line(run.stderr))
