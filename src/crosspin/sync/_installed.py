@@ -4,6 +4,9 @@
 sync cannot uninstall them safely: they are reported, never removed. A
 ``.dist-info`` without RECORD is what an install killed half way leaves:
 it is *broken*, never counted as installed, and the next sync repairs it.
+A ``.dist-info`` folder without METADATA is what an uninstall killed half
+way leaves (crosspin removes METADATA and RECORD last): a *leftover*, whose
+other files are gone already; the next sync deletes the folder.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import attrs
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-__all__ = ["InstalledDist", "scan_installed"]
+__all__ = ["InstalledDist", "scan_installed", "scan_leftovers"]
 
 
 @attrs.frozen(kw_only=True)
@@ -50,6 +53,17 @@ def scan_installed(site_dirs: Iterable[Path]) -> dict[NormalizedName, list[Insta
             if dist is not None:
                 found.setdefault(dist.name, []).append(attrs.evolve(dist, legacy=True))
     return found
+
+
+def scan_leftovers(site_dirs: Iterable[Path]) -> tuple[Path, ...]:
+    """``*.dist-info`` folders in ``site_dirs`` without METADATA (a killed uninstall's)."""
+    found: list[Path] = []
+    for site in site_dirs:
+        if site.is_dir():
+            found.extend(info for info in sorted(site.glob("*.dist-info"))
+                         if info.is_dir() and not info.is_symlink()
+                         and not (info / "METADATA").exists())
+    return tuple(found)
 
 
 def _read(info: Path) -> InstalledDist | None:

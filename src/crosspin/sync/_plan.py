@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import attrs
 from packaging.utils import NormalizedName
@@ -37,11 +38,13 @@ class SyncPlan:
     #: installed again: their folder goes once the pin is installed.
     repair: tuple[InstalledDist, ...] = ()
     selected: tuple[LockedPackage, ...] = ()
+    #: ``.dist-info`` folders without METADATA (killed uninstalls): deleted.
+    leftovers: tuple[Path, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """Whether nothing needs to change (``.egg-info`` leftovers aside)."""
-        return not self.install and not self.remove
+        return not self.install and not self.remove and not self.leftovers
 
     def describe(self) -> list[str]:
         """``Would install: ...`` / ``Would uninstall: ...`` lines."""
@@ -51,6 +54,9 @@ class SyncPlan:
         if self.remove:
             lines.append("Would uninstall: " + ", ".join(
                 f"{d.name}=={d.raw_version}" for d in self.remove))
+        if self.leftovers:
+            lines.append("Would clean up (left by an interrupted sync): "
+                         + ", ".join(p.name for p in self.leftovers))
         return lines
 
     def warnings(self) -> list[str]:
@@ -66,6 +72,8 @@ def _pin(p: LockedPackage) -> str:
 def make_plan(
     wanted: Iterable[LockedPackage],
     installed: Mapping[NormalizedName, list[InstalledDist]],
+    *,
+    leftovers: Iterable[Path] = (),
 ) -> SyncPlan:
     """Install missing, changed or broken pins; remove what the lock does not name.
 
@@ -98,7 +106,7 @@ def make_plan(
     legacy = tuple(d for d in remove if d.legacy)
     remove = sorted((d for d in remove if not d.legacy), key=lambda d: (d.name, d.raw_version))
     return SyncPlan(install=tuple(install), remove=tuple(remove), legacy=legacy,
-                    repair=tuple(repair), selected=tuple(wanted))
+                    repair=tuple(repair), selected=tuple(wanted), leftovers=tuple(leftovers))
 
 
 def _current(dists: list[InstalledDist]) -> list[InstalledDist]:

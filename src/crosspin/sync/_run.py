@@ -29,7 +29,7 @@ from crosspin.lockfiles import LockData, merge_locks, read_lock
 from crosspin.sync._bytecode import compile_bytecode
 from crosspin.sync._closure import unmet_requirement
 from crosspin.sync._fetch import FileSource
-from crosspin.sync._installed import scan_installed
+from crosspin.sync._installed import scan_installed, scan_leftovers
 from crosspin.sync._obtain import builder, obtain_all
 from crosspin.sync._place import Placement, check_placements, layout
 from crosspin.sync._plan import SyncPlan, make_plan
@@ -38,7 +38,7 @@ from crosspin.sync._target import Target, inspect_target
 from crosspin.sync._uninstall import Removal, plan_removal, read_record_paths, remove
 from crosspin.sync._unpacked import UnpackedCache
 from crosspin.sync._wheel import Unpacked
-from crosspin.sync._write import Linker, LinkMode, write_placement
+from crosspin.sync._write import Linker, LinkMode, drop_temporaries, write_placement
 
 __all__ = [
     "InstallOptions",
@@ -146,7 +146,8 @@ def plan_for(
     lock.environment_for(target.python, micro, target.markers["sys_platform"],
                          target.markers["platform_machine"], target.description)
     wanted = lock.select(target.markers, extras=extras, groups=groups)
-    return make_plan(wanted, scan_installed(target.site_dirs))
+    return make_plan(wanted, scan_installed(target.site_dirs),
+                     leftovers=scan_leftovers(target.site_dirs))
 
 
 def prepare(request: SyncRequest) -> Prepared:
@@ -221,6 +222,8 @@ def apply_plan(
                 owned=lambda: _owned(target, exclude=removals))
             # Nothing has changed so far; from here on the target does.
             _remove_all(removals, bar)
+            for folder in plan.leftovers:  # before installs, which may reuse the name
+                shutil.rmtree(folder, ignore_errors=True)
             _install_all(placements, Linker(options.link_mode), bar)
             _drop_repaired(plan, placements)
             if options.compile_bytecode:
@@ -278,10 +281,16 @@ def _install_all(placements: Sequence[Placement], linker: Linker, bar: Reporter)
 
 
 def _drop_repaired(plan: SyncPlan, placements: Sequence[Placement]) -> None:
-    """Remove RECORD-less dist-info folders the new installs did not write over."""
+    """Remove RECORD-less dist-info folders the new installs did not write over.
+
+    One they wrote over keeps only its new files: a killed write's
+    temporary files go.
+    """
     written = {Path(p.record).parent for p in placements}
     for dist in plan.repair:
-        if dist.dist_info not in written:
+        if dist.dist_info in written:
+            drop_temporaries(dist.dist_info)
+        else:
             shutil.rmtree(dist.dist_info, ignore_errors=True)
 
 

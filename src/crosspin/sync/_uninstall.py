@@ -92,7 +92,7 @@ def plan_removal(
 def remove(removal: Removal) -> None:
     """Delete what :func:`plan_removal` checked: the files, the dist-info, emptied folders."""
     folders: set[Path] = set()
-    for path in removal.paths:
+    for path in sorted(removal.paths, key=lambda p: _last(p, removal.dist.dist_info)):
         candidates = [path]
         if path.suffix == ".py":
             cache = path.parent / "__pycache__"
@@ -113,6 +113,18 @@ def remove(removal: Removal) -> None:
         shutil.rmtree(removal.dist.dist_info, ignore_errors=True)
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         _prune(folder, stop=removal.stop)
+
+
+def _last(path: Path, dist_info: Path) -> int:
+    """Sort key: the dist-info's METADATA, then its RECORD, go last.
+
+    A kill before the end then leaves either a RECORD (the rerun removes the
+    rest by it) or a folder without METADATA whose other files are gone
+    (a leftover the rerun deletes).
+    """
+    if path.parent.name != dist_info.name:
+        return 0
+    return {"METADATA": 2, "RECORD": 3}.get(path.name, 1)
 
 
 def _prune(folder: Path, *, stop: Sequence[Path]) -> None:

@@ -15,10 +15,12 @@ import errno
 import hashlib
 import io
 import os
+import re
 import shutil
 import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import Literal
 
 from installer.utils import fix_shebang
@@ -34,7 +36,8 @@ if sys.platform.startswith("linux"):
 else:  # macOS's clonefile is not in the stdlib: clone falls back to copy there
     _FCNTL = False
 
-__all__ = ["LINK_MODES", "LinkMode", "Linker", "write_new", "write_placement"]
+__all__ = ["LINK_MODES", "LinkMode", "Linker", "drop_temporaries", "write_new",
+           "write_placement"]
 
 LinkMode = Literal["auto", "hardlink", "clone", "copy"]
 LINK_MODES: tuple[LinkMode, ...] = ("auto", "hardlink", "clone", "copy")
@@ -48,6 +51,8 @@ _NO_CLONES = frozenset({errno.EXDEV, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINV
 #: Linux's ``FICLONE`` ioctl (btrfs, xfs, bcachefs): a copy sharing the blocks.
 _FICLONE = 0x40049409
 _CHUNK = 1 << 20
+#: The name of a temporary file :func:`_temporary` makes (``.NAME.<12 hex>.crosspin``).
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{12}\.crosspin")
 
 
 class Linker:
@@ -154,6 +159,13 @@ def write_new(dest: str, content: bytes, *, executable: bool = False) -> None:
     except BaseException:
         _discard(temp)
         raise
+
+
+def drop_temporaries(folder: Path) -> None:
+    """Delete the temporary files a killed write left in ``folder`` (crosspin's names only)."""
+    for entry in folder.glob(".*.crosspin"):
+        if _TEMPORARY.fullmatch(entry.name) and not entry.is_dir():
+            _discard(str(entry))
 
 
 def _discard(temp: str) -> None:
