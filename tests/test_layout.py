@@ -109,8 +109,8 @@ PUBLIC: dict[str, list[str]] = {
         "LINK_MODES", "PROTECTED", "FileSource", "InstallOptions", "InstalledDist", "LinkMode",
         "Prepared", "Reporter",
         "SyncPlan", "SyncRequest", "SyncResult", "Target", "apply_plan", "choose_file",
-        "export_requirements", "inspect_target", "make_plan", "plan_for", "prepare",
-        "scan_installed", "session",
+        "create_venv", "export_requirements", "inspect_target", "make_plan", "plan_for",
+        "prepare", "scan_installed", "session", "venv_python",
     ],
 }
 

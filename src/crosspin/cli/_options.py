@@ -1,4 +1,7 @@
-"""Options shared by commands: where packages come from (``sync`` and ``export``)."""
+"""Options shared by commands: where packages come from (``sync`` and ``export``).
+
+Every pip-sync 7.6 index option is here, with pip's meaning.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Callable, TypeVar
 
-import click
-
+from crosspin.cli._help import option
 from crosspin.index import IndexSettings
 from crosspin.lock import Sources
 from crosspin.settings import (
@@ -22,16 +24,31 @@ from crosspin.settings import (
 
 __all__ = ["index_command_line", "lock_settings", "with_index_options"]
 
+_INDEXES, _CACHE = "Indexes", "Cache and network"
+
 _index_options = [
-    click.option("-i", "--index-url", default=None, help="Base URL of the package index."),
-    click.option("--extra-index-url", "extra_index_urls", multiple=True,
-                 help="Extra index URLs (repeatable)."),
-    click.option("-f", "--find-links", "find_links", multiple=True,
-                 help="Folders or pages of links to look for files in (repeatable)."),
-    click.option("--isolated", is_flag=True, help="Ignore pip's configuration (PIP_*, pip.conf)."),
-    click.option("--cache-dir", default=None, help="Cache folder."),
-    click.option("--no-cache", is_flag=True, help="Do not read or write the cache."),
-    click.option("--offline", is_flag=True, help="Use only the cache."),
+    option(_INDEXES, "-i", "--index-url", default=None, metavar="URL",
+           help="Base URL of the package index.",
+           show_default="the lock's --index-url line, else pip's configuration, "
+                        "else https://pypi.org/simple"),
+    option(_INDEXES, "--extra-index-url", "extra_index_urls", multiple=True, metavar="URL",
+           help="Another index (repeatable); a name found on an earlier index is never "
+                "taken from a later one."),
+    option(_INDEXES, "-f", "--find-links", "find_links", multiple=True, metavar="PATH|URL",
+           help="A folder or page of links to files (repeatable)."),
+    option(_INDEXES, "--no-index", is_flag=True,
+           help="Use only --find-links (and the lock's direct references)."),
+    option(_INDEXES, "--trusted-host", "trusted_hosts", multiple=True, metavar="HOST",
+           help="Allow HOST over HTTP or unverified HTTPS (repeatable)."),
+    option(_INDEXES, "--cert", metavar="PATH", help="CA bundle for HTTPS."),
+    option(_INDEXES, "--client-cert", metavar="PATH",
+           help="Client certificate for HTTPS (PEM file with the key)."),
+    option(_INDEXES, "--isolated", is_flag=True,
+           help="Ignore pip's configuration (PIP_*, pip.conf)."),
+    option(_CACHE, "--cache-dir", default=None, metavar="DIR", help="Cache folder.",
+           show_default="the platform's user cache folder"),
+    option(_CACHE, "--no-cache", is_flag=True, help="Do not read or write the cache."),
+    option(_CACHE, "--offline", is_flag=True, help="Use only the cache."),
 ]
 
 
@@ -40,8 +57,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 def with_index_options(func: _F) -> _F:
     """Add the index options (``--index-url``, ``--find-links``, ``--offline``...) to a command."""
-    for option in reversed(_index_options):
-        func = option(func)
+    for decorator in reversed(_index_options):
+        func = decorator(func)
     return func
 
 
@@ -52,10 +69,13 @@ def index_command_line(given: Mapping[str, Any]) -> IndexCommandLine:
             index_url=given.get("index_url"),
             extra_index_urls=tuple(given.get("extra_index_urls") or ()),
             find_links=tuple(given.get("find_links") or ()),
+            trusted_hosts=tuple(given.get("trusted_hosts") or ()),
         ),
         access=Access(cache_dir=given.get("cache_dir"), no_cache=bool(given.get("no_cache")),
-                      offline=bool(given.get("offline"))),
+                      offline=bool(given.get("offline")), cert=given.get("cert"),
+                      client_cert=given.get("client_cert")),
         isolated=bool(given.get("isolated")),
+        no_index=bool(given.get("no_index")),
     )
 
 

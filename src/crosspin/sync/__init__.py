@@ -7,7 +7,9 @@ Every file is downloaded and checked against the lock's hashes, every
 wheel verified and checked against the lock, every removal and every
 file's place checked before anything is removed or installed, so a
 failure of any kind leaves the environment as it was. Two syncs of one
-environment never overlap. ``export`` writes one environment's
+environment never overlap. crosspin's own environment keeps crosspin and
+what it runs on; an externally managed (PEP 668) interpreter is refused
+unless asked; a missing virtual environment can be created. ``export`` writes one environment's
 subset as a flat requirements file (for ``pip install --require-hashes``).
 
 Locks are read by :mod:`crosspin.lockfiles` (``read_lock``, ``merge_locks``).
@@ -20,6 +22,7 @@ from crosspin.sync._export import export_requirements
 from crosspin.sync._fetch import FileSource, choose_file
 from crosspin.sync._installed import InstalledDist, scan_installed
 from crosspin.sync._plan import PROTECTED, SyncPlan, make_plan
+from crosspin.sync._protect import create_venv, venv_python
 from crosspin.sync._run import (
     InstallOptions,
     Prepared,
@@ -49,6 +52,7 @@ __all__ = [
     "Target",
     "apply_plan",
     "choose_file",
+    "create_venv",
     "export_requirements",
     "inspect_target",
     "make_plan",
@@ -56,4 +60,5 @@ __all__ = [
     "prepare",
     "scan_installed",
     "session",
+    "venv_python",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -11,7 +11,7 @@ from packaging.utils import NormalizedName
 from crosspin.lock import LockedPackage
 from crosspin.sync._installed import InstalledDist
 
-__all__ = ["PROTECTED", "SyncPlan", "make_plan"]
+__all__ = ["PROTECTED", "SyncPlan", "later_wins", "make_plan"]
 
 #: Left alone unless the lock names them (pip-sync does the same): removing
 #: them would break the environment's own tooling.
@@ -40,6 +40,9 @@ class SyncPlan:
     selected: tuple[LockedPackage, ...] = ()
     #: ``.dist-info`` folders without METADATA (killed uninstalls): deleted.
     leftovers: tuple[Path, ...] = ()
+    #: Kept names (``--keep``, crosspin's own) the lock pins at another
+    #: version: ``(lock's pin, installed pin)``, left as installed.
+    held: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -60,9 +63,11 @@ class SyncPlan:
         return lines
 
     def warnings(self) -> list[str]:
-        """One line per ``.egg-info`` install that must be removed by hand."""
-        return [f"cannot uninstall {d.name}=={d.raw_version}: it is an .egg-info install "
-                f"({d.dist_info}); remove it by hand" for d in self.legacy]
+        """One line per ``.egg-info`` install that must be removed by hand, and per held pin."""
+        return [*(f"cannot uninstall {d.name}=={d.raw_version}: it is an .egg-info install "
+                  f"({d.dist_info}); remove it by hand" for d in self.legacy),
+                *(f"keeping {installed} as it is: the lock pins {pin}"
+                  for pin, installed in self.held)]
 
 
 def _pin(p: LockedPackage) -> str:
@@ -74,12 +79,15 @@ def make_plan(
     installed: Mapping[NormalizedName, list[InstalledDist]],
     *,
     leftovers: Iterable[Path] = (),
+    keep: Collection[NormalizedName] = (),
 ) -> SyncPlan:
     """Install missing, changed or broken pins; remove what the lock does not name.
 
     A broken dist-info (no RECORD) never counts as installed: its pin is
     installed again. One the lock does not name stays in ``remove``, where
     the removal check refuses it (nothing says which files are its).
+    Names in ``keep`` that are installed stay as they are (a pin of
+    another version is reported in ``held``); missing ones are installed.
     """
     wanted = list(wanted)
     # A folder pin may be named from its path (``-e ./src/pkg``): what its
@@ -89,14 +97,19 @@ def make_plan(
     install: list[LockedPackage] = []
     remove: list[InstalledDist] = []
     repair: list[InstalledDist] = []
+    held: list[tuple[str, str]] = []
     for name, dists in sorted(installed.items()):
-        if name not in by_name and name not in PROTECTED:
+        if name not in by_name and name not in PROTECTED and name not in keep:
             remove.extend(dists)
     for name, pin in sorted(by_name.items()):
         dists = installed.get(name, [])
         broken = [d for d in dists if d.broken]
         others = [d for d in dists if not d.broken]
         current = _current(others)
+        if name in keep and current:
+            if not any(_matches(pin, d) for d in current):
+                held.append((_pin(pin), f"{current[0].name}=={current[0].raw_version}"))
+            continue
         if not broken and len(current) == 1 and _matches(pin, current[0]):
             remove.extend(d for d in others if d not in current)
             continue
@@ -106,7 +119,8 @@ def make_plan(
     legacy = tuple(d for d in remove if d.legacy)
     remove = sorted((d for d in remove if not d.legacy), key=lambda d: (d.name, d.raw_version))
     return SyncPlan(install=tuple(install), remove=tuple(remove), legacy=legacy,
-                    repair=tuple(repair), selected=tuple(wanted), leftovers=tuple(leftovers))
+                    repair=tuple(repair), selected=tuple(wanted), leftovers=tuple(leftovers),
+                    held=tuple(held))
 
 
 def _current(dists: list[InstalledDist]) -> list[InstalledDist]:
@@ -122,3 +136,25 @@ def _matches(pin: LockedPackage, dist: InstalledDist) -> bool:
     # An index pin replaces a URL install of the same version (pip-sync too):
     # the lock's hashes cannot vouch for it.
     return dist.direct_url is None and dist.version == pin.version
+
+
+def later_wins(
+    selections: Sequence[tuple[str, Sequence[LockedPackage]]],
+) -> tuple[list[LockedPackage], list[str]]:
+    """Several locks' selections as one, a later lock's pin replacing an earlier one's.
+
+    ``selections`` are ``(lock path, its selected pins)`` in command-line
+    order; the second value is one line per replaced pin (pip-sync
+    ``--force`` replaces silently; crosspin says so).
+    """
+    chosen: dict[NormalizedName, tuple[str, LockedPackage]] = {}
+    notes: list[str] = []
+    for path, pins in selections:
+        for pin in pins:
+            before = chosen.get(pin.name)
+            if before is not None and (before[1].version, before[1].url) != (pin.version,
+                                                                              pin.url):
+                notes.append(f"{_pin(pin)} from {path} replaces {_pin(before[1])} from "
+                             f"{before[0]} (--force)")
+            chosen[pin.name] = (path, pin)
+    return [pin for _, pin in chosen.values()], notes

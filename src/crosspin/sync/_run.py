@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 import attrs
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 
 from crosspin.errors import WheelError
 from crosspin.lock import LockedPackage
@@ -32,7 +32,8 @@ from crosspin.sync._fetch import FileSource
 from crosspin.sync._installed import scan_installed, scan_leftovers
 from crosspin.sync._obtain import builder, obtain_all
 from crosspin.sync._place import Placement, check_placements, layout
-from crosspin.sync._plan import SyncPlan, make_plan
+from crosspin.sync._plan import SyncPlan, later_wins, make_plan
+from crosspin.sync._protect import externally_managed_error, is_own_environment, own_requirements
 from crosspin.sync._serial import hold_environment
 from crosspin.sync._target import Target, inspect_target
 from crosspin.sync._uninstall import Removal, plan_removal, read_record_paths, remove
@@ -95,7 +96,11 @@ class SyncRequest:
 
     ``extras`` and ``groups`` select from a PEP 751 lock (``groups=None``:
     its ``default-groups``). ``lock_timeout`` is how long to wait for
-    another sync of the same environment.
+    another sync of the same environment. ``keep`` names packages left as
+    installed (a package under test); ``force`` lets a later lock's pin
+    replace an earlier one's instead of refusing the conflict;
+    ``break_system_packages`` allows an externally managed (PEP 668)
+    interpreter.
     """
 
     locks: tuple[Path, ...]
@@ -104,6 +109,9 @@ class SyncRequest:
     groups: tuple[str, ...] | None = None
     install: InstallOptions = InstallOptions()
     lock_timeout: float = 300.0
+    keep: tuple[str, ...] = ()
+    force: bool = False
+    break_system_packages: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -113,6 +121,11 @@ class Prepared:
     lock: LockData
     target: Target
     plan: SyncPlan
+    #: Lines worth a ``note:`` (crosspin keeping its own environment).
+    notes: tuple[str, ...] = ()
+    #: Lines worth a ``warning:`` (a lock's pin replaced under ``force``; a
+    #: dry run of an externally managed interpreter).
+    warnings: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -136,26 +149,37 @@ def plan_for(
     *,
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
+    keep: Collection[NormalizedName] = (),
+    later_wins_from: Sequence[LockData] = (),
 ) -> SyncPlan:
     """Refuse a target outside the lock's matrix; else diff lock subset and target.
 
     ``extras`` and ``groups`` select from a PEP 751 lock (``groups=None``:
-    its ``default-groups``).
+    its ``default-groups``); ``keep`` names stay as installed. With
+    ``later_wins_from`` (the locks ``lock`` merges), each is selected on
+    its own and a later one's pin wins (:func:`prepare` reports which).
     """
     micro = target.version_info[2]
     lock.environment_for(target.python, micro, target.markers["sys_platform"],
                          target.markers["platform_machine"], target.description)
-    wanted = lock.select(target.markers, extras=extras, groups=groups)
+    if later_wins_from:
+        wanted, _ = _forced(later_wins_from, target, extras=extras, groups=groups)
+    else:
+        wanted = lock.select(target.markers, extras=extras, groups=groups)
     return make_plan(wanted, scan_installed(target.site_dirs),
-                     leftovers=scan_leftovers(target.site_dirs))
+                     leftovers=scan_leftovers(target.site_dirs), keep=keep)
+
+
+def _forced(locks: Sequence[LockData], target: Target, *, extras: Collection[str],
+            groups: Collection[str] | None) -> tuple[list[LockedPackage], list[str]]:
+    return later_wins([(d.path, d.select(target.markers, extras=extras, groups=groups))
+                       for d in locks])
 
 
 def prepare(request: SyncRequest) -> Prepared:
     """Read and merge the locks, inspect the interpreter, and plan (see :func:`plan_for`)."""
-    lock = merge_locks([read_lock(p) for p in request.locks])
-    target = inspect_target(request.interpreter)
-    plan = plan_for(lock, target, extras=request.extras, groups=request.groups)
-    return Prepared(lock=lock, target=target, plan=plan)
+    with session(request, on_wait=lambda _: None, hold=False) as prepared:
+        return prepared
 
 
 @contextlib.contextmanager
@@ -165,15 +189,38 @@ def session(
     """:func:`prepare` with the environment held (``hold``) until the block ends.
 
     The plan is made under the lock, so a second sync of the same
-    environment plans from what the first one left.
+    environment plans from what the first one left. An externally managed
+    interpreter is refused before anything (unless the request allows it;
+    without ``hold``, a dry run, it is a warning).
     """
-    lock = merge_locks([read_lock(p) for p in request.locks])
+    locks = [read_lock(p) for p in request.locks]
+    lock = merge_locks(locks)
     target = inspect_target(request.interpreter)
+    notes: list[str] = []
+    warnings: list[str] = []
+    refusal = None if request.break_system_packages else externally_managed_error(target)
+    if refusal is not None:
+        if hold:
+            raise refusal
+        warnings.append(refusal.message)
+    keep = {canonicalize_name(n) for n in request.keep}
+    if is_own_environment(target):
+        own = own_requirements() - {"crosspin"}
+        keep |= own | {canonicalize_name("crosspin")}
+        shown = ", ".join(sorted(own)[:6]) + (", ..." if len(own) > 6 else "")
+        notes.append(f"{target.prefix} is crosspin's own environment: keeping crosspin and "
+                     f"the {len(own)} packages it runs on ({shown})")
+    forced = locks if request.force and len(locks) > 1 else []
+    if forced:
+        warnings.extend(_forced(forced, target, extras=request.extras,
+                                groups=request.groups)[1])
     held = (hold_environment(Path(target.prefix), timeout=request.lock_timeout,
                              on_wait=on_wait) if hold else contextlib.nullcontext())
     with held:
-        plan = plan_for(lock, target, extras=request.extras, groups=request.groups)
-        yield Prepared(lock=lock, target=target, plan=plan)
+        plan = plan_for(lock, target, extras=request.extras, groups=request.groups,
+                        keep=keep, later_wins_from=forced)
+        yield Prepared(lock=lock, target=target, plan=plan, notes=tuple(notes),
+                       warnings=tuple(warnings))
 
 
 def apply_plan(

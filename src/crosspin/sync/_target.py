@@ -48,6 +48,9 @@ except (AttributeError, ValueError, OSError):
     pass
 paths = sysconfig.get_paths()
 short = "%d.%d" % sys.version_info[:2]
+managed = os.path.join(paths["stdlib"], "EXTERNALLY-MANAGED")
+if sys.prefix != sys.base_prefix or not os.path.isfile(managed):
+    managed = None
 print(json.dumps({
     "executable": sys.executable,
     "prefix": sys.prefix,
@@ -60,6 +63,7 @@ print(json.dumps({
     "pointer_bits": struct.calcsize("P") * 8,
     "glibc": glibc,
     "mac_ver": platform.mac_ver()[0],
+    "externally_managed": managed,
     "scheme": {
         "purelib": paths["purelib"],
         "platlib": paths["platlib"],
@@ -86,6 +90,9 @@ class Target:
     markers: dict[str, str]
     tags: tuple[_tags.Tag, ...]
     scheme: dict[str, str]
+    #: The PEP 668 ``EXTERNALLY-MANAGED`` file of a system interpreter (never
+    #: set inside a virtual environment): its packages belong to the OS.
+    externally_managed: str | None = None
 
     @property
     def python(self) -> tuple[int, int]:
@@ -125,6 +132,8 @@ class Target:
             markers=markers,
             tags=_compute_tags(data, markers, (version[0], version[1])),
             scheme=scheme,
+            externally_managed=(str(data["externally_managed"])
+                                if data.get("externally_managed") else None),
         )
 
 
