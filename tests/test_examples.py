@@ -168,12 +168,14 @@ def _run_build_stage(stage: list[tuple[str, str]], context: Path, root: Path,
     for instruction, args in stage:
         if instruction == "COPY":
             source, target = args.split()
+            if re.fullmatch(r"crosspin-\*\.whl", source):
+                continue  # the wheel the comment says to build: the tools folder provides it
             destination = Path(_in_root(target, root))
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(context / source, destination)
         elif instruction == "RUN":
-            if re.fullmatch(r"pip install (--no-cache-dir )?crosspin", args):
-                continue  # crosspin is not on an index yet: the tools folder provides it
+            if re.fullmatch(r"pip install (--no-cache-dir )?/tmp/crosspin-\*\.whl", args):
+                continue  # crosspin's own wheel (D13): the tools folder provides it
             done = subprocess.run(["bash", "-c", _in_root(args, root)], env=env,
                                   capture_output=True, text=True, check=False)
             assert done.returncode == 0, f"RUN {args}\n{done.stdout}\n{done.stderr}"
@@ -250,6 +252,36 @@ def test_tox_example_reads_the_lock_the_howto_writes(make_index: Any, tmp_path: 
     assert "exceptiongroup==1.2.2" in installed
 
 
+def test_tox_sync_alternative_keeps_the_package_under_test(make_index: Any,
+                                                            tmp_path: Path) -> None:
+    """tox.ini's commented 'crosspin sync ... --keep mylib' line: the env matches the lock,
+    and the package tox installed (which the lock does not list) stays."""
+    text = (REPO / "examples" / "tox.ini").read_text(encoding="utf-8")
+    match = re.search(r"^#\s+commands_pre = (crosspin sync .+)$", text, re.M)
+    assert match is not None, "tox.ini no longer shows the sync alternative"
+    project = tmp_path / "project"
+    _lock(make_index, project)
+    shutil.copy(project / "requirements.txt", project / "requirements-test.txt")
+    venv = tmp_path / "py312"
+    subprocess.run([str(require_python("3.12")), "-m", "venv", "--without-pip", str(venv)],
+                   check=True)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    for name in ("mylib", "stray"):  # installed by tox: the project, and a leftover
+        info = site / f"{name}-1.0.dist-info"
+        info.mkdir()
+        (site / f"{name}.py").write_text("", encoding="utf-8")
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+                                       encoding="utf-8")
+        (info / "RECORD").write_text(f"{name}.py,,\n{info.name}/METADATA,,\n"
+                                     f"{info.name}/RECORD,,\n", encoding="utf-8")
+    args = shlex.split(match.group(1).replace("{envpython}", str(venv / "bin" / "python")))
+    result = run_cli([*args[1:], "--isolated", "--cache-dir", str(project / ".cache")],
+                     cwd=project)
+    assert result.code == 0, result.stderr
+    installed = {p.name for p in site.glob("*.dist-info")}
+    assert installed == {"mylib-1.0.dist-info", "app-1.0.dist-info", "six-1.16.0.dist-info"}
+
+
 def _workflow() -> str:
     return (REPO / "examples" / "github-actions.yml").read_text(encoding="utf-8")
 
@@ -258,6 +290,7 @@ def test_github_actions_lock_job(make_index: Any, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The lock job's 'crosspin check' passes on a fresh lock and fails once the input moves."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    assert re.search(r"^\s*- run: pip install tools/crosspin-\*\.whl$", _workflow(), re.M)
     runs = re.findall(r"^\s*- run: (crosspin .+)$", _workflow(), re.M)
     assert runs == ["crosspin check requirements.txt"]
     project = tmp_path / "project"
