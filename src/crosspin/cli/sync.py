@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from crosspin import __version__
+from crosspin.cli._compile_options import with_compile_options
 from crosspin.cli._help import SectionedCommand, option
 from crosspin.cli._layers import config_values, given_params
 from crosspin.cli._options import index_command_line, lock_settings, with_index_options
@@ -143,10 +144,12 @@ def _values(ctx: click.Context, kw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _compile_command() -> list[click.Command]:
-    # lazy: compile's module is only needed to tell its config keys apart.
-    from crosspin.cli.compile import compile_command
+    """compile's options as a bare command: their config keys are valid, and ignored here."""
 
-    return [compile_command]
+    def keys_only(**_: Any) -> None:
+        """Never run."""
+
+    return [click.command("compile")(with_compile_options(keys_only))]
 
 
 def _sync(values: Mapping[str, Any], interpreter: Path) -> None:
