@@ -13,6 +13,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from crosspin.cli._help import option
+from crosspin.cli._options import TRUST_OPTIONS
 
 __all__ = ["NOT_IN_HEADER", "REMEMBERED", "with_compile_options"]
 
@@ -150,11 +151,7 @@ _OPTIONS = [
            default="first-index", show_default=True,
            help="first-index: a name found on one index is never taken from a later one; "
                 "unsafe-best-match: the best version across all indexes (pip's behaviour)."),
-    option(_INDEXES, "--trusted-host", "trusted_hosts", multiple=True, metavar="HOST",
-           help="Allow HOST over HTTP or unverified HTTPS (repeatable)."),
-    option(_INDEXES, "--cert", metavar="PATH", help="CA bundle for HTTPS."),
-    option(_INDEXES, "--client-cert", metavar="PATH",
-           help="Client certificate for HTTPS (PEM file with the key)."),
+    *TRUST_OPTIONS,
     option(_INDEXES, "--isolated", is_flag=True,
            help="Ignore pip's configuration files and PIP_* variables."),
     # Cache and network

@@ -22,9 +22,19 @@ from crosspin.settings import (
     lock_index_settings,
 )
 
-__all__ = ["index_command_line", "lock_settings", "with_index_options"]
+__all__ = ["TRUST_OPTIONS", "index_command_line", "lock_settings", "with_index_options"]
 
 _INDEXES, _CACHE = "Indexes", "Cache and network"
+
+#: ``--trusted-host``, ``--cert``, ``--client-cert``: pip's, for every command that
+#: reaches an index (compile's table takes them from here).
+TRUST_OPTIONS = (
+    option(_INDEXES, "--trusted-host", "trusted_hosts", multiple=True, metavar="HOST",
+           help="Allow HOST over HTTP or unverified HTTPS (repeatable)."),
+    option(_INDEXES, "--cert", metavar="PATH", help="CA bundle for HTTPS."),
+    option(_INDEXES, "--client-cert", metavar="PATH",
+           help="Client certificate for HTTPS (PEM file with the key)."),
+)
 
 _index_options = [
     option(_INDEXES, "-i", "--index-url", default=None, metavar="URL",
@@ -38,11 +48,7 @@ _index_options = [
            help="A folder or page of links to files (repeatable)."),
     option(_INDEXES, "--no-index", is_flag=True,
            help="Use only --find-links (and the lock's direct references)."),
-    option(_INDEXES, "--trusted-host", "trusted_hosts", multiple=True, metavar="HOST",
-           help="Allow HOST over HTTP or unverified HTTPS (repeatable)."),
-    option(_INDEXES, "--cert", metavar="PATH", help="CA bundle for HTTPS."),
-    option(_INDEXES, "--client-cert", metavar="PATH",
-           help="Client certificate for HTTPS (PEM file with the key)."),
+    *TRUST_OPTIONS,
     option(_INDEXES, "--isolated", is_flag=True,
            help="Ignore pip's configuration (PIP_*, pip.conf)."),
     option(_CACHE, "--cache-dir", default=None, metavar="DIR", help="Cache folder.",
