@@ -76,7 +76,7 @@ def choose_file(
     never chosen (a file with no index hash is checked after download).
     """
     recorded = set(package.recorded_hashes)
-    priority = {t: i for i, t in enumerate(tags)}
+    priority = _priorities(tags)
     # A yanked file stays installable for an exact pin (PEP 592).
     same = [f for f in files if f.version == package.version]
     refused: list[DistFile] = []
@@ -106,6 +106,20 @@ def choose_file(
     reason = "no compatible wheel" + ("" if allow_build else " (builds are disabled)")
     raise NotInstallableError(f"{package.name}=={package.version}", ["this interpreter"],
                               reason=reason)
+
+
+_last_priorities: tuple[Sequence[_tags.Tag], dict[_tags.Tag, int]] | None = None
+
+
+def _priorities(tags: Sequence[_tags.Tag]) -> dict[_tags.Tag, int]:
+    """Each tag's rank, most preferred first; computed once for a sync's tag list."""
+    global _last_priorities
+    last = _last_priorities
+    if last is not None and last[0] is tags:
+        return last[1]
+    priority = {t: i for i, t in enumerate(tags)}
+    _last_priorities = (tags, priority)
+    return priority
 
 
 def _local_folder(package: LockedPackage) -> Path | None:

@@ -212,6 +212,7 @@ class _Checker:
         for part in Path(os.path.relpath(folder, root)).parts if folder != root else ():
             current = os.path.join(current, part)
             if current in self._missing:
+                self._mark_missing(current, folder)  # so exists() needs no lstat below it
                 break
             try:
                 mode = os.lstat(current).st_mode

@@ -35,7 +35,7 @@ from crosspin.sync._place import Placement, check_placements, layout
 from crosspin.sync._plan import SyncPlan, later_wins, make_plan
 from crosspin.sync._protect import externally_managed_error, is_own_environment, own_requirements
 from crosspin.sync._serial import hold_environment
-from crosspin.sync._target import Target, inspect_target
+from crosspin.sync._target import Target, start_inspection
 from crosspin.sync._uninstall import Removal, plan_removal, read_record_paths, remove
 from crosspin.sync._unpacked import UnpackedCache
 from crosspin.sync._wheel import Unpacked
@@ -182,6 +182,17 @@ def prepare(request: SyncRequest) -> Prepared:
         return prepared
 
 
+def _locks_and_target(request: SyncRequest) -> tuple[list[LockData], LockData, Target]:
+    """The locks, merged, and the inspected interpreter (its probe runs while the locks
+    are read)."""
+    inspection = start_inspection(request.interpreter)
+    try:
+        locks = [read_lock(p) for p in request.locks]
+        return locks, merge_locks(locks), inspection.result()
+    finally:
+        inspection.close()
+
+
 @contextlib.contextmanager
 def session(
     request: SyncRequest, *, on_wait: Callable[[str], None], hold: bool = True
@@ -193,9 +204,7 @@ def session(
     interpreter is refused before anything (unless the request allows it;
     without ``hold``, a dry run, it is a warning).
     """
-    locks = [read_lock(p) for p in request.locks]
-    lock = merge_locks(locks)
-    target = inspect_target(request.interpreter)
+    locks, lock, target = _locks_and_target(request)
     notes: list[str] = []
     warnings: list[str] = []
     refusal = None if request.break_system_packages else externally_managed_error(target)

@@ -7,6 +7,7 @@ stdlib-only script; wheel tags are computed here, on crosspin's side, with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from pathlib import Path
@@ -17,7 +18,7 @@ from packaging import tags as _tags
 from crosspin.environments import PLATFORMS, Platform
 from crosspin.errors import SyncError
 
-__all__ = ["Target", "inspect_target"]
+__all__ = ["Inspection", "Target", "inspect_target", "start_inspection"]
 
 # Runs inside the target: stdlib only, Python 3.8 syntax, prints one JSON object.
 _PROBE = r"""
@@ -139,26 +140,60 @@ class Target:
 
 def inspect_target(python: Path) -> Target:
     """Run ``python`` once to learn its markers, tags and install scheme."""
-    try:
-        proc = subprocess.run(
-            [str(python), "-I", "-c", _PROBE],
-            capture_output=True, text=True, timeout=60, check=False,
-        )
-    except OSError as exc:
-        raise SyncError(
-            f"cannot run {python}: {exc.strerror or exc}",
-            hint="pass --python PATH or --venv DIR of an existing environment",
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise SyncError(f"{python} did not answer within 60s") from None
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SyncError(f"cannot inspect {python}: {last}")
-    try:
-        data = json.loads(proc.stdout)
-    except ValueError:
-        raise SyncError(f"cannot inspect {python}: unexpected output") from None
-    return Target.from_probe(data)
+    return start_inspection(python).result()
+
+
+def start_inspection(python: Path) -> Inspection:
+    """Start :func:`inspect_target`'s probe; the caller reads the lock meanwhile."""
+    return Inspection(python)
+
+
+class Inspection:
+    """A running probe of one interpreter: :meth:`result` waits for it, :meth:`close`
+    stops it when it is no longer wanted (a lock that failed to read)."""
+
+    def __init__(self, python: Path) -> None:
+        self._python = python
+        self._proc: subprocess.Popen[str] | None = None
+        self._error: OSError | None = None
+        try:
+            self._proc = subprocess.Popen(
+                [str(python), "-I", "-c", _PROBE], stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as exc:  # reported by result(), after the lock's own errors
+            self._error = exc
+
+    def result(self) -> Target:
+        """The target, or ``SyncError`` when the interpreter cannot be run or asked."""
+        python = self._python
+        if self._proc is None:
+            exc = self._error
+            raise SyncError(
+                f"cannot run {python}: {(exc.strerror if exc else None) or exc}",
+                hint="pass --python PATH or --venv DIR of an existing environment",
+            ) from None
+        try:
+            stdout, stderr = self._proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise SyncError(f"{python} did not answer within 60s") from None
+        if self._proc.returncode != 0:
+            last = (stderr.strip().splitlines() or ["no output"])[-1]
+            raise SyncError(f"cannot inspect {python}: {last}")
+        try:
+            data = json.loads(stdout)
+        except ValueError:
+            raise SyncError(f"cannot inspect {python}: unexpected output") from None
+        return Target.from_probe(data)
+
+    def close(self) -> None:
+        """Stop the probe if it still runs (it changes nothing: killing it is safe)."""
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
+                proc.communicate(timeout=5)
 
 
 def _abi(data: dict[str, object], python: tuple[int, int]) -> str:

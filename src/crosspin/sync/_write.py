@@ -182,12 +182,13 @@ def write_placement(placement: Placement, linker: Linker) -> None:
     """
     unpacked = placement.unpacked
     rows: list[tuple[str, str, str]] = []
+    base = os.path.join(unpacked.root, "")  # the files' paths are checked relative paths
+    skip = placement.skip
     try:
-        for folder in sorted({os.path.dirname(d) for d in placement.destinations()}):
-            os.makedirs(folder, exist_ok=True)
+        _make_folders({os.path.dirname(d) for d in placement.destinations()})
         for f, dest in placement.files:
-            if dest not in placement.skip:
-                linker.place(os.path.join(unpacked.root, f.path), dest)
+            if dest not in skip:
+                linker.place(base + f.path, dest)
             rows.append((dest, f.hash, str(f.size)))
         for f, dest in placement.rewrite:
             with open(os.path.join(unpacked.root, f.path), "rb") as fh, \
@@ -211,17 +212,42 @@ def _write_generated(placement: Placement, dest: str, content: bytes,
     return (dest, record_hash("sha256", hashlib.sha256(content).digest()), str(len(content)))
 
 
+def _make_folders(folders: set[str]) -> None:
+    """Create ``folders`` (parents first); one ``mkdir`` each when the parent is known."""
+    made: set[str] = set()
+    for folder in sorted(folders):
+        if os.path.dirname(folder) in made:
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                os.makedirs(folder, exist_ok=True)  # a folder, or the error for a file
+        else:
+            os.makedirs(folder, exist_ok=True)
+        made.add(folder)
+
+
 def _record_text(rows: list[tuple[str, str, str]], root: str) -> str:
     """RECORD's CSV: paths relative to ``root`` (``../../../bin/x`` for other folders)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for dest, digest, size in sorted(rows, key=lambda r: _relative(r[0], root)):
-        writer.writerow((_relative(dest, root), digest, size))
+    relative = _Relative(root)
+    writer.writerows(sorted((relative(dest), digest, size) for dest, digest, size in rows))
     return out.getvalue()
 
 
-def _relative(dest: str, root: str) -> str:
-    try:
-        return os.path.relpath(dest, root).replace(os.sep, "/")
-    except ValueError:  # another drive (Windows): absolute, as installer writes it
-        return dest
+class _Relative:
+    """``os.path.relpath(dest, root)`` with ``/`` separators; a prefix cut for paths below
+    ``root`` (most of them: ``relpath`` is slow, and RECORD has one row per file)."""
+
+    def __init__(self, root: str) -> None:
+        self._root = root
+        self._prefix = os.path.join(os.path.abspath(root), "")
+
+    def __call__(self, dest: str) -> str:
+        if dest.startswith(self._prefix) and os.path.normpath(dest) == dest:
+            rel = dest[len(self._prefix):]
+            return rel if os.sep == "/" else rel.replace(os.sep, "/")
+        try:
+            return os.path.relpath(dest, self._root).replace(os.sep, "/")
+        except ValueError:  # another drive (Windows): absolute, as installer writes it
+            return dest

@@ -91,6 +91,7 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
     extras = frozenset(lock.extras or ())
     groups = frozenset(lock.dependency_groups or ())
     packages = []
+    memo: dict[tuple[str, tuple[str, ...]], bool] = {}
     raw: list[tuple[Marker | None, tuple[DistFile, ...]]] = []
     indexes: list[str] = []
     for i, p in enumerate(lock.packages):
@@ -107,10 +108,7 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
             hashes.extend(f"{a}:{d}" for a, d in p.archive.hashes.items())
         envs: frozenset[str] = frozenset()
         if p.marker is not None:
-            envs = frozenset(
-                e.name for e in over.environments if _holds(p.marker, e.marker_environment,
-                                                              extras, groups)
-            )
+            envs = _where(p.marker, over, extras, groups, memo)
         if p.index and p.index not in indexes:
             indexes.append(p.index)
         packages.append(
@@ -191,6 +189,32 @@ def _files(p: Any, path: str) -> tuple[DistFile, ...]:
 
 def _no_version() -> Any:
     return Version("0")
+
+
+def _where(
+    marker: Marker, matrix: Matrix, extras: frozenset[str], groups: frozenset[str],
+    memo: dict[tuple[str, tuple[str, ...]], bool],
+) -> frozenset[str]:
+    """The environments of ``matrix`` where ``marker`` holds.
+
+    A marker is evaluated once per distinct value of the variables it names
+    (``sys_platform == "win32"``: once per platform, not once per
+    environment); ``memo`` keeps the answers for the whole lock.
+    """
+    text = str(marker)
+    out = []
+    used: list[str] | None = None
+    for e in matrix.environments:
+        env = e.marker_environment
+        if used is None:  # a variable a marker uses is named in its text
+            used = [k for k in env if k in text]
+        key = (text, tuple(env[k] for k in used))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = _holds(marker, env, extras, groups)
+        if hit:
+            out.append(e.name)
+    return frozenset(out)
 
 
 def _holds(
