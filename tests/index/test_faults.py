@@ -251,3 +251,57 @@ def test_env_var_overrides_backoff() -> None:
                          max_retry_after=settings.max_retry_after)
     assert (policy.tries, policy.backoff, policy.max_retry_after) == (5, 0.01, 10.0)
     assert policy.delay(3, None) == pytest.approx(0.04)
+
+
+# -- resumed downloads (issue 17) --------------------------------------------------------------
+
+
+def _partial(cache: Path, sha256: str) -> Path:
+    return cache / "v1" / "files" / "partial" / sha256
+
+
+def test_a_cut_download_resumes_where_it_stopped(make_index: Any, tmp_path: Path) -> None:
+    """A download cut off (a kill, a dropped connection) keeps its bytes in the cache; the
+    next run asks only for the rest (``Range``) and ends with the whole, verified file."""
+    plan = FaultPlan().add(LIB_WHEEL + "$", faults.truncate(0.5), times=1)
+    srv = make_index(PACKAGES, before_response=plan)
+    cache = tmp_path / "cache"
+    with _client(srv.index_url, cache, retries=1) as client:
+        wheel = next(f for f in client.project_files("lib") if f.filename == LIB_WHEEL)
+        assert wheel.sha256 is not None
+        with pytest.raises(IndexFetchError):
+            client.download(wheel, tmp_path / "out")
+    kept = _partial(cache, wheel.sha256).stat().st_size
+    assert kept > 0
+    srv.clear_requests()
+    with _client(srv.index_url, cache) as client:
+        path = client.download(wheel, tmp_path / "out")
+        assert client.stats["resumed"] == 1
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == wheel.sha256
+    assert kept < path.stat().st_size
+    asked = [r for r in srv.requests if r.path.endswith(LIB_WHEEL)]
+    assert [(r.range, r.status) for r in asked] == [(f"bytes={kept}-", 206)]
+    assert not _partial(cache, wheel.sha256).exists()
+    assert_cache_consistent(cache)
+
+
+def test_a_wrong_kept_start_is_dropped_and_the_file_fetched_whole(
+    make_index: Any, tmp_path: Path
+) -> None:
+    """Bytes kept from an interrupted download that are not the file's start fail the hash:
+    they are thrown away and the whole file is fetched once more, never installed."""
+    srv = make_index(PACKAGES)
+    cache = tmp_path / "cache"
+    with _client(srv.index_url, cache) as client:
+        wheel = next(f for f in client.project_files("lib") if f.filename == LIB_WHEEL)
+        assert wheel.sha256 is not None
+        partial = _partial(cache, wheel.sha256)
+        partial.parent.mkdir(parents=True)
+        partial.write_bytes(b"not the start of a wheel")
+        srv.clear_requests()
+        path = client.download(wheel, tmp_path / "out")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == wheel.sha256
+    asked = [r for r in srv.requests if r.path.endswith(LIB_WHEEL)]
+    assert [(r.range, r.status) for r in asked] == [("bytes=24-", 206), (None, 200)]
+    assert not partial.exists()
+    assert_cache_consistent(cache)

@@ -36,10 +36,11 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,11 @@ def scope_key(index: str, url: str, sha256: str | None) -> str:
 
 
 #: An entry name crosspin computed: a sha256 hex digest (and ``.json`` for pages).
+if sys.platform == "win32":  # pragma: no cover - no resumable downloads there
+    fcntl = None
+else:
+    import fcntl
+
 _KEY = re.compile(r"[0-9a-f]{64}(?:\.json)?")
 #: The first line of a framed entry, before the digest of the rest.
 _FRAME = b"crosspin-cache sha256="
@@ -326,12 +332,66 @@ class Cache:
                 path.unlink()
 
     def store_file(self, sha256: str, source: Path) -> None:
-        """Copy a verified file into the cache (a no-op in memory-only mode)."""
+        """Link (or copy) a verified file into the cache (a no-op in memory-only mode)."""
         target = self.file_path(sha256)
         if target is None or target.is_file():
             return
         with contextlib.suppress(OSError):
-            atomic_copy(source, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)  # the caller replaces or deletes source: never written
+            except FileExistsError:
+                pass
+            except OSError:
+                atomic_copy(source, target)
+
+    @contextlib.contextmanager
+    def partial_file(self, sha256: str) -> Iterator[Path | None]:
+        """The file an interrupted download of ``sha256`` left (maybe empty), held by this
+        process until the block ends; ``None`` when downloads cannot resume here (memory-only
+        mode, no sha256, no file locks, or another process downloading the same file)."""
+        target = self.file_path(sha256.lower())
+        if target is None or fcntl is None:
+            yield None
+            return
+        partial = target.parent.parent.parent / "partial" / target.name
+        try:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(partial, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError:
+            yield None
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield None
+                return
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                yield None
+                return
+            try:
+                yield partial
+            finally:
+                with contextlib.suppress(OSError):  # nothing kept: no empty file left
+                    if partial.stat().st_size == 0:  # (unlinked while held: no one writes it)
+                        partial.unlink()
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                partial.parent.rmdir()  # only when empty
+
+    def adopt_partial(self, sha256: str, partial: Path) -> Path | None:
+        """Make a finished, verified :meth:`partial_file` the cached file; its path."""
+        target = self.file_path(sha256.lower())
+        if target is None:
+            return None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, target)
+        except OSError:
+            return None
+        return target
 
     def adopt_file(self, sha256: str, source: Path) -> bool:
         """Move a verified file into the cache (same file system); ``False`` if it was not."""

@@ -307,6 +307,9 @@ class Files:
             return target
         if self._offline:
             raise OfflineCacheMiss(redact(file.url))
+        with self._cache.partial_file(file.sha256 or "") as partial:
+            if partial is not None:
+                return self._download_resumable(file, partial, target, algorithms)
         fd, tmp_name = tempfile.mkstemp(dir=dest_dir, prefix=".crosspin-")
         os.close(fd)
         tmp = Path(tmp_name)
@@ -321,6 +324,48 @@ class Files:
                 tmp.unlink()
         return target
 
+    def _download_resumable(self, file: DistFile, partial: Path, target: Path,
+                            algorithms: list[str]) -> Path:
+        """Download into the cache's ``partial`` file (held by this process), continuing
+        what an interrupted download left there; once every hash checks, it becomes the
+        cached file and ``target`` a link to it (a copy across file systems).
+
+        A kept start that turns out wrong (the hashes fail, or the server refuses
+        the range) is dropped and the file fetched once more from its first byte.
+        """
+        assert file.sha256 is not None
+        resumed = partial.stat().st_size > 0
+        self._stats.add("downloads")
+        if resumed:
+            self._stats.add("resumed")
+        try:
+            digests = self._http.download(file.url, partial, algorithms, resume=True)
+            _verify(file.url, file.hashes, digests)
+        except HashMismatchError:
+            partial.unlink(missing_ok=True)  # wrong bytes: never resume from them
+            if not resumed:
+                raise
+            digests = self._download_again(file, partial, algorithms)
+        except IndexFetchError as exc:
+            if not (resumed and exc.status == 416):
+                raise  # the bytes so far stay for the next try
+            partial.unlink(missing_ok=True)
+            digests = self._download_again(file, partial, algorithms)
+        cached = self._cache.adopt_partial(file.sha256, partial)
+        _link_or_copy(cached if cached is not None else partial, target)
+        return target
+
+    def _download_again(self, file: DistFile, partial: Path, algorithms: list[str]
+                        ) -> dict[str, str]:
+        """The whole file once more, into ``partial`` (a wrong start was dropped)."""
+        digests = self._http.download(file.url, partial, algorithms)
+        try:
+            _verify(file.url, file.hashes, digests)
+        except HashMismatchError:
+            partial.unlink(missing_ok=True)
+            raise
+        return digests
+
     def file_sha256(self, file: DistFile) -> str:
         """The sha256 of a file the index gave none for: downloaded (to the cache), hashed."""
         if file.sha256:
@@ -334,6 +379,16 @@ class Files:
         with tempfile.TemporaryDirectory(prefix="crosspin-") as tmp:
             path = self.download(file, Path(tmp))
             return _hash_file(path, ["sha256"])["sha256"]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """``target`` becomes a hardlink to ``source`` (a copy on another file system)."""
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
+    try:
+        os.link(source, target)
+    except OSError:
+        atomic_copy(source, target)
 
 
 class _Whole(Exception):

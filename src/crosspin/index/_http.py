@@ -425,29 +425,56 @@ class Http:
         request_headers = {**headers, "Accept-Encoding": "identity"}
         return self._request(url, request_headers, consume, limit=limit, download=True)
 
-    def download(self, url: str, dest: Path, algorithms: Iterable[str]) -> dict[str, str]:
+    def download(self, url: str, dest: Path, algorithms: Iterable[str], *,
+                 resume: bool = False) -> dict[str, str]:
         """Stream a file into ``dest`` (truncated on each try); return its digests.
 
-        Anything but 200 is an error here, 404 included: the file was listed.
-        More than ``max_download_size`` bytes is an error too.
+        ``resume``: ``dest`` may hold the start of the file from an earlier,
+        interrupted download; only the rest is asked for (``Range``). A 206
+        answer is appended after the bytes it starts at (those are hashed
+        from the disk); a server that sends the whole file (200) overwrites
+        them. The caller checks the digests: a stale start fails them.
+        Anything but 200 (or 206 when resuming) is an error here, 404
+        included: the file was listed. More than ``max_download_size`` bytes
+        is an error too.
         """
-        # lazy: httpx is imported when a client first needs the network.
-
         names = tuple(algorithms)
+        have = _size(dest) if resume else 0
+        headers = {"Accept-Encoding": "identity"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
 
         def consume(response: httpx.Response, body: _Body) -> dict[str, str]:
-            if response.status_code != 200:
+            start = 0
+            if have and response.status_code == 206:
+                at = _range_start(response.headers.get("Content-Range", ""), have)
+                if at is None:
+                    raise self.error(url, "unexpected Content-Range",
+                                     status=response.status_code)
+                start = at
+            elif response.status_code != 200:
                 raise self.error(url, "unexpected response", status=response.status_code)
-            return self._stream_to(body, dest, names)
+            return self._stream_to(body, dest, names, start=start)
 
-        return self._request(url, {"Accept-Encoding": "identity"}, consume,
+        return self._request(url, headers, consume,
                              limit=self._max_download, what="CROSSPIN_MAX_DOWNLOAD_SIZE",
                              download=True)
 
-    def _stream_to(self, body: _Body, dest: Path, names: tuple[str, ...]) -> dict[str, str]:
+    def _stream_to(self, body: _Body, dest: Path, names: tuple[str, ...], *,
+                   start: int = 0) -> dict[str, str]:
         hashers = {name: hashlib.new(name) for name in names}
-        with dest.open("wb") as out:
-            for chunk in body.chunks(self._max_download):
+        with dest.open("r+b" if start else "wb") as out:
+            if start:  # the bytes kept from an earlier try: hashed, then appended to
+                left = start
+                while left:
+                    block = out.read(min(left, 1 << 20))
+                    if not block:
+                        raise OSError(f"{dest} is shorter than {start} bytes")
+                    left -= len(block)
+                    for hasher in hashers.values():
+                        hasher.update(block)
+                out.truncate(start)
+            for chunk in body.chunks(self._max_download - start):
                 out.write(chunk)
                 for hasher in hashers.values():
                     hasher.update(chunk)
@@ -587,6 +614,23 @@ class Http:
                 self._stats.add("retries")
                 _sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _range_start(value: str, have: int) -> int | None:
+    """Where a ``Content-Range: bytes a-b/n`` answer starts, if within the ``have`` kept."""
+    unit, _, spec = value.strip().partition(" ")
+    first, dash, _rest = spec.partition("-")
+    if unit.lower() != "bytes" or not dash or not first.isdigit():
+        return None
+    start = int(first)
+    return start if start <= have else None
 
 
 def _mib(n: int) -> str:

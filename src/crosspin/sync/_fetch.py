@@ -167,6 +167,9 @@ def _verify(package: LockedPackage, file: DistFile, path: Path) -> None:
     recorded = set(package.recorded_hashes)
     if not recorded:
         return
+    if {h for h in file_hashes(file) if h.split(":", 1)[0] in hashlib.algorithms_available} \
+            & recorded:
+        return  # the download checked this hash of the lock already (FileSource.download)
     algorithms = sorted({h.split(":", 1)[0] for h in recorded} & hashlib.algorithms_available)
     digests = {a: hashlib.new(a) for a in algorithms}
     with path.open("rb") as fh:
