@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import attrs
@@ -17,7 +17,14 @@ import pytest
 
 from fixtures.hostile import HostileIndex
 from fixtures.server import IndexServer
-from tests.helpers.hostile import Run, compile_lock, make_venv, run_crosspin, site_packages
+from tests.helpers.hostile import (
+    Run,
+    compile_lock,
+    isolated_env,
+    make_venv,
+    run_crosspin,
+    site_packages,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +38,8 @@ class Bed:
     cache: Path
     root: Path
 
-    def sync(self, venv: str, *args: str, lock: Path | None = None) -> Run:
+    def sync(self, venv: str, *args: str, lock: Path | None = None,
+             env: Mapping[str, str] | None = None) -> Run:
         """Sync ``root/venv`` (made on first use) to the lock, with the shared cache."""
         where = self.root / venv
         python = where / "bin" / "python"
@@ -39,7 +47,8 @@ class Bed:
             make_venv(where)
         return run_crosspin(["sync", str(lock or self.lock), "--python", str(python),
                              "--isolated", "--cache-dir", str(self.cache), *args],
-                            cwd=self.root, timeout=120)
+                            cwd=self.root, timeout=120,
+                            env=None if env is None else {**isolated_env(), **env})
 
 
 @pytest.fixture
@@ -73,6 +82,28 @@ def test_a_warm_sync_downloads_nothing_and_links(bed: Bed) -> None:
     assert "a==1.0 (cached)" in done.stderr
     assert _file(bed, "one").samefile(_file(bed, "two"))
     assert _imports(bed, "two") == "1.0 1.0"
+
+
+def test_a_warm_sync_of_a_requirements_file_reads_no_page(bed: Bed, tmp_path: Path) -> None:
+    """A requirements.txt names hashes, not files: the first sync reads the index pages to
+    choose; a later one of the same pins for the same interpreter takes the wheels it chose
+    from the cache, with no request at all. A pin whose hashes change reads its page again."""
+    reqs = compile_lock(bed.server.index_url, tmp_path / "reqs", ["b"])
+    revalidate = {"CROSSPIN_PAGE_MAX_AGE": "0"}  # a page read is a request
+    assert bed.sync("one", lock=reqs, env=revalidate).code == 0
+    asked = len(bed.server.requests)
+    done = bed.sync("two", "-v", lock=reqs, env=revalidate)
+    assert done.code == 0, str(done)
+    assert [r.path for r in bed.server.requests[asked:]] == []
+    assert "a==1.0 (cached)" in done.stderr
+    assert _imports(bed, "two") == "1.0 1.0"
+    text = reqs.read_text(encoding="utf-8")
+    first = text.index("--hash=sha256:")
+    reqs.write_text(text[:first] + "--hash=sha256:" + "0" * 64 + " \\\n    "
+                    + text[first:], encoding="utf-8")
+    asked = len(bed.server.requests)
+    assert bed.sync("three", lock=reqs, env=revalidate).code == 0
+    assert [r.path for r in bed.server.requests[asked:] if "/simple/" in r.path]
 
 
 def test_copy_mode_shares_nothing(bed: Bed) -> None:

@@ -7,10 +7,14 @@ changes: a failure here leaves the environment exactly as it was.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import hashlib
+import json
+import os
 import posixpath
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Protocol
@@ -193,11 +197,16 @@ def fetch_all(
     ready: Callable[[LockedPackage, DistFile], Unpacked | None] | None = None,
     finish: Callable[[Fetched], Fetched] | None = None,
     on_fetched: Callable[[Fetched], None] | None = None,
+    picks: Path | None = None,
 ) -> list[Fetched]:
     """Choose, download and verify a file for every pin, concurrently.
 
     ``ready`` may answer a chosen file with a wheel already verified and
-    unpacked: then nothing is downloaded. ``finish`` runs in the worker
+    unpacked: then nothing is downloaded. ``picks`` is a folder where the
+    file chosen for a pin of a requirements file (hashes, no file names) is
+    remembered for these tags: a later sync of the same pin and tags whose
+    remembered wheel is ``ready`` needs no index page (module
+    :class:`_Picks`). ``finish`` runs in the worker
     right after a download is verified (to unpack it while other downloads
     go on). The first failure (in ``packages`` order) is raised after every
     worker stopped, so nothing keeps running behind the error.
@@ -226,10 +235,17 @@ def fetch_all(
             file = _url_file(package)
             direct: str | None = package.url
         else:
+            direct = None
+            if not package.files and ready is not None:
+                known = remembered.get(package)
+                found = ready(package, known) if known is not None else None
+                if found is not None:
+                    return Fetched(package=package, file=known, path=None, unpacked=found)
             # A PEP 751 lock lists its files (URL + hashes): no index search.
             files = package.files or source.project_files(package.name)
             file = choose_file(package, files, tags, allow_build=allow_build)
-            direct = None
+            if not package.files:
+                remembered.put(package, file)
         found = ready(package, file) if ready is not None else None
         if found is not None:
             return Fetched(package=package, file=file, path=None, direct_url=direct,
@@ -241,10 +257,76 @@ def fetch_all(
 
     if not packages:
         return []
+    remembered = _Picks(picks, tags)
     with concurrent.futures.ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
         futures = [pool.submit(one, p) for p in packages]
         concurrent.futures.wait(futures)
     return [f.result() for f in futures]
+
+
+class _Picks:
+    """The wheel chosen for a requirements-file pin, remembered per pin and target tags.
+
+    A pin of a requirements file names hashes, not files: choosing needs the
+    index page. But the lock's hashes are the only files :func:`choose_file`
+    may take, so for the same hashes and tags its choice is the same file
+    whatever else the page lists; remembering it lets a warm sync take the
+    unpacked wheel without reading the page. The entry is untrusted: it is
+    used only for a wheel whose sha256 the pin records, whose name and
+    version are the pin's and whose tags this target installs.
+    """
+
+    def __init__(self, folder: Path | None, tags: Sequence[_tags.Tag]) -> None:
+        self._folder = folder
+        self._tags = tags
+        self._tags_key = hashlib.sha256("\n".join(map(str, tags)).encode()).hexdigest()
+
+    def _path(self, package: LockedPackage) -> Path | None:
+        if self._folder is None or not package.recorded_hashes:
+            return None
+        key = "\n".join([package.name, str(package.version), self._tags_key,
+                         *sorted(package.recorded_hashes)])
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return self._folder / digest[:2] / digest
+
+    def get(self, package: LockedPackage) -> DistFile | None:
+        """The remembered wheel for this pin and these tags, if it still qualifies."""
+        path = self._path(package)
+        if path is None:
+            return None
+        try:
+            data = json.loads(path.read_bytes())
+            filename, url, sha256 = str(data["filename"]), str(data["url"]), str(data["sha256"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if f"sha256:{sha256}" not in package.recorded_hashes:
+            return None
+        file = DistFile.from_link(filename=filename, url=url, hashes={"sha256": sha256},
+                                  index=package.index or "")
+        if (file is None or not file.is_wheel or file.name != package.name
+                or file.version != package.version
+                or not any(t in _priorities(self._tags) for t in file.tags)):
+            return None
+        return file
+
+    def put(self, package: LockedPackage, file: DistFile) -> None:
+        """Remember ``file`` as the choice for this pin (best effort: a failure is ignored)."""
+        path = self._path(package)
+        sha = (file.sha256 or "").lower()
+        if path is None or not file.is_wheel or f"sha256:{sha}" not in package.recorded_hashes:
+            return
+        data = json.dumps({"filename": file.filename, "url": file.url, "sha256": sha}).encode()
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_file() and path.read_bytes() == data:
+                return
+            temp = path.with_name(f".tmp-{uuid.uuid4().hex}")
+            try:
+                temp.write_bytes(data)
+                os.replace(temp, path)
+            finally:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
 
 
 def is_sdist(path: Path) -> bool:

@@ -62,7 +62,8 @@ def obtain_all(
     fetched = fetch_all(
         packages, source, target.tags, work / "dl", allow_build=allow_build,
         ready=lambda package, file: _ready(cache, package, file),
-        finish=lambda item: _finish(cache, item), on_fetched=on_fetched)
+        finish=lambda item: _finish(cache, item), on_fetched=on_fetched,
+        picks=source.state_folder("picks"))
     out = []
     for number, item in enumerate(fetched):
         editable: bool | None = None
