@@ -177,17 +177,19 @@ class _Checker:
                              key=len, reverse=True)
         self._real = {r: os.path.realpath(r) for r in self._roots}
         self._scripts = os.path.realpath(target.scheme["scripts"])
-        self._folders: dict[str, str | None] = {}
+        # folder -> (why nothing may be written there, whether it is the scripts folder)
+        self._folders: dict[str, tuple[str | None, bool]] = {}
         self._missing: set[str] = set()
 
     def problem(self, dest: str) -> str | None:
         """Why ``dest`` cannot be written (its folder, or its name in the scripts folder)."""
         folder = os.path.dirname(dest)
-        if folder not in self._folders:
-            self._folders[folder] = self._folder_problem(folder)
-        problem = self._folders[folder]
-        if problem is None and reserved_name(os.path.basename(dest)) \
-                and self._realdir(folder) == self._scripts:
+        known = self._folders.get(folder, _UNSEEN)
+        if known is _UNSEEN:
+            known = self._folders[folder] = (self._folder_problem(folder),
+                                             self._realdir(folder) == self._scripts)
+        problem, scripts = known
+        if problem is None and scripts and reserved_name(os.path.basename(dest)):
             problem = (f"it would write {dest}, which is the environment's own "
                        "interpreter or activation script")
         return problem
@@ -234,6 +236,9 @@ class _Checker:
         while len(current) >= len(first):
             self._missing.add(current)
             current = os.path.dirname(current)
+
+
+_UNSEEN: tuple[str | None, bool] = (None, False)
 
 
 def _canonical(path: str) -> str:
