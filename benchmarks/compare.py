@@ -48,8 +48,9 @@ NAB_PLATFORMS = ["linux_x86_64", "linux_aarch64", "macos_arm64", "macos_x86_64",
 INSTALL = "python -m venv /tmp/tools && /tmp/tools/bin/pip install uv pip-tools nab"
 
 
-def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (KiB) and exit status of one command."""
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, float]:
+    """Wall seconds, peak RSS (KiB), exit status and CPU seconds (user + system, the
+    command's children included) of one command."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -61,7 +62,8 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, in
         proc.stderr.close()
         if status:
             print(f"  ! {' '.join(cmd[:3])}... failed: {err.strip()[-300:]}", file=sys.stderr)
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    return (wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status),
+            usage.ru_utime + usage.ru_stime)
 
 
 def _tools(tools: Path) -> dict[str, Path]:
@@ -158,7 +160,8 @@ def bench(inputs: str, case: str, runs: int, tools: dict[str, Path]) -> list[dic
                 # Fill the cache (online) once, untimed.
                 _run([c for c in cmd if c != "--offline"], work, env)
             commands.append((label, cmd, work, shared))
-    samples: dict[str, list[tuple[float, int, int]]] = {label: [] for label, *_ in commands}
+    samples: dict[str, list[tuple[float, int, int, float]]] = {
+        label: [] for label, *_ in commands}
     for i in range(runs):
         for label, cmd, work, shared in commands:
             if case == "cold":
@@ -176,6 +179,7 @@ def bench(inputs: str, case: str, runs: int, tools: dict[str, Path]) -> list[dic
             "median_s": round(statistics.median(walls), 3),
             "min_s": round(min(walls), 3), "max_s": round(max(walls), 3),
             "peak_rss_mb": round(max(s[1] for s in samples[label]) / 1024, 1),
+            "cpu_median_s": round(statistics.median(s[3] for s in samples[label]), 3),
             "failures": sum(1 for s in samples[label] if s[2] != 0),
             "runs": runs,
         })
@@ -199,13 +203,15 @@ def _line(r: dict[str, object]) -> str:
 
 def table(rows: list[dict[str, object]]) -> str:
     """A markdown table of the rows (for benchmarks/README.md)."""
-    out = ["| inputs | case | command | median | min | max | peak RSS | vs crosspin |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| inputs | case | command | median | min | max | CPU | peak RSS | vs crosspin |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = r.get("ratio_vs_crosspin", "")
         fail = f" ({r['failures']} failed)" if r["failures"] else ""
+        cpu = f"{r['cpu_median_s']} s" if "cpu_median_s" in r else ""
         out.append(f"| {r['inputs']} | {r['case']} | {r['command']}{fail} | {r['median_s']} s "
-                   f"| {r['min_s']} s | {r['max_s']} s | {r['peak_rss_mb']} MB | {ratio} |")
+                   f"| {r['min_s']} s | {r['max_s']} s | {cpu} | {r['peak_rss_mb']} MB "
+                   f"| {ratio} |")
     return "\n".join(out)
 
 

@@ -48,6 +48,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -76,7 +77,7 @@ class Command:
     base: str  # the crosspin label this row is compared with
     work: Path = Path()
     installed: int = 0
-    samples: dict[str, list[tuple[float, int, float]]] = field(default_factory=dict)
+    samples: dict[str, list[tuple[float, int, float, float]]] = field(default_factory=dict)
 
 
 def _default_target() -> str:
@@ -175,8 +176,16 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def sample(cmd: Command, case: str, run: int) -> tuple[float, int, float]:
-    """One timed run of ``cmd`` in ``case``: (seconds, exit status, load average)."""
+def _cpu() -> float:
+    """CPU seconds (user + system) of every child waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sample(cmd: Command, case: str, run: int) -> tuple[float, int, float, float]:
+    """One timed run of ``cmd`` in ``case``: (seconds, exit status, load average, CPU
+    seconds). CPU time is what a loaded machine inflates least: wall time waits for the
+    cores too."""
     load = os.getloadavg()[0]
     cache = cmd.work / "cache"
     venv = cmd.work / "venv-noop" if case == "noop" else _fresh(cmd.work / "venv")
@@ -185,18 +194,20 @@ def sample(cmd: Command, case: str, run: int) -> tuple[float, int, float]:
     tool = _fill(cmd.argv, python=_venv_python(venv), cache=cache)
     make = _fill(cmd.venv_cmd, venv=venv)
     if case != "warm+venv" and case != "noop" and _run(make, cmd.work):
-        return (0.0, 1, load)
+        return (0.0, 1, load, 0.0)
+    cpu = _cpu()
     start = time.perf_counter()
     status = _run(make, cmd.work) if case == "warm+venv" else 0
     status = status or _run(tool, cmd.lock.parent)
     wall = time.perf_counter() - start
+    cpu = _cpu() - cpu
     if case == "cold":
         shutil.rmtree(cache, ignore_errors=True)
     if not status and case != "noop" and _installed(venv) != cmd.installed:
         print(f"  ! {cmd.label} ({case}) installed {_installed(venv)}, "
               f"not {cmd.installed}", file=sys.stderr)
         status = 1
-    return (wall, status, load)
+    return (wall, status, load, cpu)
 
 
 def warm_up(cmd: Command) -> None:
@@ -219,11 +230,13 @@ def rows(cmds: list[Command], cases: list[str]) -> list[dict[str, object]]:
             walls = [s[0] for s in cmd.samples[case] if s[1] == 0] or [float("nan")]
             medians[cmd.label] = statistics.median(walls)
             loads = [s[2] for s in cmd.samples[case]]
+            cpus = [s[3] for s in cmd.samples[case] if s[1] == 0] or [float("nan")]
             out.append({
                 "case": case, "command": cmd.label, "lock": cmd.lock.name,
                 "packages": cmd.installed,
                 "median_s": round(medians[cmd.label], 3),
                 "min_s": round(min(walls), 3), "max_s": round(max(walls), 3),
+                "cpu_median_s": round(statistics.median(cpus), 3),
                 "failures": sum(1 for s in cmd.samples[case] if s[1]),
                 "runs": len(cmd.samples[case]),
                 "load": [round(min(loads), 2), round(max(loads), 2)],
@@ -237,40 +250,56 @@ def rows(cmds: list[Command], cases: list[str]) -> list[dict[str, object]]:
 
 def table(sync_rows: list[dict[str, object]]) -> str:
     """A markdown table of the sync rows (for benchmarks/README.md)."""
-    out = ["| case | command | pkgs | median | min | max | load | vs crosspin (same lock) |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| case | command | pkgs | median | min | max | CPU | load "
+           "| vs crosspin (same lock) |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in sync_rows:
         fail = f" ({r['failures']} failed)" if r["failures"] else ""
         lo, hi = r["load"]  # type: ignore[misc]
+        cpu = f"{r['cpu_median_s']} s" if "cpu_median_s" in r else ""
         out.append(f"| {r['case']} | {r['command']}{fail} | {r['packages']} "
-                   f"| {r['median_s']} s | {r['min_s']} s | {r['max_s']} s | {lo}-{hi} "
+                   f"| {r['median_s']} s | {r['min_s']} s | {r['max_s']} s | {cpu} | {lo}-{hi} "
                    f"| {r.get('ratio_vs_crosspin', '')} |")
     return "\n".join(out)
 
 
-def _median(rows: list[dict[str, object]], case: str, command: str) -> float | None:
+def _median(rows: list[dict[str, object]], case: str, command: str,
+            key: str = "median_s") -> float | None:
     for r in rows:
         if r["case"] == case and r["command"] == command and not r.get("failures"):
-            return float(r["median_s"])  # type: ignore[arg-type]
+            value = r.get(key)
+            return None if value is None else float(value)  # type: ignore[arg-type]
     return None
 
 
 def issue_table(sync_rows: list[dict[str, object]], compile_rows: list[dict[str, object]]) -> str:
-    """Issue 17's table: crosspin and the reference tool, side by side, from one run."""
-    out = ["| case | crosspin | reference | time / reference |", "|---|---|---|---|"]
+    """Issue 17's table: crosspin and the reference tool, side by side, from one run.
 
-    def line(what: str, ours: float | None, ref: float | None, ref_name: str) -> None:
-        if ours is None or ref is None:
+    The CPU column (user + system seconds, children included) is the ratio a
+    loaded machine distorts least; results files older than it leave it empty.
+    """
+    out = ["| case | crosspin | reference | time / reference | CPU / reference CPU |",
+           "|---|---|---|---|---|"]
+
+    def line(what: str, rows: list[dict[str, object]], case: str, ours: str, ref: str,
+             ref_name: str) -> None:
+        mine, theirs = _median(rows, case, ours), _median(rows, case, ref)
+        if mine is None or theirs is None:
             return
-        out.append(f"| {what} | {ours:.2f} s | {ref:.2f} s ({ref_name}) | {ours / ref:.2f}x |")
+        cpu_mine = _median(rows, case, ours, "cpu_median_s")
+        cpu_theirs = _median(rows, case, ref, "cpu_median_s")
+        cpu = (f"{cpu_mine:.2f} s / {cpu_theirs:.2f} s = {cpu_mine / cpu_theirs:.2f}x"
+               if cpu_mine is not None and cpu_theirs else "")
+        out.append(f"| {what} | {mine:.2f} s | {theirs:.2f} s ({ref_name}) "
+                   f"| {mine / theirs:.2f}x | {cpu} |")
 
     for case, what in (("warm", "sync into an empty venv, caches warm"),
                        ("warm+venv", "the same, venv creation included"),
                        ("cold", "sync into an empty venv, cold cache"),
                        ("noop", "no-op sync")):
         for lock in ("pylock.toml", "requirements.txt"):
-            line(f"{what} ({lock})", _median(sync_rows, case, f"crosspin sync {lock}"),
-                 _median(sync_rows, case, f"uv pip sync {lock}"), "uv pip sync")
+            line(f"{what} ({lock})", sync_rows, case, f"crosspin sync {lock}",
+                 f"uv pip sync {lock}", "uv pip sync")
     uv = "uv pip compile --universal"
     for case, command, what in (
         ("cold", "crosspin universal (30 envs)", "compile cold (empty cache), 30 envs"),
@@ -283,11 +312,10 @@ def issue_table(sync_rows: list[dict[str, object]], compile_rows: list[dict[str,
         ("offline", "crosspin universal (30 envs)", "compile offline, reusing"),
         ("offline", "crosspin universal, resolving", "compile offline, resolving"),
     ):
-        line(what, _median(compile_rows, case, command), _median(compile_rows, case, uv), "uv")
+        line(what, compile_rows, case, command, uv, "uv")
     for case in ("offline", "warm", "cold"):
-        line(f"compile {case}, resolving: 30 envs vs 1 env",
-             _median(compile_rows, case, "crosspin universal, resolving"),
-             _median(compile_rows, case, "crosspin one env, resolving"), "crosspin, 1 env")
+        line(f"compile {case}, resolving: 30 envs vs 1 env", compile_rows, case,
+             "crosspin universal, resolving", "crosspin one env, resolving", "crosspin, 1 env")
     return "\n".join(out)
 
 
@@ -344,9 +372,9 @@ def main() -> None:
         for case in args.cases:
             for cmd in cmds:
                 cmd.samples[case].append(sample(cmd, case, run))
-                wall, status, load = cmd.samples[case][-1]
+                wall, status, load, cpu = cmd.samples[case][-1]
                 print(f"run {run + 1} {case:9} {cmd.label:34} {wall:7.2f}s "
-                      f"exit {status} load {load:.2f}", flush=True)
+                      f"cpu {cpu:6.2f}s exit {status} load {load:.2f}", flush=True)
     sync_rows = rows(cmds, args.cases)
     compile_rows: list[dict[str, object]] = []
     if not args.no_compile:
