@@ -381,18 +381,6 @@ class Cache:
             with contextlib.suppress(OSError):
                 partial.parent.rmdir()  # only when empty
 
-    def adopt_partial(self, sha256: str, partial: Path) -> Path | None:
-        """Make a finished, verified :meth:`partial_file` the cached file; its path."""
-        target = self.file_path(sha256.lower())
-        if target is None:
-            return None
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(partial, target)
-        except OSError:
-            return None
-        return target
-
     def adopt_file(self, sha256: str, source: Path) -> bool:
         """Move a verified file into the cache (same file system); ``False`` if it was not."""
         target = self.file_path(sha256)

@@ -351,7 +351,8 @@ class Files:
                 raise  # the bytes so far stay for the next try
             partial.unlink(missing_ok=True)
             digests = self._download_again(file, partial, algorithms)
-        cached = self._cache.adopt_partial(file.sha256, partial)
+        sha256 = file.sha256.lower()
+        cached = self._cache.file_path(sha256) if self._cache.adopt_file(sha256, partial) else None
         _link_or_copy(cached if cached is not None else partial, target)
         return target
 
