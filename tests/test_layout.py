@@ -85,7 +85,7 @@ PUBLIC: dict[str, list[str]] = {
     "crosspin.pipeline": [
         "Client", "ClientPool", "CompileRequest", "CompileResult", "ParseCommand", "Reporter",
         "check_compile_inputs", "check_consistency", "check_stale", "compile_lock",
-        "compile_order", "default_output", "run_compile",
+        "compile_order", "default_output", "file_sha256s", "run_compile",
     ],
     "crosspin.reqfile": [
         "GLOBAL_OPTIONS", "MAX_FILE_SIZE", "REQUIREMENT_OPTIONS", "FileRefused", "ReqLine",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.catalog import IndexFactory
+from fixtures.hostile import HostileIndex, wheel_good
 from tests.helpers import run_cli
+from tests.helpers.hostile import assert_one_error, compile_run, run_crosspin
 
 PIP_ENV = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 PIP_ENV.pop("PIP_FIND_LINKS", None)
@@ -76,3 +79,49 @@ def test_export_windows_selects_by_marker(
     assert "win==1.0.0" in result.stdout and "lin" not in result.stdout
     expected = "split==1.0.0" if python == "3.9" else "split==2.0.0"
     assert expected in result.stdout
+
+
+@pytest.mark.parametrize("api", ["html", "json"])
+@pytest.mark.parametrize("recorded", [False, True], ids=["lock-without-hashes", "hashed-lock"])
+def test_export_never_writes_an_unhashed_pin(
+    hostile: HostileIndex, tmp_path: Path, api: str, recorded: bool
+) -> None:
+    """An index that gives no hashes: ``export --generate-hashes`` downloads and hashes the
+    file (as compile does), and a lock that records hashes keeps them checked against the
+    file; never a pin without ``--hash`` (issue 13)."""
+    wheel = wheel_good("a", "1.0")
+    hostile.add("a", wheel, hashes={})
+    server = hostile.start(api=api)
+    work = tmp_path / "work"
+    made = compile_run(server.index_url, work, "a\n", *(["--generate-hashes"] if recorded else []))
+    assert made.code == 0, str(made)
+    digest = hashlib.sha256(wheel.data).hexdigest()
+    assert (f"--hash=sha256:{digest}" in (work / "requirements.txt").read_text()) == recorded
+    run = run_crosspin(["export", "requirements.txt", "--python", "3.12", "--platform",
+                        "linux-x86_64", "--isolated", "--no-cache",
+                        *([] if recorded else ["--generate-hashes"])], cwd=work)
+    assert run.code == 0, str(run)
+    assert "a==1.0 \\\n    --hash=sha256:" + digest in run.stdout, str(run)
+
+
+def test_export_refuses_a_file_that_is_not_the_locked_one(
+    hostile: HostileIndex, tmp_path: Path
+) -> None:
+    """The lock records a hash; the index (no hashes) now serves other bytes under that name:
+    one error naming the pin, not a pin without a hash."""
+    wheel = wheel_good("a", "1.0")
+    hostile.add("a", wheel, hashes={})
+    server = hostile.start(api="json")
+    work = tmp_path / "work"
+    made = compile_run(server.index_url, work, "a\n", "--generate-hashes")
+    assert made.code == 0, str(made)
+    other = HostileIndex(tmp_path / "other")
+    try:
+        other.add("a", wheel_good("a", "1.0", requires=["b"]), hashes={})
+        swapped = other.start(api="json")
+        run = run_crosspin(["export", "requirements.txt", "--python", "3.12", "--platform",
+                            "linux-x86_64", "--isolated", "--no-cache",
+                            "--index-url", swapped.index_url], cwd=work)
+    finally:
+        other.close()
+    assert_one_error(run, "a==1.0", "hash")

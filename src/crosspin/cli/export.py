@@ -13,6 +13,7 @@ from crosspin.environments import Environment, Platform
 from crosspin.errors import MatrixError, UsageError
 from crosspin.index import IndexClient
 from crosspin.lockfiles import read_lock
+from crosspin.pipeline import file_sha256s
 from crosspin.sync import export_requirements
 
 __all__ = ["export_command"]
@@ -53,8 +54,9 @@ def export_command(
     header = (f"This file is exported by crosspin from {lock} for {env.name}\n"
               f"by: crosspin export {lock} --python {python} --platform {platform}")
     with IndexClient(settings) as client:
-        text = export_requirements(data, env, client, generate_hashes=generate_hashes,
-                                   header=header)
+        text = export_requirements(
+            data, env, client, generate_hashes=generate_hashes, header=header,
+            hash_files=lambda files: file_sha256s(files, client))
     if output_file == "-":
         click.echo(text, nl=False)
     else:

@@ -19,7 +19,13 @@ from crosspin.pipeline._check import (
 )
 from crosspin.pipeline._compile import Client, CompileRequest, compile_lock
 from crosspin.pipeline._order import compile_order, default_output
-from crosspin.pipeline._run import ClientPool, CompileResult, Reporter, run_compile
+from crosspin.pipeline._run import (
+    ClientPool,
+    CompileResult,
+    Reporter,
+    file_sha256s,
+    run_compile,
+)
 
 __all__ = [
     "Client",
@@ -34,5 +40,6 @@ __all__ = [
     "compile_lock",
     "compile_order",
     "default_output",
+    "file_sha256s",
     "run_compile",
 ]

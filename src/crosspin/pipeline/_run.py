@@ -11,7 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -41,7 +41,9 @@ from crosspin.settings import (
     load_config,
 )
 
-__all__ = ["ClientPool", "CompileResult", "Reporter", "lock_digest", "run_compile"]
+__all__ = [
+    "ClientPool", "CompileResult", "Reporter", "file_sha256s", "lock_digest", "run_compile",
+]
 
 
 class Reporter(Protocol):
@@ -276,6 +278,21 @@ class Hasher(Protocol):
         """A file's sha256 (downloaded and hashed when the index gave none)."""
 
 
+def file_sha256s(files: Iterable[DistFile], client: Hasher) -> dict[str, str]:
+    """URL -> sha256 of each file the index gave no sha256 for, downloaded and hashed.
+
+    The one way compile and export fill a missing hash: files are streamed
+    to disk within the download caps, several at once; a file that cannot
+    be fetched raises, naming it (a pin is never left without its hash).
+    """
+    missing = {f.url: f for f in files if not f.sha256}
+    if not missing:
+        return {}
+    workers = min(8, len(missing))
+    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="crosspin-hash") as pool:
+        return dict(zip(missing, pool.map(client.file_sha256, missing.values())))
+
+
 def with_hashes(lock: Lock, client: Hasher) -> Lock:
     """The lock with a sha256 for every file it names.
 
@@ -284,12 +301,9 @@ def with_hashes(lock: Lock, client: Hasher) -> Lock:
     downloaded -- streamed to disk, within the download caps -- and hashed;
     when that fails the compile fails, naming the file.
     """
-    missing = {f.url: f for p in lock.packages for f in p.files if not f.sha256}
-    if not missing:
+    digests = file_sha256s((f for p in lock.packages for f in p.files), client)
+    if not digests:
         return lock
-    workers = min(8, len(missing))
-    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="crosspin-hash") as pool:
-        digests = dict(zip(missing, pool.map(client.file_sha256, missing.values())))
 
     def hashed(file: DistFile) -> DistFile:
         digest = digests.get(file.url)
