@@ -258,6 +258,21 @@ def test_a_remote_page_cannot_make_crosspin_read_local_files(
     assert f"ignored a file: link on {server.index_url}/a/" in run.stderr, str(run)
 
 
+@pytest.mark.parametrize("scheme", ["ftp", "smb", "data"])
+def test_a_remote_page_link_of_another_scheme_is_dropped(
+    hostile: HostileIndex, tmp_path: Path, scheme: str
+) -> None:
+    """Not only ``file:``: any non-http(s) link on an http page is dropped and named under -v;
+    the release it stood for is then simply not offered."""
+    wheel = wheel_good("a", "1.0")
+    hostile.add("a", wheel, url=f"{scheme}://127.0.0.1/{wheel.filename}")
+    server = hostile.start(api="json")
+    run = _compile(server.index_url, tmp_path / "work", "a\n", "-v")
+    assert "Traceback" not in run.stderr, str(run)
+    assert run.code != 0 and not (tmp_path / "work" / "requirements.txt").exists(), str(run)
+    assert f"ignored a {scheme}: link on {server.index_url}/a/" in run.stderr, str(run)
+
+
 def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
