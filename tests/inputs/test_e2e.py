@@ -229,6 +229,26 @@ def test_override_with_a_url_keeps_the_url(index: Any, tmp_path: Path) -> None:
     assert "web==2.0.0" in result.stdout
 
 
+def test_constraint_with_a_url_pins_that_file_when_needed(index: Any, tmp_path: Path) -> None:
+    """`util @ <wheel URL>` in a constraints file: web's util is that file (not an index pin
+    under `# via -c`); a URL constraint for a name nothing needs adds nothing."""
+    from fixtures.builder import build_index
+
+    built = build_index({"util": {"2.5.0": {"requires_python": ANY}},
+                         "unused": {"1.0.0": {"requires_python": ANY}}}, tmp_path / "direct")
+    wheel, unused = (next(p for p in built.files_for(n, v) if p.suffix == ".whl")
+                     for n, v in (("util", "2.5.0"), ("unused", "1.0.0")))
+    (tmp_path / "requirements.in").write_text("web\n", encoding="utf-8")
+    (tmp_path / "constraints.txt").write_text(
+        f"util @ {wheel.as_uri()}\nunused @ {unused.as_uri()}\n", encoding="utf-8")
+    result = compile_in(index, tmp_path, "requirements.in", "-c", "constraints.txt",
+                        "-o", "-", "-q")
+    assert result.code == 0, result.stderr
+    assert f"util @ {wheel.as_uri()}" in result.stdout
+    assert "util==" not in result.stdout and "unused" not in result.stdout
+    assert "web==2.0.0" in result.stdout
+
+
 @pytest.mark.parametrize("other", ["requirements.in", "constraints.txt", "overrides.txt"])
 def test_two_urls_for_one_name_are_an_error_naming_both(
     index: Any, tmp_path: Path, other: str

@@ -106,9 +106,11 @@ def compile_lock(
     def existing_for(env: Environment) -> Mapping[str, Version]:
         return {p.name: p.version for p in existing if p.applies_to(env)}
 
-    # An override's URL replaces what any dependency asks for that name.
+    # A constraint's or an override's URL is the file for that name wherever it is
+    # needed (read_inputs allows one URL per name); roots last, so their editable wins.
     links, link_meta, pinned = _link_candidates(
-        (*request.roots, *request.overrides), lambda tree, name: project_metadata(
+        (*request.constraints, *request.overrides, *request.roots),
+        lambda tree, name: project_metadata(
             tree, build=build, log=on_note, release=Release(name=name)))
     forks = resolve_matrix(
         ResolveRequest(

@@ -364,7 +364,7 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
 
     folder = (Path.cwd() if output == "-" else Path(output).absolute().parent)
     out: dict[str, str] = {}
-    for r in (*inputs.requirements, *inputs.overrides):
+    for r in (*inputs.requirements, *inputs.constraints, *inputs.overrides):
         if not (r.relative and r.link and r.link.startswith("file:")):
             continue
         target = Path(url2pathname(unquote(urlsplit(r.link).path)))
