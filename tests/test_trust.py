@@ -107,13 +107,17 @@ def test_url_credentials_are_used_never_written(
     _assert_no_secret(tmp_path, result, lockfile=False)
 
 
-def test_url_credentials_not_in_lockfile(make_index: Any, tmp_path: Path) -> None:
-    """The lockfile's --index-url line never carries the password from the index URL."""
+@pytest.mark.parametrize("output", ["requirements.txt", "pylock.toml"])
+def test_url_credentials_not_in_lockfile(make_index: Any, tmp_path: Path, output: str) -> None:
+    """The lockfile names the index (requirements.txt's --index-url line, pylock's ``index``
+    and file URLs) without the user:password the index URL was given with."""
     srv = make_index(PRIVATE, before_response=_guard(_basic("me", SECRET), []))
     url = srv.index_url.replace("http://", f"http://me:{SECRET}@")
-    result = _compile(tmp_path, "--index-url", url, inputs="corp\n")
+    result = _compile(tmp_path, "--index-url", url, "-o", output, inputs="corp\n")
     assert result.code == 0, result.stderr
-    assert SECRET not in (tmp_path / "requirements.txt").read_text(encoding="utf-8")
+    text = (tmp_path / output).read_text(encoding="utf-8")
+    assert SECRET not in text and "me:" not in text
+    assert srv.index_url in text
 
 
 def test_wrong_credentials_fail_without_echoing_them(make_index: Any, tmp_path: Path) -> None:
