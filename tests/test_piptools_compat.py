@@ -234,7 +234,8 @@ MISTAKES = [
     ("exclude-newer", "six\n", ["--exclude-newer", "2023-06-01"], 1,
      ["--exclude-newer", "2024-01-01"], [], None),
     ("build-failure", "broken\n", [*ONE_ENV, "-f", "{links}"], 1,
-     ["Microsoft Visual C++ 14.0 or greater is required."], ["crosspin-sdist"],
+     ["Microsoft Visual C++ 14.0 or greater is required.", "install what the build needs"],
+     ["crosspin-sdist", "narrow the matrix"],
      None),  # fixed (issue 14, RC3): the backend's last lines, no temp path
     ("python-3.99", "six\n", ["--python", "3.99"], 2, ["error: --python 3.99"], [], None),
     ("python-2.7", "six\n", ["--python", "2.7"], 2, ["error: --python 2.7"], [], None),
@@ -244,6 +245,35 @@ MISTAKES = [
     ("sdist-only-somewhere", "uvloop\n", [], 0, ["warning:", "windows-x86_64"], [],
      None),
 ]
+
+
+def test_own_project_build_failure_names_the_backend_error_once(tmp_path: Path) -> None:
+    """compile pyproject.toml whose backend fails: its error once, and how to see all of it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "mine"\nversion = "1.0"\ndynamic = ["dependencies"]\n',
+        encoding="utf-8")
+    (project / "backend.py").write_text(_FAILING_METADATA, encoding="utf-8")
+    result = run_cli(["compile", "pyproject.toml", *ONE_ENV, "--isolated", "--offline",
+                      "--cache-dir", str(tmp_path / "cache")], cwd=project)
+    assert result.code != 0
+    assert result.stderr.count("Microsoft Visual C++ 14.0 or greater is required.") == 1
+    assert "hint: run 'python -m build --wheel .' to see the backend's whole output" in (
+        result.stderr), result.stderr
+    assert "wheels" not in result.stderr
+
+
+def test_a_missing_input_file_says_how_to_start(tmp_path: Path) -> None:
+    """compile requirements.in where there is none: named once, and what to write in it."""
+    result = run_cli(["compile", "requirements.in", "--isolated", "--offline"], cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "error: requirements.in: no such file",
+        "hint: create it with one requirement per line (e.g. requests), or name your input: "
+        "crosspin compile pyproject.toml",
+    ]
 
 
 @pytest.mark.parametrize(

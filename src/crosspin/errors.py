@@ -335,6 +335,11 @@ def _not_installable_hint(kind: str | None, lowest_python: str | None) -> str:
         return f"narrow --python to versions the package supports{where}"
     if kind == "no-build":
         return "allow source builds for it, or narrow the matrix (--python/--platform)"
+    if kind == "build-failed":
+        return ("the backend's error is above: install what the build needs, or pin a "
+                "version that has wheels for these environments")
+    if kind == "invalid-metadata":
+        return "its releases' metadata is broken: pin a version whose metadata is valid"
     return "narrow the matrix (--python/--platform or [tool.crosspin])"
 
 

@@ -10,6 +10,7 @@ can be read like a static ``[project]`` table.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from crosspin.errors import Problem
+from crosspin.errors import BuildError, Problem
 from crosspin.metadata import BuildSettings, Release, project_metadata
 
 __all__ = ["BuiltProject", "build_metadata", "split_extra", "split_extras"]
@@ -56,7 +57,15 @@ def build_metadata(
     what it wrote is unusable; a Requires-Dist whose extra cannot be told
     comes back as a problem located at ``display: Requires-Dist[i]``.
     """
-    metadata = project_metadata(folder, build=build, log=log, release=Release(name=display))
+    try:
+        metadata = project_metadata(folder, build=build, log=log, release=Release(name=display))
+    except BuildError as exc:
+        # One's own project: wheels elsewhere are no help; its whole output is.
+        where = "." if folder.resolve() == Path.cwd().resolve() else shlex.quote(str(folder))
+        raise BuildError(exc.package, exc.reason, version=exc.version, file=exc.file,
+                         output=exc.output,
+                         hint=f"run 'python -m build --wheel {where}' to see the backend's "
+                              "whole output") from None
     problems: list[Problem] = []
     dependencies: list[tuple[str, str]] = []
     extras: dict[NormalizedName, list[tuple[str, str]]] = {

@@ -28,7 +28,7 @@ from crosspin.index import redact
 from crosspin.inputs._build import build_metadata
 from crosspin.inputs._model import InputOptions, InputSet, Kind, RootRequirement, State
 from crosspin.inputs._project import ProjectSpec, emit, group_names, load_static
-from crosspin.inputs._reqfiles import display_name, read_requirements_file
+from crosspin.inputs._reqfiles import MISSING, display_name, read_requirements_file
 from crosspin.metadata import BuildSettings
 
 __all__ = ["input_digest", "read_inputs"]
@@ -119,7 +119,12 @@ def read_inputs(
         )
     _check_links(state)
     if state.problems:
-        raise InputError(_unique(state.problems))
+        problems = _unique(state.problems)
+        hint = None
+        if [p.reason for p in problems] == [MISSING]:  # the one input named is not there
+            hint = ("create it with one requirement per line (e.g. requests), or name your "
+                    "input: crosspin compile pyproject.toml")
+        raise InputError(problems, hint=hint)
     return state.result()
 
 

@@ -19,7 +19,10 @@ from crosspin.inputs._links import Direct, interpret
 from crosspin.inputs._model import Kind, RootRequirement, State
 from crosspin.reqfile import ReqLine, is_stdin, parse_text, read_text_file
 
-__all__ = ["display_name", "read_requirements_file"]
+__all__ = ["MISSING", "display_name", "read_requirements_file"]
+
+#: The reason given for a requirement file that does not exist.
+MISSING = "no such file"
 
 _ORIGIN_PREFIX: dict[Kind, str] = {
     "requirement": "-r",
@@ -70,7 +73,9 @@ def read_requirements_file(
         # Regular files only, capped: never a FIFO, a device or a giant file.
         text = read_text_file(Path(display) if stdin else actual)
     except FileNotFoundError:
-        state.problem(where, f"no such file: {display}")
+        # A file named on the command line is the location itself; an included
+        # one is named at the line that includes it.
+        state.problem(where, MISSING if included_at is None else f"{MISSING}: {display}")
         return
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         # ValueError: a NUL byte or similar that no file system accepts.

@@ -189,8 +189,11 @@ class _Hooks:
             return self.release.error("interrupted")
         if isinstance(exc, ChildFailed):
             output = self._shown(exc.output)
+            key = summary(output)
+            # The key line is in the message: output that is only that line says nothing more.
+            shown = () if [line.strip() for line in output if line.strip()] == [key] else output
             return self.release.error(
-                f"{self.step}: {summary(output) or f'exit status {exc.returncode}'}", output)
+                f"{self.step}: {key or f'exit status {exc.returncode}'}", shown)
         detail = self._redact(_first_line(str(exc)) or _first_line(message)
                               or type(exc).__name__)
         return self.release.error(f"{self.step}: {detail}", self._shown(self.output))
