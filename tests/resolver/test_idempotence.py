@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
@@ -115,6 +115,9 @@ def _matrix(seed: int) -> Matrix:
 @settings(max_examples=60, deadline=None, derandomize=True)  # CI runs the same cases
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1),
        resolution=st.sampled_from(["highest", "highest", "lowest-direct"]))
+# what a backtracked-over version asked for made two forks with the same pins
+# look different, so a fresh compile split 3.10 at 3.10.1 and the rerun did not
+@example(seed=3924602, resolution="highest")
 def test_rerun_with_the_lock_present_is_byte_identical(seed: int, resolution: Any) -> None:
     """Compile, then compile again reading that lock's pins: the same text, and fresh == rerun."""
     client, roots = _universe(seed)

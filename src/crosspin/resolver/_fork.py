@@ -233,16 +233,13 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
                 deps[pname].add(cand.name)
     markers: dict[str, set[str]] = defaultdict(set)
     unconditional: set[str] = set()
-    for child, edges in provider.introduced.items():
-        for edge in edges:
-            if edge.parent is not None and edge.parent not in base:
-                continue
-            if edge.marker is None:
-                unconditional.add(child)
-            else:
-                text = provider.oracle.text(edge.marker)  # str() once per marker object
-                if "extra" not in text:
-                    markers[child].add(text)
+    for edge in _edges(mapping, provider):
+        if edge.marker is None:
+            unconditional.add(edge.name)
+        else:
+            text = provider.oracle.text(edge.marker)  # str() once per marker object
+            if "extra" not in text:
+                markers[edge.name].add(text)
     pins: dict[NormalizedName, Pin] = {}
     for base_name, cand in base.items():
         meta = provider.candidate_metadata(cand) if not cand.link else None
@@ -264,3 +261,17 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
             unconditional=base_name in unconditional,
         )
     return pins
+
+
+def _edges(mapping: Mapping[str, Any], provider: Provider) -> list[Req]:
+    """The requirements of the result's own graph: the roots and its pins' dependencies.
+
+    Not ``provider.introduced``, which also holds what versions that
+    backtracking passed over asked for: their markers are no hint for the
+    pins (and would make two forks with the same pins look different).
+    """
+    edges = [e for reqs in provider.introduced.values() for e in reqs if e.parent is None]
+    for ident, cand in mapping.items():
+        if ident != PYTHON:
+            edges += (d for d in provider.get_dependencies(cand) if isinstance(d, Req))
+    return edges
