@@ -206,6 +206,52 @@ def test_among_exact_hints_the_shortest_wins() -> None:
     assert str(marker_for(old, DEFAULT, hints=hints)) == 'python_full_version < "3.11.0"'
 
 
+def test_graph_hint_keeps_atoms_only_the_matrix_makes_redundant() -> None:
+    """The graph's CUDA marker stays whole: a shorter one would only be right inside the matrix.
+
+    With linux-aarch64 and no macos-x86_64, ``platform_machine == "x86_64"``
+    alone selects the same environments, and would be wrong on an x86_64 Mac
+    (issue 14, Markers). Atoms redundant on every known platform still go.
+    """
+    matrix = Matrix.from_options(python="3.12,3.13",
+                                 platforms=["linux-x86_64", "linux-aarch64", "macos-arm64"])
+    cuda = names(matrix, lambda e: e.platform.name == "linux-x86_64")
+    for text in ('platform_machine == "x86_64" and sys_platform == "linux"',
+                 'sys_platform == "linux" and platform_machine == "x86_64"'):
+        assert str(marker_for(cuda, matrix, hints=[Marker(text)])) == text
+    windows = names(DEFAULT, os_is("win32"))
+    both = Marker('platform_system == "Windows" and os_name == "nt"')
+    assert str(marker_for(windows, DEFAULT, hints=[both])) == 'os_name == "nt"'
+
+
+def test_common_terms_are_factored_out() -> None:
+    """``(A and B) or (A and C)`` is written ``A and (B or C)`` (issue 14, Markers)."""
+    matrix = Matrix.from_options(
+        python="3.11,3.12,3.13",
+        platforms=["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-x86_64"])
+    selected = names(matrix, lambda e: e.python >= (3, 12) and e.platform.name in (
+        "macos-arm64", "linux-aarch64"))
+    assert str(marker_for(selected, matrix)) == (
+        'python_version >= "3.12" and (sys_platform == "darwin" or '
+        '(sys_platform == "linux" and platform_machine == "aarch64"))'
+    )
+
+
+@pytest.mark.parametrize(("text", "factored"), [
+    ('(os_name == "nt" and python_version < "3.12") or (os_name == "nt" and extra == "x")',
+     'os_name == "nt" and (python_version < "3.12" or extra == "x")'),
+    ('(os_name == "nt" and python_version < "3.12") or os_name == "nt"', 'os_name == "nt"'),
+    ('os_name == "nt" or python_version < "3.12"', 'os_name == "nt" or python_version < "3.12"'),
+])
+def test_factor_keeps_the_truth_value(text: str, factored: str) -> None:
+    """Factoring pulls out what every branch shares and changes no evaluation."""
+    node = _markers_tree.factor(_markers_tree.parse(text))
+    assert _markers_tree.render(node) == factored
+    for env in DEFAULT.environments:
+        for extras in ((), ("x",)):
+            assert evaluate(Marker(factored), env, extras) == evaluate(Marker(text), env, extras)
+
+
 def test_hint_cutting_inside_a_minor_is_not_exact() -> None:
     """A python_full_version hint that splits a minor's patch releases is rejected."""
     old = names(DEFAULT, lambda e: e.python < (3, 10))

@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Sequence
 
+import attrs
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
 import crosspin.markers._tree as _tree
-from crosspin.environments import Environment, Matrix
+from crosspin.environments import PLATFORMS, Environment, Matrix
 from crosspin.markers._cover import best_cover
 from crosspin.markers._space import Space, space_of
 
@@ -112,11 +113,19 @@ def _compute(space: Space, mask: int, hint_texts: tuple[str, ...]) -> Marker:
         return Marker(best_hint[1])
     if len(terms) == 1:
         return Marker(terms[0].text)
-    return Marker(" or ".join(f"({t.text})" if len(t.atoms) > 1 else t.text for t in terms))
+    cover = _tree.combine("or", [_tree.combine("and", t.atoms) for t in terms])
+    return _tree.to_marker(_tree.factor(cover))
 
 
 def _exact_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
-    """``(atoms, text)`` of the simplified hint if it selects exactly ``mask``."""
+    """``(atoms, text)`` of the hint if it selects exactly ``mask``.
+
+    Only atoms constant over the matrix are dropped (``python_version >=
+    "3.8"`` on a 3.9+ matrix), never one that is merely redundant inside it:
+    the graph's ``platform_machine == "x86_64" and sys_platform == "linux"``
+    stays whole rather than shrinking to a ``platform_machine == "x86_64"``
+    that is only right while the matrix has no other x86_64 platform.
+    """
     try:
         node = _tree.parse(text)
     except ValueError:
@@ -124,10 +133,29 @@ def _exact_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
     masks = space.atom_masks(_tree.atoms_of(node))
     if masks is None:
         return None
-    simple = _tree.simplify(node, masks, space.full)
-    if isinstance(simple, bool) or _tree.node_mask(simple, masks, space.full) != mask:
+    folded = _tree.fold(node, masks, space.full)
+    if isinstance(folded, bool) or _tree.node_mask(folded, masks, space.full) != mask:
         return None
-    return len(_tree.atoms_of(simple)), _tree.render(simple)
+    # What repeats its neighbours on every platform crosspin knows goes
+    # (``platform_system == "Windows" and os_name == "nt"``); what only the
+    # matrix makes redundant stays.
+    wide = _wide(space)
+    wide_masks = wide.atom_masks(_tree.atoms_of(folded))
+    if wide_masks is not None:
+        simple = _tree.simplify(folded, wide_masks, wide.full)
+        if not isinstance(simple, bool):
+            folded = simple
+    folded = _tree.factor(folded)
+    return len(_tree.atoms_of(folded)), _tree.render(folded)
+
+
+def _wide(space: Space) -> Space:
+    """The space of ``space``'s Pythons (patch ranges kept) on every known platform."""
+    slots = {(e.python, e.patch_floor, e.patch_ceiling): e for e in space.environments}
+    return space_of(Matrix(environments=tuple(
+        attrs.evolve(env, platform=platform)
+        for env in slots.values() for platform in PLATFORMS.values()
+    )))
 
 
 def simplify(marker: Marker | None, matrix: Matrix) -> Marker | None:

@@ -27,6 +27,8 @@ __all__ = [
     "atoms_of",
     "combine",
     "evaluate_atom",
+    "factor",
+    "fold",
     "node_mask",
     "parse",
     "render",
@@ -271,3 +273,50 @@ def simplify(node: Node, atom_mask: Mapping[str, int], full: int) -> Node:
         else:
             index += 1
     return combine(node.kind, kept)
+
+
+def fold(node: Node, atom_mask: Mapping[str, int], full: int) -> Node:
+    """Only the constants folded away: atoms true (false) on every environment.
+
+    Unlike :func:`simplify`, an atom that merely repeats what its neighbours
+    say inside the matrix stays: ``platform_machine == "x86_64" and
+    sys_platform == "linux"`` keeps both atoms even where the matrix has no
+    other x86_64 Linux, so the marker stays right outside it too.
+    """
+    if isinstance(node, bool):
+        return node
+    if isinstance(node, Atom):
+        mask = atom_mask[node.text]
+        return True if mask == full else False if mask == 0 else node
+    items = [fold(item, atom_mask, full) for item in node.items]
+    absorbing = node.kind == "or"
+    if any(item is absorbing for item in items):
+        return absorbing
+    kept = [item for item in items if not isinstance(item, bool)]
+    return combine(node.kind, kept) if kept else not absorbing
+
+
+def factor(node: Node) -> Node:
+    """``(A and B) or (A and C)`` as ``A and (B or C)``: terms every branch shares, pulled out.
+
+    The truth value never changes. Applied bottom-up; an ``or`` whose
+    branches share no atom is left as it is. A branch that is nothing but
+    the shared atoms makes the whole ``or`` just those atoms (absorption).
+    """
+    if isinstance(node, (bool, Atom)):
+        return node
+    items = [factor(item) for item in node.items]
+    if node.kind == "and":
+        return combine("and", items)
+    branches = [list(i.items) if isinstance(i, Group) and i.kind == "and" else [i]
+                for i in items]
+    shared = [c for c in branches[0]
+              if all(any(render(c) == render(d) for d in b) for b in branches[1:])]
+    if not shared:
+        return combine("or", items)
+    keys = {render(c) for c in shared}
+    rests = [[c for c in b if render(c) not in keys] for b in branches]
+    if any(not rest for rest in rests):
+        return combine("and", shared)
+    inner = factor(combine("or", [combine("and", rest) for rest in rests]))
+    return combine("and", [*shared, inner])
