@@ -85,14 +85,15 @@ PUBLIC: dict[str, list[str]] = {
     "crosspin.pipeline": [
         "Client", "ClientPool", "CompileRequest", "CompileResult", "ParseCommand", "Reporter",
         "check_compile_inputs", "check_consistency", "check_stale", "compile_lock",
-        "compile_order", "default_output", "file_sha256s", "run_compile",
+        "compile_order", "default_output", "file_sha256s", "not_newest", "run_compile",
     ],
     "crosspin.reqfile": [
         "GLOBAL_OPTIONS", "MAX_FILE_SIZE", "REQUIREMENT_OPTIONS", "FileRefused", "ReqLine",
         "expand_env_vars", "is_stdin", "logical_lines", "parse_text", "read_text_file", "spans",
     ],
     "crosspin.resolver": [
-        "RESOLVELIB_VERSION", "Candidate", "Finder", "ForkResult", "Metadata", "Pin", "PinsFor",
+        "RESOLVELIB_VERSION", "Candidate", "Finder", "ForkResult", "HeldBack", "Metadata", "Pin",
+        "PinsFor",
         "Rejection", "Resolution", "ResolveOptions", "ResolveRequest", "Root",
         "resolve_environment", "resolve_matrix",
     ],

@@ -117,3 +117,69 @@ def test_why_constraint_origin_is_no_chain() -> None:
     ))
     linux, _ = lock.matrix.environments
     assert chains_to(lock, "c", linux) == [("-r requirements.in", "tool==1.0", "c==2.0")]
+
+
+def test_why_not_newest_names_the_constraint_per_environment(
+    make_index: Any, tmp_path: Path
+) -> None:
+    """--not-newest: a dependency's bound names the dependent; a kept pin says how to move it.
+
+    ``old`` is kept at the existing lock's 1.0 (pip-tools' behaviour) although
+    2.0 installs everywhere; ``lib`` is held by app's ``lib<2``; ``app`` is
+    at its newest release (issue 14, held-back report).
+    """
+    server = make_index.serve(make_index.build({
+        "app": {"1.0": {"requires": ["lib<2"]}},
+        "lib": {"1.0": {}, "2.0": {}},
+        "old": {"1.0": {}, "2.0": {}},
+    }))
+    (tmp_path / "requirements.in").write_text("app\nold\n", encoding="utf-8")
+    (tmp_path / "requirements.txt").write_text("old==1.0\n", encoding="utf-8")
+    args = ["compile", "requirements.in", "--isolated", "--index-url", server.index_url,
+            "--cache-dir", str(tmp_path / "cache"), "--python", "3.12",
+            "--platform", "linux-x86_64", "--platform", "windows-x86_64"]
+    compiled = run_cli([*args, "-v"], cwd=tmp_path)
+    assert compiled.code == 0, compiled.stderr
+    kept = ("old 1.0 (newest 2.0) on linux-x86_64, windows-x86_64 (every Python): "
+            "the existing lock pins 1.0 (--upgrade-package old moves it)")
+    assert f"held back: {kept}" in compiled.stderr.splitlines()
+    old = run_cli(["why", "--not-newest", "old"], cwd=tmp_path)
+    assert old.code == 0, old.stderr
+    assert old.stdout.splitlines() == [kept]
+    lib = run_cli(["why", "--not-newest", "lib", "--cache-dir", str(tmp_path / "cache")],
+                  cwd=tmp_path)
+    assert lib.stdout.splitlines() == [
+        "lib 1.0 (newest 2.0) on linux-x86_64, windows-x86_64 (every Python): "
+        "app 1.0 requires lib<2"
+    ], lib.stderr
+    app = run_cli(["why", "--not-newest", "app"], cwd=tmp_path)
+    assert app.stdout.splitlines() == [
+        "app is at its newest release wherever the lock installs it"], app.stderr
+    assert (tmp_path / "requirements.txt").read_text(encoding="utf-8").count("old==1.0") == 1
+
+
+def test_why_on_a_pyproject_lock_finds_the_direct_dependencies(
+    make_index: Any, tmp_path: Path
+) -> None:
+    """A lock made from pyproject.toml: its direct dependencies come from "pyproject.toml".
+
+    The origin reads like a package name; ``why`` must not call such a
+    dependency "not installed" anywhere (issue 14, Inputs and outputs).
+    """
+    server = make_index.serve(make_index.build({"six": {"1.0": {}}, "w": {"1.0": {}}}))
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\n'
+        'dependencies = ["six", "w; sys_platform == \'win32\'"]\n', encoding="utf-8")
+    compiled = run_cli(["compile", "pyproject.toml", "-o", "requirements.txt", "--isolated",
+                        "--index-url", server.index_url, "--cache-dir", str(tmp_path / "cache"),
+                        "--python", "3.12", "--platform", "linux-x86_64",
+                        "--platform", "windows-x86_64"], cwd=tmp_path)
+    assert compiled.code == 0, compiled.stderr
+    six = run_cli(["why", "six"], cwd=tmp_path)
+    assert six.code == 0, six.stderr
+    assert "not installed" not in six.stdout
+    assert "  pyproject.toml -> six==1.0" in six.stdout.splitlines()
+    w = run_cli(["why", "w"], cwd=tmp_path)
+    assert w.stdout.splitlines() == [
+        "3.12-windows-x86_64 (1 environment):", "  pyproject.toml -> w==1.0",
+        "not installed in: 3.12-linux-x86_64 (1 environment)"], w.stdout

@@ -7,16 +7,20 @@ Environments whose chains come out identical are printed together, so a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from packaging.utils import canonicalize_name
 
+from crosspin.cli.check import _parse_compile_args
 from crosspin.environments import Environment, describe_in_order
 from crosspin.errors import UsageError
 from crosspin.lock import MAX_CHAINS, Lock, chains_to
-from crosspin.lockfiles import load_lock
+from crosspin.lockfiles import LoadedLock, load_lock
+from crosspin.pipeline import not_newest
+from crosspin.settings import Access, Tuning
 
 __all__ = ["why_command"]
 
@@ -43,14 +47,33 @@ def _filter(lock: Lock, python: str | None, platforms: Sequence[str]) -> list[En
 @click.option("--python", help="Only environments of this Python (3.12).")
 @click.option("--platform", "platforms", multiple=True,
               help="Only environments of this platform (repeatable).")
-def why_command(name: str, lockfile: str, python: str | None,
-                platforms: tuple[str, ...]) -> None:
-    """Show why NAME is in LOCKFILE: its chains from the roots, per environment group."""
-    lock = load_lock(Path(lockfile)).lock
+@click.option("--not-newest", is_flag=True,
+              help="Say why some environments got an older NAME than its newest release "
+                   "(runs the lock's compile again, in memory; reads the index).")
+@click.option("--offline", is_flag=True, help="With --not-newest: use only the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="With --not-newest: cache location.")
+def why_command(name: str, lockfile: str, python: str | None, platforms: tuple[str, ...],
+                not_newest: bool, offline: bool, cache_dir: str | None) -> None:
+    """Show why NAME is in LOCKFILE: its chains from the roots, per environment group.
+
+    With --not-newest: where NAME is below its newest release, which
+    constraint held it there, per environment (a Requires-Python, no wheel
+    for the platform or its glibc/macOS floor, a dependency's bound naming
+    the dependent, a constraint, the existing pin).
+    """
+    loaded = load_lock(Path(lockfile))
+    lock = loaded.lock
     wanted = canonicalize_name(name)
     if not lock.for_name(wanted):
         raise UsageError(f"{name} is not in {lockfile}",
                          hint="check the spelling; 'pip' and 'setuptools' may be unpinned")
+    if not_newest:
+        if python or platforms:
+            raise UsageError("--not-newest reports every environment of the lock",
+                             hint="leave out --python and --platform")
+        _not_newest(loaded, wanted, Access(offline=offline, cache_dir=cache_dir))
+        return
     envs = _filter(lock, python, platforms)
     groups: dict[tuple[tuple[str, ...], ...], list[str]] = {}
     absent: list[str] = []
@@ -72,3 +95,13 @@ def why_command(name: str, lockfile: str, python: str | None,
         where = "; ".join(describe_in_order(absent, lock.matrix))
         click.echo(f"not installed in: {where} ({len(absent)} environment"
                    f"{'s' if len(absent) != 1 else ''})")
+
+
+def _not_newest(loaded: LoadedLock, name: str, access: Access) -> None:
+    """Print where ``name`` is below its newest release and why (``--not-newest``)."""
+    lines = not_newest(loaded, name, _parse_compile_args, access=access,
+                       tuning=Tuning.from_environ(os.environ))
+    if not lines:
+        click.echo(f"{name} is at its newest release wherever the lock installs it")
+    for line in lines:
+        click.echo(line)

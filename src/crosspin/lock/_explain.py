@@ -51,6 +51,7 @@ def chains_to(lock: Lock, name: str, env: Environment) -> list[tuple[str, ...]]:
     selected = {p.name: p for p in lock.select(env)}
     if wanted not in selected:
         return []
+    pinned = {p.name for p in lock.packages}
     out: set[tuple[str, ...]] = set()
 
     def walk(pkg: LockedPackage, tail: tuple[str, ...], seen: frozenset[str]) -> None:
@@ -60,7 +61,11 @@ def chains_to(lock: Lock, name: str, env: Environment) -> list[tuple[str, ...]]:
         tail = (label, *tail)
         parents = pkg.via or ("(not required by anything: extra pin)",)
         for parent in parents:
+            # "pyproject.toml" or "setup.py" read like names: a parent that
+            # no pin of the lock carries is where a root requirement came from
             key = canonicalize_name(parent) if _is_name(parent) else None
+            if key is not None and key not in pinned:
+                key = None
             if key is not None and key in selected:
                 if key not in seen and _edge_here(selected[key], pkg.name, env):
                     walk(selected[key], tail, seen | {key})

@@ -26,6 +26,7 @@ from crosspin.pipeline._run import (
     file_sha256s,
     run_compile,
 )
+from crosspin.pipeline._why import not_newest
 
 __all__ = [
     "Client",
@@ -41,5 +42,6 @@ __all__ = [
     "compile_order",
     "default_output",
     "file_sha256s",
+    "not_newest",
     "run_compile",
 ]

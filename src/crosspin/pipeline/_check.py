@@ -74,12 +74,8 @@ def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> str | None:
     sources = list(recorded.sources)
     if "-" in sources:
         return "was compiled from stdin, so staleness was not checked"
-    recorded_output = recorded.output
-    # Paths in the command are relative to where compile ran: the current
-    # folder when the lock is where the command says, else the lock's folder.
     here = Path.cwd()
-    base = here if (here / recorded_output).resolve() == loaded.path.resolve() else (
-        loaded.path.resolve().parent)
+    base = compiled_in(loaded, recorded)
     command = _rerun_command(loaded, base, here)
     with _cwd(base):
         missing = [s for s in sources if not Path(s).exists()]
@@ -90,6 +86,18 @@ def check_stale(loaded: LoadedLock, parse_command: ParseCommand) -> str | None:
     if digest != loaded.input_digest:
         raise StaleLockError(str(loaded.path), ", ".join(sources), command=command)
     return None
+
+
+def compiled_in(loaded: LoadedLock, recorded: CompileOptions) -> Path:
+    """The folder the lock's recorded command ran in (its paths are relative to it).
+
+    The current folder when the lock is where the command says, else the
+    lock's own folder.
+    """
+    here = Path.cwd()
+    if (here / recorded.output).resolve() == loaded.path.resolve():
+        return here
+    return loaded.path.resolve().parent
 
 
 def _rerun_command(loaded: LoadedLock, base: Path, here: Path) -> str | None:

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from crosspin.distributions import DistFile
-from crosspin.environments import Environment, Matrix
+from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.errors import UsageError
 from crosspin.index import lock_url
 from crosspin.inputs import checkout, is_vcs
@@ -34,6 +34,7 @@ from crosspin.metadata import (
 from crosspin.resolver import (
     Candidate,
     Finder,
+    HeldBack,
     Metadata,
     ResolveOptions,
     ResolveRequest,
@@ -41,7 +42,7 @@ from crosspin.resolver import (
     resolve_matrix,
 )
 
-__all__ = ["Client", "CompileRequest", "compile_lock"]
+__all__ = ["Client", "CompileRequest", "compile_lock", "held_back_lines"]
 
 
 @attrs.frozen(kw_only=True)
@@ -125,18 +126,21 @@ def compile_lock(
             links=links,
             fast_path=fast_path,
             lookahead=lookahead,
+            explain=on_note is not None,
         ),
         finder=client,
         metadata=_LinkMetadata(metadata, link_meta),
         on_fork=on_fork,
     )
-    if on_note is not None:
-        for text in dict.fromkeys(str(r) for fork in forks for r in fork.skipped):
-            on_note(f"skipped {text}")
     # The request's matrix, with any environment split at a patch boundary
     # replaced by its parts: the lock records (and its markers select) those.
     matrix = Matrix(environments=tuple(sorted(
         (e for fork in forks for e in fork.environments), key=lambda e: e.sort_key)))
+    if on_note is not None:
+        for text in dict.fromkeys(str(r) for fork in forks for r in fork.skipped):
+            on_note(f"skipped {text}")
+        for line in held_back_lines([h for fork in forks for h in fork.held_back], matrix):
+            on_note(line)
     lock = merge_forks(forks, matrix, sources=request.sources, meta=request.meta)
 
     def as_locked(url: str) -> str:
@@ -219,3 +223,20 @@ def _local_path(link: str) -> Path | None:
     if "://" not in link:
         return Path(link)
     return None
+
+
+def held_back_lines(held: Sequence[HeldBack], matrix: Matrix) -> list[str]:
+    """``held back: name 1.0 (newest 2.0) on <environments>: <why>``, one per reason set.
+
+    Environments with the same pin and the same reasons share a line, named
+    as the matrix describes them (``linux-x86_64 (every Python)``).
+    """
+    groups: dict[tuple[str, Version, Version, tuple[str, ...]], list[str]] = {}
+    for h in held:
+        groups.setdefault((h.name, h.version, h.newest, h.reasons), []).append(h.environment)
+    return [
+        f"held back: {name} {version} (newest {newest}) on "
+        f"{'; '.join(describe_environments(names, matrix, grouped=len(names) > 1))}: "
+        f"{'; '.join(reasons)}"
+        for (name, version, newest, reasons), names in sorted(groups.items())
+    ]

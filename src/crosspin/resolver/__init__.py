@@ -12,7 +12,8 @@ The scheduler is ``_matrix`` (patch splits in ``_patches``); one fork is
 ``_provider`` (it asks every question through ``_oracle``'s view of the
 environment); ``_replay`` builds a fork straight from preferences where
 that provably equals resolvelib's answer; ``_lookahead`` prefetches likely
-picks; ``_model`` holds the values. Only this package imports resolvelib.
+picks; ``_held`` says why a pin is below the newest release (the
+held-back report); ``_model`` holds the values. Only this package imports resolvelib.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from crosspin.resolver._matrix import resolve_matrix
 from crosspin.resolver._model import (
     Candidate,
     ForkResult,
+    HeldBack,
     Pin,
     PinsFor,
     Rejection,
@@ -39,6 +41,7 @@ __all__ = [
     "Candidate",
     "Finder",
     "ForkResult",
+    "HeldBack",
     "Metadata",
     "Pin",
     "PinsFor",

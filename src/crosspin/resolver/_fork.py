@@ -21,6 +21,7 @@ from crosspin.environments import Environment
 from crosspin.errors import NotInstallableError, ResolutionError
 from crosspin.resolver._model import (
     PYTHON,
+    Bound,
     Candidate,
     ForkResult,
     Pin,
@@ -107,8 +108,7 @@ def resolve_view(
             provider, reqs, lambda: make_provider(EnvironmentView(env, view.oracle))
         )
         if replayed is not None:
-            pins = _pins(replayed, provider, active_roots)
-            return ForkResult(environments=(env,), pins=pins, skipped=_skipped(provider))
+            return _result(env, replayed, provider, active_roots)
     resolver: Resolver[Any, Any, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(reqs, max_rounds=20000)
@@ -120,8 +120,34 @@ def resolve_view(
             environments=[env.name],
             hint="add constraints to narrow the search",
         ) from None
-    return ForkResult(environments=(env,), pins=_pins(result, provider, active_roots),
-                      skipped=_skipped(provider))
+    return _result(env, result, provider, active_roots)
+
+
+def _result(env: Environment, result: Any, provider: Provider, roots: Sequence[Root]) -> ForkResult:
+    edges = _edges(result.mapping, provider)
+    pins = _pins(result, provider, roots, edges)
+    return ForkResult(environments=(env,), pins=pins, skipped=_skipped(provider),
+                      bounds=_bounds(edges, provider, pins))
+
+
+def _bounds(
+    edges: Sequence[Req], provider: Provider, pins: Mapping[NormalizedName, Pin]
+) -> dict[NormalizedName, tuple[Bound, ...]]:
+    """Who asks for which versions of each pinned name (requirements with a specifier)."""
+    found: dict[NormalizedName, dict[tuple[str, str], Bound]] = defaultdict(dict)
+    for edge in edges:
+        if not edge.specifier or edge.parent == edge.name or edge.name not in pins:
+            continue
+        parent = pins.get(canonicalize_name(edge.parent)) if edge.parent else None
+        who = (f"{parent.name} {parent.version}" if parent is not None
+               else edge.parent or edge.origin or "a direct requirement")
+        found[edge.name][(who, str(edge.specifier))] = Bound(who=who, specifier=edge.specifier)
+    for constraints in provider.constraints.values():
+        for c in constraints:
+            if c.specifier and c.name in pins:
+                who = c.origin or "a constraint"
+                found[c.name][(who, str(c.specifier))] = Bound(who=who, specifier=c.specifier)
+    return {name: tuple(b for _, b in sorted(by.items())) for name, by in sorted(found.items())}
 
 
 def _skipped(provider: Provider) -> tuple[Rejection, ...]:
@@ -202,7 +228,9 @@ def _chain_for(provider: Provider, req: Req, parent: Any) -> str:
     return f"{upstream or pinned} -> {req}"
 
 
-def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[NormalizedName, Pin]:
+def _pins(
+    result: Any, provider: Provider, roots: Sequence[Root], edges: Sequence[Req]
+) -> dict[NormalizedName, Pin]:
     mapping: Mapping[str, Any] = result.mapping
     graph = result.graph
     root_extras: dict[str, set[str]] = defaultdict(set)
@@ -233,7 +261,7 @@ def _pins(result: Any, provider: Provider, roots: Sequence[Root]) -> dict[Normal
                 deps[pname].add(cand.name)
     markers: dict[str, set[str]] = defaultdict(set)
     unconditional: set[str] = set()
-    for edge in _edges(mapping, provider):
+    for edge in edges:
         if edge.marker is None:
             unconditional.add(edge.name)
         else:

@@ -24,13 +24,15 @@ from collections import defaultdict
 from collections.abc import Callable
 
 import attrs
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.errors import NotInstallableError, ResolutionError
 from crosspin.resolver._fork import resolve_view
+from crosspin.resolver._held import held_back
 from crosspin.resolver._lookahead import Lookahead
-from crosspin.resolver._model import ForkResult, ResolveRequest
+from crosspin.resolver._model import ForkResult, HeldBack, ResolveRequest
 from crosspin.resolver._oracle import EnvironmentView, Oracle
 from crosspin.resolver._patches import cuts, split
 from crosspin.resolver._provider import Finder, Metadata
@@ -126,11 +128,25 @@ class _Scheduler:
             raise _combine(failures, matrix)
         groups: dict[int, list[Environment]] = {}
         results: dict[int, ForkResult] = {}
+        held: dict[int, list[HeldBack]] = defaultdict(list)
         for env, solved in final:
             assert solved.result is not None
             groups.setdefault(id(solved), []).append(env)
             results[id(solved)] = solved.result
-        return [attrs.evolve(results[k], environments=tuple(envs)) for k, envs in groups.items()]
+            if self.request.explain:
+                held[id(solved)] += self._held_back(env, solved.result)
+        return [attrs.evolve(results[k], environments=tuple(envs), held_back=tuple(held[k]))
+                for k, envs in groups.items()]
+
+    def _held_back(self, env: Environment, result: ForkResult) -> list[HeldBack]:
+        """Why ``env`` got less than the newest release of some pins (not for lowest picks)."""
+        resolution = self.request.options.resolution
+        if resolution == "lowest":
+            return []
+        lowest = frozenset(canonicalize_name(r.requirement.name) for r in self.request.roots
+                           ) if resolution == "lowest-direct" else frozenset()
+        return held_back(env, result.pins, result.bounds, oracle=self.oracle,
+                         metadata=self.metadata, lowest=lowest)
 
     def _minor(
         self, envs: list[Environment], seeds: frozenset[int]

@@ -217,6 +217,35 @@ class Pin:
 
 
 @attrs.frozen(kw_only=True)
+class Bound:
+    """A requirement on a name in one fork's graph, and who asks for it.
+
+    ``who`` reads like ``app 1.0`` (a dependent pin), ``-r requirements.in``
+    (a root) or ``-c constraints.txt`` (a constraint): the held-back report
+    names it when ``specifier`` rules the newest release out.
+    """
+
+    who: str
+    specifier: SpecifierSet
+
+
+@attrs.frozen(kw_only=True)
+class HeldBack:
+    """One package below its newest release in one environment, and why."""
+
+    name: NormalizedName
+    version: Version
+    newest: Version
+    #: What rules ``newest`` out here, one short phrase each.
+    reasons: tuple[str, ...]
+    environment: str
+
+    def describe(self) -> str:
+        """``name 1.0 (newest 2.0): reason; reason`` (without the environments)."""
+        return f"{self.name} {self.version} (newest {self.newest}): {'; '.join(self.reasons)}"
+
+
+@attrs.frozen(kw_only=True)
 class ForkResult:
     """One resolution and the environments it serves."""
 
@@ -225,6 +254,12 @@ class ForkResult:
     #: Versions passed over for their metadata (invalid, or an sdist that
     #: does not build): the resolution went on without them.
     skipped: tuple[Rejection, ...] = ()
+    #: The requirements on each pinned name in this fork's graph (roots,
+    #: constraints, the pins' dependencies): what the held-back report reads.
+    bounds: Mapping[NormalizedName, tuple[Bound, ...]] = attrs.field(factory=dict)
+    #: Pins below their newest release, per environment, and why (filled by
+    #: the scheduler when the request asks: ``ResolveRequest.explain``).
+    held_back: tuple[HeldBack, ...] = ()
 
 
 def evaluate_marker(marker: Marker, environment: Environment, extras: frozenset[str]) -> bool:
@@ -273,3 +308,6 @@ class ResolveRequest:
     links: Mapping[str, Candidate] = attrs.field(factory=dict)
     fast_path: bool = True
     lookahead: bool = False
+    #: Say why a pin is below its newest release (``ForkResult.held_back``):
+    #: for ``-v`` and ``crosspin why --not-newest``.
+    explain: bool = False
