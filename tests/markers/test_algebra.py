@@ -224,6 +224,24 @@ def test_graph_hint_keeps_atoms_only_the_matrix_makes_redundant() -> None:
     assert str(marker_for(windows, DEFAULT, hints=[both])) == 'os_name == "nt"'
 
 
+def test_graph_platform_marker_kept_when_versions_change_by_python() -> None:
+    """A CUDA package at one version on 3.10 and another on 3.11+: the graph's platform stays.
+
+    Its graph marker is not exact on its own (the pin changes with Python),
+    so the Python condition is added to it rather than replacing it with
+    ``sys_platform == "linux"``, which is only right while the matrix has
+    no linux-aarch64 (issue 14, Markers; torchvision's nvidia packages).
+    """
+    matrix = Matrix.from_options(python=">=3.10,<3.13",
+                                 platforms=["linux-x86_64", "macos-arm64", "windows-x86_64"])
+    old = names(matrix, lambda e: e.platform.name == "linux-x86_64" and e.python < (3, 11))
+    hint = Marker('platform_machine == "x86_64" and sys_platform == "linux"')
+    assert str(marker_for(old, matrix, hints=[hint])) == (
+        'python_version < "3.11" and platform_machine == "x86_64" and sys_platform == "linux"'
+    )
+    assert str(marker_for(old, matrix)) == 'python_version < "3.11" and sys_platform == "linux"'
+
+
 def test_common_terms_are_factored_out() -> None:
     """``(A and B) or (A and C)`` is written ``A and (B or C)`` (issue 14, Markers)."""
     matrix = Matrix.from_options(

@@ -21,7 +21,7 @@ from packaging.utils import canonicalize_name
 import crosspin.markers._tree as _tree
 from crosspin.environments import PLATFORMS, Environment, Matrix
 from crosspin.markers._cover import best_cover
-from crosspin.markers._space import Space, space_of
+from crosspin.markers._space import Space, Term, space_of
 
 __all__ = [
     "conjoin",
@@ -106,22 +106,25 @@ def _compute(space: Space, mask: int, hint_texts: tuple[str, ...]) -> Marker:
     computed_atoms = sum(len(t.atoms) for t in terms)
     best_hint: tuple[int, str] | None = None
     for text in hint_texts:
-        exact = _exact_hint(space, mask, text)
-        if exact is not None and (best_hint is None or exact < best_hint):
-            best_hint = exact
+        for found in (_exact_hint(space, mask, text), _narrowed_hint(space, mask, text)):
+            if found is not None and (best_hint is None or found < best_hint):
+                best_hint = found
     if best_hint is not None and best_hint[0] <= computed_atoms + 1:
         return Marker(best_hint[1])
-    if len(terms) == 1:
-        return Marker(terms[0].text)
-    cover = _tree.combine("or", [_tree.combine("and", t.atoms) for t in terms])
-    return _tree.to_marker(_tree.factor(cover))
+    return _tree.to_marker(_tree.factor(_cover_node(terms)))
 
 
-def _exact_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
-    """``(atoms, text)`` of the hint if it selects exactly ``mask``.
+def _cover_node(terms: Sequence[Term]) -> _tree.Node:
+    return _tree.combine("or", [_tree.combine("and", t.atoms) for t in terms])
+
+
+def _hint_node(space: Space, text: str) -> tuple[_tree.Node, int] | None:
+    """A graph marker as the lock would write it, and where it holds; ``None`` if unusable.
 
     Only atoms constant over the matrix are dropped (``python_version >=
-    "3.8"`` on a 3.9+ matrix), never one that is merely redundant inside it:
+    "3.8"`` on a 3.9+ matrix), and atoms that repeat their neighbours on
+    every platform crosspin knows (``platform_system == "Windows" and
+    os_name == "nt"``); never one that only the matrix makes redundant:
     the graph's ``platform_machine == "x86_64" and sys_platform == "linux"``
     stays whole rather than shrinking to a ``platform_machine == "x86_64"``
     that is only right while the matrix has no other x86_64 platform.
@@ -134,24 +137,52 @@ def _exact_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
     if masks is None:
         return None
     folded = _tree.fold(node, masks, space.full)
-    if isinstance(folded, bool) or _tree.node_mask(folded, masks, space.full) != mask:
+    if isinstance(folded, bool):
         return None
-    # What repeats its neighbours on every platform crosspin knows goes
-    # (``platform_system == "Windows" and os_name == "nt"``); what only the
-    # matrix makes redundant stays.
     wide = _wide(space)
     wide_masks = wide.atom_masks(_tree.atoms_of(folded))
     if wide_masks is not None:
         simple = _tree.simplify(folded, wide_masks, wide.full)
         if not isinstance(simple, bool):
             folded = simple
-    folded = _tree.factor(folded)
-    return len(_tree.atoms_of(folded)), _tree.render(folded)
+    return folded, _tree.node_mask(folded, masks, space.full)
+
+
+def _exact_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
+    """``(atoms, text)`` of the hint if it selects exactly ``mask``."""
+    got = _hint_node(space, text)
+    if got is None or got[1] != mask:
+        return None
+    node = _tree.factor(got[0])
+    return len(_tree.atoms_of(node)), _tree.render(node)
+
+
+def _narrowed_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None:
+    """``(atoms, text)`` of ``<Python condition> and <hint>`` when that selects exactly ``mask``.
+
+    A CUDA package the graph pins ``; platform_machine == "x86_64" and
+    sys_platform == "linux"`` but that changes version by Python: its
+    marker keeps the graph's platform condition and adds the Pythons.
+    """
+    got = _hint_node(space, text)
+    if got is None or mask & ~got[1] or got[1] == mask:
+        return None
+    slots = {_slot(space.environments[i]) for i in range(len(space.environments))
+             if mask >> i & 1}
+    pythons = sum(1 << i for i, env in enumerate(space.environments) if _slot(env) in slots)
+    if pythons & got[1] != mask or pythons == space.full:
+        return None
+    node = _tree.factor(_tree.combine("and", [_cover_node(best_cover(space, pythons)), got[0]]))
+    return len(_tree.atoms_of(node)), _tree.render(node)
+
+
+def _slot(env: Environment) -> tuple[tuple[int, int], int, int | None]:
+    return env.python, env.patch_floor, env.patch_ceiling
 
 
 def _wide(space: Space) -> Space:
     """The space of ``space``'s Pythons (patch ranges kept) on every known platform."""
-    slots = {(e.python, e.patch_floor, e.patch_ceiling): e for e in space.environments}
+    slots = {_slot(e): e for e in space.environments}
     return space_of(Matrix(environments=tuple(
         attrs.evolve(env, platform=platform)
         for env in slots.values() for platform in PLATFORMS.values()

@@ -42,7 +42,7 @@ from crosspin.resolver import (
     resolve_matrix,
 )
 
-__all__ = ["Client", "CompileRequest", "compile_lock", "held_back_lines"]
+__all__ = ["Client", "CompileRequest", "compile_lock", "fallback_warnings", "held_back_lines"]
 
 
 @attrs.frozen(kw_only=True)
@@ -84,6 +84,7 @@ def compile_lock(
     lookahead: bool = False,
     fast_path: bool = True,
     build: BuildSettings = BuildSettings(),
+    on_held_back: Callable[[Sequence[HeldBack]], None] | None = None,
 ) -> Lock:
     """Resolve every environment of the matrix and merge the forks.
 
@@ -93,6 +94,8 @@ def compile_lock(
     ``on_note`` hears what ``-v`` shows: each release passed over for its
     metadata, once; where an sdist's metadata came from; a build's output.
     ``build`` says how sdists and local trees are built for their metadata.
+    ``on_held_back`` hears of every pin below its newest release, per
+    environment, with the reasons (``-v`` shows them through ``on_note`` too).
     """
     metadata = MetadataProvider(client, build=build, log=on_note)
     upgrade_names = {canonicalize_name(r.name) for r in request.upgrade_packages}
@@ -126,7 +129,7 @@ def compile_lock(
             links=links,
             fast_path=fast_path,
             lookahead=lookahead,
-            explain=on_note is not None,
+            explain=on_note is not None or on_held_back is not None,
         ),
         finder=client,
         metadata=_LinkMetadata(metadata, link_meta),
@@ -141,6 +144,8 @@ def compile_lock(
             on_note(f"skipped {text}")
         for line in held_back_lines([h for fork in forks for h in fork.held_back], matrix):
             on_note(line)
+    if on_held_back is not None:
+        on_held_back([h for fork in forks for h in fork.held_back])
     lock = merge_forks(forks, matrix, sources=request.sources, meta=request.meta)
 
     def as_locked(url: str) -> str:
@@ -240,3 +245,33 @@ def held_back_lines(held: Sequence[HeldBack], matrix: Matrix) -> list[str]:
         f"{'; '.join(reasons)}"
         for (name, version, newest, reasons), names in sorted(groups.items())
     ]
+
+
+def fallback_warnings(
+    held: Sequence[HeldBack], roots: Sequence[Root], matrix: Matrix
+) -> list[tuple[str, str]]:
+    """``(message, hint)`` for a direct requirement that falls back a major version somewhere.
+
+    Only where something besides the environment's own Python or the
+    existing pin holds it (``accelerate 0.0.1`` where torch has no wheels):
+    a warning, not a refusal (lead's decision, issue 14).
+    """
+    direct = {canonicalize_name(r.requirement.name) for r in roots}
+    groups: dict[tuple[str, Version, Version, tuple[str, ...]], list[str]] = {}
+    for h in held:
+        if h.name in direct and not h.expected and _much_older(h.version, h.newest):
+            groups.setdefault((h.name, h.version, h.newest, h.reasons), []).append(h.environment)
+    return [
+        (f"{name} falls back to {version} (newest {newest}) on "
+         f"{'; '.join(describe_environments(names, matrix, grouped=len(names) > 1))}: "
+         f"{'; '.join(reasons)}",
+         f"'crosspin why --not-newest {name}' explains it; if {name} is not needed there, "
+         "give its requirement a marker")
+        for (name, version, newest, reasons), names in sorted(groups.items())
+    ]
+
+
+def _much_older(version: Version, newest: Version) -> bool:
+    """Another major version (for 0.x: another minor)."""
+    old, new = (*version.release, 0)[:2], (*newest.release, 0)[:2]
+    return old[0] < new[0] or (old[0] == new[0] == 0 and old[1] < new[1])

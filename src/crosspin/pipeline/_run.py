@@ -29,10 +29,10 @@ from crosspin.lockfiles import read_existing
 from crosspin.lockfiles.pylock import PylockOptions
 from crosspin.lockfiles.pylock import render as render_pylock
 from crosspin.lockfiles.requirements import render
-from crosspin.pipeline._compile import CompileRequest, compile_lock
+from crosspin.pipeline._compile import CompileRequest, compile_lock, fallback_warnings
 from crosspin.pipeline._diagnose import Diagnosis, diagnose, source_build_warnings
 from crosspin.pipeline._memo import Memo, canonical, memo_for
-from crosspin.resolver import ResolveOptions, Root
+from crosspin.resolver import HeldBack, ResolveOptions, Root
 from crosspin.settings import (
     CompileOptions,
     CompileSettings,
@@ -208,16 +208,19 @@ class _Run:
                     text=text,
                     summary=f"{head} (inputs and index unchanged: reused the last resolution)",
                 )
+        held: list[HeldBack] = []
         try:
             lock = compile_lock(request, client=client, on_fork=self._on_fork,
                                 on_note=self.reporter.note if self.reporter is not None else None,
                                 lookahead=not self.settings.index.offline,
-                                fast_path=options.tuning.replay, build=self.settings.build)
+                                fast_path=options.tuning.replay, build=self.settings.build,
+                                on_held_back=held.extend)
         except ResolutionError as exc:
             raise self._diagnosed(exc, client) from None
         lock = without_forbidden_wheels(lock, self.settings.resolve)
         warnings = tuple((w.message(), w.hint())
                          for w in source_build_warnings(lock, self.inputs))
+        warnings += tuple(fallback_warnings(held, request.roots, lock.matrix))
         if self.settings.render.generate_hashes or options.output_format == "pylock":
             lock = with_hashes(lock, client)
         if options.output_format == "pylock":

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -33,6 +34,9 @@ from crosspin.resolver._provider import Metadata
 
 __all__ = ["HeldBack", "held_back"]
 
+_PYTHON = "(Requires-Python)"
+_KEPT = "the existing lock pins"
+
 
 def held_back(
     env: Environment,
@@ -42,13 +46,17 @@ def held_back(
     oracle: Oracle,
     metadata: Metadata,
     lowest: frozenset[str] = frozenset(),
+    direct: frozenset[str] = frozenset(),
 ) -> list[HeldBack]:
     """Every pin of ``pins`` below its newest release in ``env``, with the reasons.
 
     ``bounds`` are the requirements on each name in this environment's
     graph (roots, constraints, dependencies of the pins); ``lowest`` names
     packages resolved to their lowest version on purpose (``--resolution``),
-    which are never reported.
+    which are never reported. For ``direct`` requirements the newest
+    release's own requirements are read even where the existing lock's pin
+    kept the version (a rerun says what a fresh compile says); elsewhere
+    only when nothing else explains it, when the resolver has just read them.
     """
     out = []
     for name, pin in sorted(pins.items()):
@@ -58,15 +66,16 @@ def held_back(
         if newest is None or newest <= pin.version:
             continue
         reasons = _reasons(env, name, newest, bounds.get(name, ()), oracle)
-        if not reasons and oracle.existing_pins(env).get(name) == pin.version:
-            reasons = [f"the existing lock pins {pin.version} "
-                       f"(--upgrade-package {name} moves it)"]
+        kept = oracle.existing_pins(env).get(name) == pin.version
+        if not reasons and (name in direct or not kept):
+            reasons = _own_requirements(env, name, newest, pins, oracle, metadata)
         if not reasons:
-            # the resolver tried the newest release (its metadata is at hand)
-            reasons = _own_requirements(env, name, newest, pins, oracle, metadata) or [
-                f"{newest} does not fit with the other pins here"]
+            reasons = [f"{_KEPT} {pin.version} (--upgrade-package {name} moves it)" if kept
+                       else f"{newest} does not fit with the other pins here"]
         out.append(HeldBack(name=name, version=pin.version, newest=newest,
-                            reasons=tuple(reasons), environment=env.name))
+                            reasons=tuple(reasons), environment=env.name,
+                            expected=all(r.endswith(_PYTHON) or r.startswith(_KEPT)
+                                         for r in reasons)))
     return out
 
 
@@ -102,7 +111,7 @@ def _environment_limit(env: Environment, name: str, version: Version, oracle: Or
     fits = [f for f in live if f.requires_python is None or env.admits_python(f.requires_python)]
     if not fits:
         spec = next((f.requires_python for f in live if f.requires_python is not None), None)
-        return f"{version} needs Python{spec} (Requires-Python)"
+        return f"{version} needs Python{spec} {_PYTHON}"
     wheels_ok = options.may_use_wheels(name)
     if any(f.is_wheel and wheels_ok and env.supports_wheel(f.tags) for f in fits):
         return None
@@ -157,13 +166,33 @@ def _own_requirements(
         return []
     reasons = []
     if meta.requires_python is not None and not env.admits_python(meta.requires_python):
-        reasons.append(f"{version} needs Python{meta.requires_python} (Requires-Python)")
+        reasons.append(f"{version} needs Python{meta.requires_python} {_PYTHON}")
     for req in meta.requires_dist:
         if req.marker is not None and not evaluate_marker(req.marker, env, frozenset()):
             continue
-        other = pins.get(canonicalize_name(req.name))
+        dep = canonicalize_name(req.name)
+        other = pins.get(dep)
         if other is not None and other.link is None and not req.specifier.contains(
                 other.version, prereleases=True):
             reasons.append(f"{version} requires {req.name}{req.specifier}, "
                            f"and {other.name} is {other.version} here")
+        elif other is None and req.url is None:
+            nothing = _nothing_installs(env, dep, req.specifier, oracle)
+            if nothing is not None:
+                reasons.append(f"{version} requires {req.name}{req.specifier}, and {nothing}")
     return reasons
+
+
+def _nothing_installs(
+    env: Environment, name: NormalizedName, spec: SpecifierSet, oracle: Oracle
+) -> str | None:
+    """Why no version of ``name`` that ``spec`` admits installs in ``env`` (``None``: one does)."""
+    admitted = [v for v in oracle.newest_first(name) if spec.contains(v)][:_SCAN]
+    limits = [_environment_limit(env, name, v, oracle) for v in admitted]
+    if not admitted or any(limit is None for limit in limits):
+        return None
+    return f"no version of {name} installs here ({name} {limits[0]})"
+
+
+#: Versions of a dependency looked at for "no version installs here".
+_SCAN = 50

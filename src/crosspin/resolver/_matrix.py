@@ -143,10 +143,10 @@ class _Scheduler:
         resolution = self.request.options.resolution
         if resolution == "lowest":
             return []
-        lowest = frozenset(canonicalize_name(r.requirement.name) for r in self.request.roots
-                           ) if resolution == "lowest-direct" else frozenset()
+        direct = frozenset(canonicalize_name(r.requirement.name) for r in self.request.roots)
         return held_back(env, result.pins, result.bounds, oracle=self.oracle,
-                         metadata=self.metadata, lowest=lowest)
+                         metadata=self.metadata, direct=direct,
+                         lowest=direct if resolution == "lowest-direct" else frozenset())
 
     def _minor(
         self, envs: list[Environment], seeds: frozenset[int]

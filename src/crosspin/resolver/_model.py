@@ -238,6 +238,9 @@ class HeldBack:
     newest: Version
     #: What rules ``newest`` out here, one short phrase each.
     reasons: tuple[str, ...]
+    #: Whether only the environment's Python (a Requires-Python) or the
+    #: existing lock's pin holds it: what a user expects, never warned about.
+    expected: bool = False
     environment: str
 
     def describe(self) -> str:
