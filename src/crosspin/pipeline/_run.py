@@ -11,16 +11,17 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import attrs
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from crosspin.distributions import DistFile
-from crosspin.environments import Environment, Matrix
+from crosspin.environments import Environment, Matrix, describe_environments
 from crosspin.errors import CrosspinError, ResolutionError
 from crosspin.index import IndexClient, IndexSettings
 from crosspin.inputs import InputSet, input_digest
@@ -221,6 +222,9 @@ class _Run:
         warnings = tuple((w.message(), w.hint())
                          for w in source_build_warnings(lock, self.inputs))
         warnings += tuple(fallback_warnings(held, request.roots, lock.matrix))
+        if self.reporter is not None and self.settings.index.exclude_newer is not None:
+            for line in self._cut_off(lock, client):
+                self.reporter.note(line)
         if self.settings.render.generate_hashes or options.output_format == "pylock":
             lock = with_hashes(lock, client)
         if options.output_format == "pylock":
@@ -265,6 +269,29 @@ class _Run:
         with IndexClient(attrs.evolve(index, exclude_newer=None)) as uncut:
             return diagnose(error, self.inputs, self.request.matrix,
                             attrs.evolve(using, all_files=uncut.project_files))
+
+    def _cut_off(self, lock: Lock, client: IndexClient) -> list[str]:
+        """Held-back lines for pins at the newest release the upload cut-off lets through.
+
+        The resolver never sees releases after ``--exclude-newer``; the same
+        index without the cut-off (its pages come from the cache) does.
+        """
+        lines = []
+        with IndexClient(attrs.evolve(self.settings.index, exclude_newer=None)) as uncut:
+            for package in lock.packages:
+                if package.url:
+                    continue
+                seen = _newest_final(client.project_releases(package.name))
+                newest = _newest_final(uncut.project_releases(package.name))
+                if newest is None or newest <= package.version or (
+                        seen is not None and seen > package.version):
+                    continue  # at the newest, or the held-back report says why
+                where = describe_environments(sorted(package.environments), lock.matrix,
+                                              grouped=len(package.environments) > 1)
+                lines.append(f"held back: {package.name} {package.version} (newest {newest}) "
+                             f"on {'; '.join(where)}: {newest} is excluded by "
+                             f"{self.cutoff or 'the upload cut-off'}")
+        return lines
 
     def _on_fork(self, env: Environment, reused: bool) -> None:
         if not reused:
@@ -386,3 +413,9 @@ def lock_digest(inputs: InputSet, config: ConfigFiles) -> str:
     if config.digest is None:
         return digest
     return hashlib.sha256(f"{digest}:{config.digest}".encode()).hexdigest()
+
+
+def _newest_final(releases: Mapping[Version, tuple[DistFile, ...]]) -> Version | None:
+    """The newest final release with a file that is not yanked."""
+    return max((v for v, files in releases.items()
+                if not v.is_prerelease and any(not f.is_yanked for f in files)), default=None)
