@@ -240,6 +240,16 @@ def test_graph_platform_marker_kept_when_versions_change_by_python() -> None:
         'python_version < "3.11" and platform_machine == "x86_64" and sys_platform == "linux"'
     )
     assert str(marker_for(old, matrix)) == 'python_version < "3.11" and sys_platform == "linux"'
+    # a hint that already speaks of Pythons is not narrowed (it would repeat the cover)
+    py310 = names(matrix, lambda e: e.python == (3, 10) and e.platform.name == "linux-x86_64")
+    assert str(marker_for(py310, matrix, hints=[Marker('python_version < "3.11"')])) == (
+        'python_version < "3.11" and sys_platform == "linux"'
+    )
+    split = Matrix.from_options(python="3.9.0,3.9.2,3.10,3.11", platforms=["linux-x86_64"])
+    middle = names(split, lambda e: e.python == (3, 10) or e.patch_floor == 2)
+    assert str(marker_for(middle, split, hints=[Marker('python_full_version < "3.11"')])) == (
+        'python_full_version >= "3.9.2" and python_version < "3.11"'
+    )
 
 
 def test_common_terms_are_factored_out() -> None:

@@ -165,8 +165,9 @@ def _narrowed_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None
     marker keeps the graph's platform condition and adds the Pythons.
     """
     got = _hint_node(space, text)
-    if got is None or mask & ~got[1] or got[1] == mask:
-        return None
+    if got is None or mask & ~got[1] or got[1] == mask or any(
+            a.variable in _PYTHON_VARIABLES for a in _tree.atoms_of(got[0])):
+        return None  # a hint that speaks of Pythons would only repeat the cover
     slots = {_slot(space.environments[i]) for i in range(len(space.environments))
              if mask >> i & 1}
     pythons = sum(1 << i for i, env in enumerate(space.environments) if _slot(env) in slots)
@@ -174,6 +175,10 @@ def _narrowed_hint(space: Space, mask: int, text: str) -> tuple[int, str] | None
         return None
     node = _tree.factor(_tree.combine("and", [_cover_node(best_cover(space, pythons)), got[0]]))
     return len(_tree.atoms_of(node)), _tree.render(node)
+
+
+#: Marker variables about the Python: a hint using them is not narrowed by Python.
+_PYTHON_VARIABLES = frozenset({"python_version", "python_full_version", "implementation_version"})
 
 
 def _slot(env: Environment) -> tuple[tuple[int, int], int, int | None]:
