@@ -138,3 +138,37 @@ def test_layered_locks_share_pins_on_a_real_project(tmp_path: Path) -> None:
             assert dev_v.get(name) == version, (env.name, name, version, dev_v.get(name))
         shared_seen |= set(main_v) & set(dev_v)
     assert len(shared_seen) >= 8
+
+
+@pytest.mark.parametrize(("requirement", "args"), [
+    ("cryptography", ["--python", ">=3.9"]),
+    ("torchvision", ["--platform", "linux-x86_64", "--platform", "macos-arm64",
+                     "--platform", "windows-x86_64", "--python", ">=3.10,<3.15"]),
+], ids=["cryptography", "torchvision"])
+def test_issue14_real_locks_newest_where_it_installs_and_stable(
+    requirement: str, args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's real cases: the direct requirement is held back only by its own limits,
+    and a rerun with the lock present and a fresh compile give the same bytes.
+
+    Wherever ``-v`` reports the direct requirement below its newest release, the
+    reason is the environment's own (a Requires-Python, no wheel for it) or a bound
+    that names the dependent, never another environment's choice (issue 14).
+    """
+    monkeypatch.setenv("CROSSPIN_MEMO", "0")  # the rerun resolves again
+    for folder in ("first", "fresh"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "requirements.in").write_text(f"{requirement}\n", encoding="utf-8")
+    command = ["compile", "requirements.in", *args]
+    first = run_cli([*command, "-v"], cwd=tmp_path / "first")
+    assert first.code == 0, first.stderr
+    lock = (tmp_path / "first" / "requirements.txt").read_text(encoding="utf-8")
+    held = [line for line in first.stderr.splitlines()
+            if line.startswith(f"held back: {requirement} ")]
+    for line in held:
+        assert "(Requires-Python)" in line or "has no wheel for" in line, line
+    assert run_cli(command, cwd=tmp_path / "first").code == 0
+    assert (tmp_path / "first" / "requirements.txt").read_text(encoding="utf-8") == lock
+    assert run_cli(command, cwd=tmp_path / "fresh").code == 0
+    assert (tmp_path / "fresh" / "requirements.txt").read_text(encoding="utf-8") == lock
+    assert run_cli(["check"], cwd=tmp_path / "first").code == 0
