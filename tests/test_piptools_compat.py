@@ -242,6 +242,9 @@ MISTAKES = [
     ("python-below-3", "six\n", ["--python", "<3.0"], 2, ["error: --python"], ["None"], None),
     ("platform-only", "pywin32\n", [], 1, ['pywin32 ; sys_platform == "win32"'], [],
      None),
+    ("platform-only-nowhere", "pywin32\n", ["--python", "3.12", "--platform", "linux-x86_64"],
+     1, ["no version of pywin32 installs on linux-x86_64", "installs on no environment"],
+     ["only for ;"], None),
     ("sdist-only-somewhere", "uvloop\n", [], 0, ["warning:", "windows-x86_64"], [],
      None),
 ]

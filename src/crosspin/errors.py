@@ -466,7 +466,7 @@ class PlatformOnlyError(NotInstallableError):
         why = ("only an sdist, and building is not allowed (--no-build/--only-binary)"
                if only_sdist else "no wheel for them and no sdist")
         whole = all(m.endswith("(every Python)") for m in self.missing)
-        if whole and not only_sdist:
+        if whole and not only_sdist and self.installs_on:
             self.message = (f"{package} has wheels only for {_platform_names(installs_on)}; "
                             f"no file installs on {_platform_names(missing)}")
         else:

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -60,7 +61,11 @@ def build_wheel(
     """
     # lazy: building is rare and ``build`` is slow to import (it runs before any change).
     import build
+    import pyproject_hooks
 
+    # pyproject_hooks re-issues the backend's UserWarnings in this process, where Python
+    # would print them (with their temporary paths) on sync's stderr.
+    warnings.filterwarnings("ignore", category=pyproject_hooks.BuildBackendWarning)
     env = dict(environment) if environment is not None else _without_pip(os.environ)
     runner = _Runner(env, timeout)
     work = Path(tempfile.mkdtemp(prefix="crosspin-build-", dir=out_dir))
