@@ -57,7 +57,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "crosspin.index": [
         "ACCEPT", "DEFAULT_INDEX_URL", "DEFAULT_PAGE_MAX_AGE", "IndexClient", "IndexSettings",
-        "IndexStrategy", "atomic_write", "lock_url", "redact", "strip_credentials",
+        "IndexStrategy", "atomic_write", "hash_file", "lock_url", "redact",
+        "strip_credentials",
     ],
     "crosspin.inputs": [
         "Checkout", "InputOptions", "InputSet", "RootRequirement", "checkout", "input_digest",

@@ -27,7 +27,7 @@ Only this package imports httpx, and only when a client first needs it.
 
 from __future__ import annotations
 
-from crosspin.index._cache import atomic_write
+from crosspin.index._cache import atomic_write, hash_file
 from crosspin.index._client import ACCEPT, IndexClient
 from crosspin.index._settings import (
     DEFAULT_INDEX_URL,
@@ -45,6 +45,7 @@ __all__ = [
     "IndexSettings",
     "IndexStrategy",
     "atomic_write",
+    "hash_file",
     "lock_url",
     "redact",
     "strip_credentials",

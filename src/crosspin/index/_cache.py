@@ -49,7 +49,7 @@ import attrs
 from crosspin.index._page import Record
 from crosspin.index._releases import Groups, group_records
 
-__all__ = ["Cache", "CachedPage", "read_entry", "scope_key"]
+__all__ = ["Cache", "CachedPage", "hash_file", "read_entry", "scope_key"]
 
 _FORMAT = 1
 
@@ -468,3 +468,14 @@ def atomic_copy(source: Path, path: Path) -> None:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
         raise
+
+
+def hash_file(path: Path, algorithms: Iterable[str]) -> dict[str, str]:
+    """The hex digest of a file's bytes under each of ``algorithms``, read once in 1 MiB
+    blocks (files here can be gigabytes)."""
+    hashers = {a: hashlib.new(a) for a in algorithms}
+    with path.open("rb") as src:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            for hasher in hashers.values():
+                hasher.update(chunk)
+    return {a: h.hexdigest() for a, h in hashers.items()}

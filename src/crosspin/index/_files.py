@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 
 from crosspin.distributions import DistFile, is_basename
 from crosspin.errors import HashMismatchError, IndexFetchError, MetadataError, OfflineCacheMiss
-from crosspin.index._cache import Cache, atomic_copy, scope_key
+from crosspin.index._cache import Cache, atomic_copy, hash_file, scope_key
 from crosspin.index._http import Fetched, Http, Stats
 from crosspin.index._range import MemberTooLarge, RangeError, find_metadata_name, read_member
 from crosspin.index._urls import file_url_to_path, host_key, is_file_url, redact
@@ -57,15 +57,6 @@ def _verify(url: str, expected: Iterable[tuple[str, str]], actual: dict[str, str
     if algo is not None:
         digest = dict(pairs)[algo]
         raise HashMismatchError(redact(url), f"{algo}:{digest}", f"{algo}:{actual.get(algo)}")
-
-
-def _hash_file(path: Path, algorithms: Iterable[str]) -> dict[str, str]:
-    hashers = {a: hashlib.new(a) for a in algorithms}
-    with path.open("rb") as src:
-        for chunk in iter(lambda: src.read(1 << 20), b""):
-            for hasher in hashers.values():
-                hasher.update(chunk)
-    return {a: h.hexdigest() for a, h in hashers.items()}
 
 
 def _algorithms(file: DistFile) -> list[str]:
@@ -181,7 +172,7 @@ class Files:
         if cached is None:
             return None
         try:
-            bad = _mismatch(file.hashes, _hash_file(cached, _algorithms(file)))
+            bad = _mismatch(file.hashes, hash_file(cached, _algorithms(file)))
         except OSError:
             bad = "unreadable"
         if bad is None:
@@ -297,7 +288,7 @@ class Files:
             source = file_url_to_path(file.url)
             if not source.is_file():
                 raise IndexFetchError(redact(file.url), "no such file")
-            _verify(file.url, file.hashes, _hash_file(source, algorithms))
+            _verify(file.url, file.hashes, hash_file(source, algorithms))
             atomic_copy(source, target)
             return target
         cached = self._cached_file(file)
@@ -374,12 +365,12 @@ class Files:
         if is_file_url(file.url):
             source = file_url_to_path(file.url)
             try:
-                return _hash_file(source, ["sha256"])["sha256"]
+                return hash_file(source, ["sha256"])["sha256"]
             except OSError as exc:
                 raise IndexFetchError(redact(file.url), f"cannot read: {exc.strerror}") from None
         with tempfile.TemporaryDirectory(prefix="crosspin-") as tmp:
             path = self.download(file, Path(tmp))
-            return _hash_file(path, ["sha256"])["sha256"]
+            return hash_file(path, ["sha256"])["sha256"]
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

@@ -24,6 +24,7 @@ from packaging import tags as _tags
 
 from crosspin.distributions import DistFile, parse_filename
 from crosspin.errors import HashMismatchError, NotInstallableError, SyncError
+from crosspin.index import hash_file
 from crosspin.lock import LockedPackage
 from crosspin.sync._wheel import Unpacked
 
@@ -175,12 +176,7 @@ def _verify(package: LockedPackage, file: DistFile, path: Path) -> None:
             & recorded:
         return  # the download checked this hash of the lock already (FileSource.download)
     algorithms = sorted({h.split(":", 1)[0] for h in recorded} & hashlib.algorithms_available)
-    digests = {a: hashlib.new(a) for a in algorithms}
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            for h in digests.values():
-                h.update(block)
-    actual = {f"{a}:{h.hexdigest()}" for a, h in digests.items()}
+    actual = {f"{a}:{h}" for a, h in hash_file(path, algorithms).items()}
     if not actual & recorded:
         sha = [d for d in sorted(actual) if d.startswith("sha256:")]
         shown = sha[0] if sha else min(actual, default="")

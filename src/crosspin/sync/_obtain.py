@@ -11,7 +11,6 @@ sync's temporary folder: a build's bytes are not worth keeping by hash.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ from pathlib import Path
 import attrs
 
 from crosspin.distributions import DistFile
+from crosspin.index import hash_file
 from crosspin.lock import LockedPackage
 from crosspin.sync._build import build_wheel
 from crosspin.sync._fetch import Fetched, FileSource, fetch_all, is_sdist
@@ -115,17 +115,9 @@ def _finish(cache: UnpackedCache, item: Fetched) -> Fetched:
         return item
     sha = (item.file.sha256 or "").lower()
     if not _HEX64.fullmatch(sha):  # neither lock nor index named a sha256: hash it here
-        sha = _sha256(item.path)
+        sha = hash_file(item.path, ["sha256"])["sha256"]
     unpacked = cache.unpack(item.path, sha, expected_of(item.package, item.file))
     return attrs.evolve(item, unpacked=unpacked)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _unpack_built(wheel: Path, dest: Path, item: Fetched) -> Unpacked:
