@@ -11,6 +11,7 @@ configuration switched off, so only the fixture index is used.
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 import re
 import shlex
@@ -66,8 +67,10 @@ def _lock(make_index: Any, cwd: Path, requirements: str = "app\n") -> Any:
     return server
 
 
+@functools.cache
 def _runner_pip_supports(python: Path) -> bool:
-    """Whether this test run's pip can act on ``python`` with ``--python``."""
+    """Whether this test run's pip can act on ``python`` with ``--python`` (a question of
+    the interpreter's version, asked once per interpreter)."""
     done = subprocess.run([*_PIP, "--python", str(python), "--version"], capture_output=True,
                           text=True, check=False,
                           env={**os.environ, "PIP_CONFIG_FILE": os.devnull})
@@ -103,7 +106,8 @@ def _pip_install_r(tmp_path: Path, python: Path, lock: Path) -> Path:
     """A fresh venv of ``python`` after ``pip install -r lock``; its interpreter.
 
     The venv gets no pip of its own (ensurepip is slow, and old pips misread
-    PEP 691 metadata entries): this test run's pip installs into it.
+    PEP 691 metadata entries): this test run's pip installs into it, unless that
+    pip no longer supports the venv's Python; then the venv's bundled pip does.
     """
     venv = tmp_path / f"venv-{python.parts[-3]}"
     env = _clean_env(tmp_path)
