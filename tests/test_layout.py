@@ -22,6 +22,7 @@ SRC = Path(crosspin.__file__).resolve().parent
 #: its own package and of lower layers only (docs/development.md).
 LAYERS: dict[str, int] = {
     "errors": 0,
+    "_noop": 1,
     "distributions": 1,
     "environments": 1,
     "reqfile": 1,

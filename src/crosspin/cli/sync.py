@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from crosspin import __version__
+from crosspin import __version__, _noop
 from crosspin.cli._compile_options import with_compile_options
 from crosspin.cli._help import SectionedCommand, option
 from crosspin.cli._layers import config_values, given_params
@@ -30,11 +30,13 @@ from crosspin.cli._piptools import check_refused, translate_pip_args
 from crosspin.cli._progress import reporter
 from crosspin.errors import UsageError
 from crosspin.index import IndexClient
+from crosspin.lock import LockedPackage
 from crosspin.settings import ConfigChoice, Tuning, load_config, pip_environment
 from crosspin.sync import (
     LINK_MODES,
     InstallOptions,
     SyncRequest,
+    Target,
     apply_plan,
     create_venv,
     session,
@@ -118,17 +120,18 @@ def sync_command(ctx: click.Context, /, **kw: Any) -> None:
     interpreter. On a terminal a live display shows the downloads and
     installs.
     """
-    values = _values(ctx, kw)
+    values, warned = _values(ctx, kw)
     set_color(values.get("color"))
     check_refused(values)
     _no_inputs(values["locks"])
     with _interpreter(values.get("python"), values.get("venv"), quiet=bool(values.get("quiet")),
                       dry_run=bool(values.get("dry_run"))) as interpreter:
-        _sync(values, interpreter)
+        _sync(values, interpreter, stamp=not warned)
 
 
-def _values(ctx: click.Context, kw: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters: the command line, ``--pip-args``, ``[tool.pip-tools]``, the defaults."""
+def _values(ctx: click.Context, kw: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The parameters: the command line, ``--pip-args``, ``[tool.pip-tools]``, the defaults;
+    and whether the configuration printed a warning."""
     given = given_params(ctx)
     if "pip_args" in given:
         for name, value in translate_pip_args(given["pip_args"], sync_command).items():
@@ -140,7 +143,7 @@ def _values(ctx: click.Context, kw: Mapping[str, Any]) -> dict[str, Any]:
         echo(f"warning: {warning}")
     from_config = config_values(sync_command, config.piptools, config.piptools_label,
                                 other=_compile_command()) if config.piptools else {}
-    return {**kw, **from_config, **given, "locks": tuple(locks)}
+    return {**kw, **from_config, **given, "locks": tuple(locks)}, bool(config.warnings)
 
 
 def _compile_command() -> list[click.Command]:
@@ -152,7 +155,9 @@ def _compile_command() -> list[click.Command]:
     return [click.command("compile")(with_compile_options(keys_only))]
 
 
-def _sync(values: Mapping[str, Any], interpreter: Path) -> None:
+def _sync(values: Mapping[str, Any], interpreter: Path, *, stamp: bool) -> None:
+    """Plan and apply; a no-op that printed only its one line (``stamp``, no notes or
+    warnings) leaves a stamp that answers the next identical sync (:mod:`crosspin._noop`)."""
     dry_run, quiet = bool(values.get("dry_run")), bool(values.get("quiet"))
     command_line = index_command_line(values)
     tuning = Tuning.from_environ(os.environ)
@@ -172,11 +177,14 @@ def _sync(values: Mapping[str, Any], interpreter: Path) -> None:
         for note in prepared.notes:
             if not quiet:
                 echo(f"note: {note}")
-        for warning in (*prepared.warnings, *plan.warnings()):
+        warnings = (*prepared.warnings, *plan.warnings())
+        for warning in warnings:
             echo(f"warning: {warning}")
         if plan.is_empty:
             if not quiet:
-                echo("Everything up to date")
+                echo(_noop.UP_TO_DATE)
+            if stamp and not prepared.notes and not warnings:
+                _record(values, prepared.target, plan.selected)
             return
         if dry_run or values.get("ask"):
             for line in plan.describe():
@@ -191,12 +199,24 @@ def _sync(values: Mapping[str, Any], interpreter: Path) -> None:
                                  build_timeout=tuning.build_timeout,
                                  link_mode=values.get("link_mode") or "auto",
                                  compile_bytecode=bool(values.get("compile_bytecode")))
+        _noop.forget(prefix=prepared.target.prefix, cache_dir=values.get("cache_dir"),
+                     no_cache=bool(values.get("no_cache")))
         with IndexClient(settings) as client, \
                 reporter(quiet=quiet, verbose=int(values.get("verbose") or 0)) as progress:
             result = apply_plan(plan, prepared.target, client, options=options,
                                 reporter=progress)
     if not quiet:
         echo(result.summary())
+
+
+def _record(values: Mapping[str, Any], target: Target, selected: Sequence[LockedPackage]) -> None:
+    """Stamp a clean no-op, unless a pin is a local path: what such a pin's path resolves
+    to through links is outside the stamp's digest."""
+    if any(p.url and p.url.startswith("file:") for p in selected):
+        return
+    _noop.record(prefix=target.prefix, site_dirs=[str(d) for d in target.site_dirs],
+                 quiet=bool(values.get("quiet")), cache_dir=values.get("cache_dir"),
+                 no_cache=bool(values.get("no_cache")))
 
 
 @contextmanager
