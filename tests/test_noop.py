@@ -144,6 +144,9 @@ def test_second_noop_sync_answers_from_the_stamp(project: Project) -> None:
         slow, fast = project.sync(*args), project.sync(*args)
         assert (slow.code, slow.lines, slow.full) == (0, lines, True), args
         assert (fast.code, fast.lines, fast.full) == (0, lines, False), args
+    # One stamp per command line: each keeps answering.
+    assert len(list((project.cache / "sync-stamps").iterdir())) == 5
+    assert [project.sync(*args).full for args in ((), ("-q",), ("-n", "-q"))] == [False] * 3
 
 
 def test_pip_install_and_uninstall_bring_the_full_sync_back(project: Project) -> None:
@@ -193,7 +196,7 @@ def test_lock_options_and_configuration_changes_bring_the_full_sync_back(
     _stamped(project)
     run = project.sync("--keep", "dep")
     assert (run.code, run.lines, run.full) == (0, ["Everything up to date"], True)
-    _stamped(project)
+    assert not project.sync().full  # the plain command line's stamp still holds
     (project.lock.parent / "pyproject.toml").write_text('[tool.pip-tools]\nquiet = true\n')
     run = project.sync()
     assert (run.code, run.lines, run.full) == (0, [], True)  # the configuration's -q
@@ -229,14 +232,15 @@ def test_a_bad_stamp_is_the_full_sync(project: Project) -> None:
     assert not stamp.exists()
 
 
-def test_a_changing_sync_removes_the_stamp(project: Project) -> None:
-    """A sync that changes the environment removes its stamp before the first change."""
+def test_a_changing_sync_removes_the_stamps(project: Project) -> None:
+    """A sync that changes the environment removes its stamps before the first change."""
     _stamped(project)
-    (stamp,) = (project.cache / "sync-stamps").iterdir()
+    assert project.sync("-q").full and not project.sync("-q").full
+    assert len(list((project.cache / "sync-stamps").iterdir())) == 2
     project.lock.write_text(_lock(project.index, "dep==1.0.0"))
     run = project.sync()
     assert run.full and run.lines[0].startswith("Installed 0, uninstalled 1 package")
-    assert not stamp.exists()
+    assert list((project.cache / "sync-stamps").iterdir()) == []
     _stamped(project)
 
 
@@ -253,7 +257,8 @@ def test_default_cache_folder_and_venv_resolution(project: Project, tmp_path: Pa
         runs = [_run([*base, *args], cwd=project.lock.parent, env=run_env) for _ in range(2)]
         assert runs == [Run(0, ["Everything up to date"], True),
                         Run(0, ["Everything up to date"], False)]
-    assert len(list((tmp_path / "xdg" / "crosspin" / "sync-stamps").iterdir())) == 1
+    stamps = sorted(p.name for p in (tmp_path / "xdg" / "crosspin" / "sync-stamps").iterdir())
+    assert len(stamps) == 2 and stamps[0][:33] == stamps[1][:33]  # one environment
 
 
 def test_command_lines_the_stamp_does_not_know_run_the_full_sync(project: Project) -> None:

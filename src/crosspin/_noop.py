@@ -1,8 +1,8 @@
 """The no-op ``crosspin sync``, answered from a stamp before anything heavy is imported.
 
 A sync that finds nothing to do records a *stamp*: one line in crosspin's
-cache folder (``sync-stamps/``, one file per environment, mode 0600,
-replaced in one step) holding a sha256 of everything that answer depended
+cache folder (``sync-stamps/``, one file per environment and command line,
+mode 0600, replaced in one step) holding a sha256 of everything that answer depended
 on: the command line, the working folder, the ``CROSSPIN_*``/``PIP_*``
 variables and the few others sync reads, the bytes of every lock and of
 every configuration file sync would read, crosspin itself (version and the
@@ -120,7 +120,7 @@ def answer(argv: Sequence[str]) -> bool:
         if invocation is None:
             return False
         key, racy = _digest(invocation)
-        stamp = _stamp_path(invocation.cache_dir, invocation.prefix)
+        stamp = _stamp_path(invocation.cache_dir, invocation.prefix, invocation.argv)
     # An unforeseen failure here must not stop crosspin: the full sync decides.
     except Exception:
         return False
@@ -165,14 +165,17 @@ def record(*, prefix: str, site_dirs: Iterable[str], quiet: bool, cache_dir: str
 
 
 def forget(*, prefix: str, cache_dir: str | None, no_cache: bool) -> None:
-    """Remove the environment's stamp: a sync is about to change it."""
+    """Remove every stamp of the environment at ``prefix``: a sync is about to change it."""
     if no_cache:
         return
     try:
-        path = _stamp_path(cache_dir, prefix, verified=True)
+        folder = _stamp_folder(cache_dir, verified=True)
+        start = _environment_name(prefix)
+        names = [n for n in os.listdir(folder) if n.startswith(start)]
     except (OSError, _Unsure, ValueError):
         return
-    _unlink(path)
+    for name in names:
+        _unlink(os.path.join(folder, name))
 
 
 # -- the command line --------------------------------------------------------
@@ -339,8 +342,7 @@ def _digest(invocation: _Invocation) -> tuple[str, bool]:
               facts.stat(os.path.dirname(os.path.abspath(interpreter))))
     for site in invocation.site_dirs:
         _installed(facts, site)
-    text = repr(facts.parts).encode("utf-8", "backslashreplace")
-    return hashlib.sha256(text).hexdigest(), facts.racy
+    return _sha256(repr(facts.parts)), facts.racy
 
 
 def _own_code(facts: _Facts) -> None:
@@ -400,12 +402,26 @@ def _real(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
-def _stamp_path(cache_dir: str | None, prefix: str, *, verified: bool = False) -> str:
-    """The environment's stamp: its name is a digest of the environment's real path."""
+def _stamp_folder(cache_dir: str | None, *, verified: bool = False) -> str:
     folder = cache_dir if cache_dir is not None else (
         _platformdirs_cache() if verified else _default_cache_dir())
-    name = hashlib.sha256(_real(prefix).encode("utf-8", "backslashreplace")).hexdigest()[:32]
-    return os.path.join(folder, _STAMPS, name)
+    return os.path.join(folder, _STAMPS)
+
+
+def _environment_name(prefix: str) -> str:
+    """The start of every stamp name of one environment: a digest of its real path."""
+    return _sha256(_real(prefix))[:32] + "-"
+
+
+def _stamp_path(cache_dir: str | None, prefix: str, argv: Sequence[str]) -> str:
+    """The stamp of one command line (and working folder) for one environment: its name is
+    made of digests, never of anything a stamp says."""
+    command = _sha256(repr((tuple(argv), os.getcwd())))[:16]
+    return os.path.join(_stamp_folder(cache_dir), _environment_name(prefix) + command)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
 def _default_cache_dir() -> str:
