@@ -9,7 +9,7 @@ every configuration file sync would read, crosspin itself (version and the
 stat of its modules and of ``sys.path``), the target interpreter (path, real
 path, stat, ``pyvenv.cfg``), the host's ``uname`` and the target's installed
 set: the stat of every site-packages folder and, in it, of every
-``.dist-info``/``.egg-info`` and the METADATA, PKG-INFO, RECORD and
+``.dist-info``/``.egg-info`` folder and of the METADATA (PKG-INFO) and
 direct_url.json files the plan reads (docs/sync.md says what that covers).
 
 The next ``crosspin sync`` with the same command line computes the same
@@ -377,8 +377,9 @@ def _config_files(locks: Sequence[str]) -> list[str]:
     return paths
 
 
-#: What sync's scan reads in a distribution's folder (sync/_installed.py).
-_DIST_INFO = ("METADATA", "RECORD", "direct_url.json")
+#: The files whose bytes sync's scan reads in a distribution's folder (sync/_installed.py:
+#: name, version, URL); whether RECORD or METADATA exists shows in the folder's own stat.
+_DIST_INFO = ("METADATA", "direct_url.json")
 _EGG_INFO = ("PKG-INFO", "direct_url.json")
 
 
