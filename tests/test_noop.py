@@ -15,7 +15,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -92,14 +92,10 @@ def _lock(index: IndexServer, *pins: str) -> str:
     return "\n".join([f"--index-url {index.index_url}", *pins]) + "\n"
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
-    """One fixture index for the module."""
-    factory = IndexFactory(tmp_path_factory.mktemp("noop-index"))
-    try:
-        yield factory(PACKAGES, api="json")
-    finally:
-        factory.close()
+@pytest.fixture
+def index(make_index: IndexFactory) -> IndexServer:
+    """The fixture index: dep 1.0.0 and 2.0.0, extra, other."""
+    return make_index(PACKAGES, api="json")
 
 
 @pytest.fixture

@@ -140,15 +140,19 @@ def record(*, prefix: str, site_dirs: Iterable[str], quiet: bool, cache_dir: str
 
     The arguments are what the full sync used (``cache_dir``: ``--cache-dir``
     or the configuration's, ``None`` for the default). Nothing is written
-    unless they are what :func:`answer` derived on its own, the digest is
+    unless :func:`answer` was asked about this process's command line
+    (``sys.argv``) and found what the full sync used on its own, the digest is
     unchanged since :func:`answer` took it (nothing changed while the sync
     planned) and no stat in it is too recent to trust. Returns whether a
     stamp was written; a failure to write is no error.
     """
-    pending = _pending
+    global _pending
+    pending, _pending = _pending, None
     if pending is None or pending.racy or no_cache or _off():
         return False
     invocation = pending.invocation
+    if invocation.argv != tuple(sys.argv[1:]):  # not this process's command line
+        return False
     try:
         same = (quiet == invocation.quiet and cache_dir == invocation.cache_dir
                 and _real(prefix) == _real(invocation.prefix)
