@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
 from crosspin.sync._checks import (
     WheelProblem,
+    is_plain_member,
     member_problem,
     parse_entry_points,
     parse_record,
@@ -40,6 +42,19 @@ def test_honest_script_names_are_not_reserved(name: str) -> None:
 def test_unplain_member_names_are_problems(name: str) -> None:
     """Absolute, drive, parent, backslash, empty or dot parts are never installed."""
     assert member_problem(name)
+
+
+def test_the_one_pattern_check_agrees_with_the_member_rules() -> None:
+    """The cache's fast check of its manifest paths accepts exactly the names
+    member_problem accepts (less a trailing ``/``: a file's path never has one), over
+    every name of up to four pieces of an alphabet of the awkward ones."""
+    pieces = ["a", ".", "..", "/", "\\", "\x00", ":", "C:", "b.c", "..a", ".a", "a..", "\n",
+              " "]
+    for n in range(1, 5):
+        for combo in itertools.product(pieces, repeat=n):
+            name = "".join(combo)
+            expected = member_problem(name) is None and not name.endswith("/")
+            assert is_plain_member(name) is expected, name
 
 
 def test_record_accepts_base64_and_hex_digests() -> None:

@@ -87,6 +87,20 @@ def test_a_tampered_manifest_is_not_trusted(tmp_path: Path, cache: UnpackedCache
     assert cache.lookup("../" + sha[3:], PKG) is None
 
 
+def test_a_manifest_row_of_the_wrong_kind_is_not_trusted(tmp_path: Path,
+                                                         cache: UnpackedCache) -> None:
+    """A file row whose size is text, or that has a field too few, is a miss as well."""
+    wheel, sha = _wheel(tmp_path, wheel_good("pkg", "2.0"))
+    cache.unpack(wheel, sha, PKG)
+    manifest = cache.root / sha[:2] / sha / "manifest.json"
+    good = json.loads(manifest.read_text())
+    for row in ([*good["files"][0][:2], str(good["files"][0][2]), *good["files"][0][3:]],
+                good["files"][0][:4]):
+        manifest.write_text(json.dumps({**good, "files": [row, *good["files"][1:]]}))
+        assert cache.lookup(sha, PKG) is None
+        cache.unpack(wheel, sha, PKG)
+
+
 def test_two_syncs_storing_one_wheel_share_one_entry(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Another sync stores the same wheel while this one unpacks it: its entry is used."""

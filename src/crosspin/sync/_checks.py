@@ -27,6 +27,7 @@ __all__ = [
     "WheelProblem",
     "duplicates",
     "file_hash",
+    "is_plain_member",
     "member_problem",
     "parse_entry_points",
     "parse_headers",
@@ -118,6 +119,18 @@ def reserved_name(name: str) -> bool:
     """Whether a file named ``name`` in the scripts folder would replace the interpreter
     (``python3``, ``python3.12``, ``pythonw.exe``) or an activation script."""
     return _RESERVED.match(name) is not None
+
+
+#: A plain relative file path: ``/``-separated parts, none empty, ``.`` or ``..``, no
+#: backslash or NUL, no drive letter (what :func:`member_problem` lets through, less
+#: a trailing ``/``).
+_PLAIN_MEMBER = re.compile(r"(?s)(?!.:)(?:(?!\.\.?/)[^/\\\x00]+/)*(?!\.\.?\Z)[^/\\\x00]+")
+
+
+def is_plain_member(name: str) -> bool:
+    """Whether ``name`` is a plain relative file path (:func:`member_problem` finds nothing
+    wrong and it does not end in ``/``); one regular expression, for many names."""
+    return _PLAIN_MEMBER.fullmatch(name) is not None
 
 
 def member_problem(name: str) -> str | None:

@@ -23,7 +23,7 @@ import attrs
 from packaging import tags as _tags
 
 from crosspin.distributions import DistFile, parse_filename
-from crosspin.errors import HashMismatchError, NotInstallableError, SyncError
+from crosspin.errors import CrosspinError, HashMismatchError, NotInstallableError, SyncError
 from crosspin.index import hash_file
 from crosspin.lock import LockedPackage
 from crosspin.sync._wheel import Unpacked
@@ -251,13 +251,34 @@ def fetch_all(
         _verify(package, file, path)
         return Fetched(package=package, file=file, path=path, direct_url=direct)
 
+    def cached(package: LockedPackage) -> Fetched | None:
+        """The pin's unpacked wheel when the choice needs no index page and ``ready`` has
+        it; ``None`` leaves the pin (and any error) to a worker, in order."""
+        if package.url or ready is None:
+            return None
+        try:
+            file = (choose_file(package, package.files, tags, allow_build=allow_build)
+                    if package.files else remembered.get(package))
+        except CrosspinError:
+            return None
+        found = ready(package, file) if file is not None else None
+        if found is None:
+            return None
+        done = Fetched(package=package, file=file, path=None, unpacked=found)
+        if on_fetched is not None:
+            on_fetched(done)
+        return done
+
     if not packages:
         return []
     remembered = _Picks(picks, tags)
+    # A warm cache needs no worker: threads would only contend for the GIL.
+    results: list[Fetched | None] = [cached(p) for p in packages]
     with concurrent.futures.ThreadPoolExecutor(max_workers=_FETCH_WORKERS) as pool:
-        futures = [pool.submit(one, p) for p in packages]
-        concurrent.futures.wait(futures)
-    return [f.result() for f in futures]
+        futures = {k: pool.submit(one, p) for k, p in enumerate(packages)
+                   if results[k] is None}
+        concurrent.futures.wait(futures.values())
+    return [r if r is not None else futures[k].result() for k, r in enumerate(results)]
 
 
 class _Picks:

@@ -82,6 +82,8 @@ class Placement:
     record: str
     interpreter: str
     skip: frozenset[str] = frozenset()
+    #: The folder of every destination, each once, parents before children.
+    folders: tuple[str, ...] = ()
 
     def destinations(self) -> Iterable[str]:
         """Every path this placement writes (RECORD included)."""
@@ -98,12 +100,19 @@ def layout(unpacked: Unpacked, target: Target, origin: Origin | None) -> Placeme
     data = unpacked.data_dir + "/"
     files: list[tuple[UnpackedFile, str]] = []
     rewrite: list[tuple[UnpackedFile, str]] = []
+    inside: set[str] = set()  # the folders of files below root, relative to it
+    elsewhere: set[str] = set()
+    join = os.path.join
     for f in unpacked.files:
-        if f.path.startswith(data):
-            key, _, rest = f.path[len(data):].partition("/")
-            (rewrite if key == "scripts" else files).append((f, os.path.join(scheme[key], rest)))
+        path = f.path
+        if path.startswith(data):
+            key, _, rest = path[len(data):].partition("/")
+            dest = join(scheme[key], rest)
+            (rewrite if key == "scripts" else files).append((f, dest))
+            elsewhere.add(os.path.dirname(dest))
         else:
-            files.append((f, os.path.join(root, f.path)))
+            files.append((f, join(root, path)))
+            inside.add(path.rpartition("/")[0])
     generated: list[tuple[str, bytes, bool]] = []
     for entry in unpacked.scripts:
         script = Script(entry.name, entry.module, entry.attr, entry.section)
@@ -118,9 +127,12 @@ def layout(unpacked: Unpacked, target: Target, origin: Origin | None) -> Placeme
     if origin is not None:
         generated.append((os.path.join(info, "direct_url.json"), origin.direct_url_json(),
                           False))
+    elsewhere.update(os.path.dirname(dest) for dest, _, _ in generated)
+    elsewhere.update(join(root, folder) if folder else os.path.dirname(join(root, "x"))
+                     for folder in inside)
     return Placement(unpacked=unpacked, root=root, files=tuple(files), rewrite=tuple(rewrite),
                      generated=tuple(generated), record=os.path.join(info, "RECORD"),
-                     interpreter=target.executable)
+                     interpreter=target.executable, folders=tuple(sorted(elsewhere)))
 
 
 def check_placements(
@@ -143,14 +155,28 @@ def check_placements(
     """
     checker = _Checker(target)
     last: dict[str, int] = {}
+    total = 0
     for number, placement in enumerate(placements):
-        for dest in placement.destinations():
-            last[dest] = number
+        dests = list(placement.destinations())
+        total += len(dests)
+        last.update(dict.fromkeys(dests, number))
+    overlap = total != len(last)  # some destination is written by two wheels
     owners: Collection[str] | None = None
     checked = []
     for number, placement in enumerate(placements):
         name = placement.unpacked.filename
-        for dest in placement.destinations():
+        # Only a folder that exists can hold something in the way, and only the
+        # scripts folder has names of its own to refuse: the rest needs no look per file.
+        look = set()
+        for folder in placement.folders:
+            problem, scripts = checker.folder(folder)
+            if problem:
+                raise WheelError(name, problem)
+            if scripts or not checker.missing(folder):
+                look.add(folder)
+        for dest in placement.destinations() if look else ():
+            if os.path.dirname(dest) not in look:
+                continue
             problem = checker.problem(dest)
             if problem:
                 raise WheelError(name, problem)
@@ -164,7 +190,8 @@ def check_placements(
             if canonical not in owners:
                 raise WheelError(name, f"it would replace {dest}, which no installed "
                                  "package owns")
-        skip = frozenset(d for d in placement.destinations() if last[d] != number)
+        skip = frozenset(d for d in placement.destinations() if last[d] != number) \
+            if overlap else frozenset()
         checked.append(attrs.evolve(placement, skip=skip))
     return checked
 
@@ -181,14 +208,22 @@ class _Checker:
         self._folders: dict[str, tuple[str | None, bool]] = {}
         self._missing: set[str] = set()
 
-    def problem(self, dest: str) -> str | None:
-        """Why ``dest`` cannot be written (its folder, or its name in the scripts folder)."""
-        folder = os.path.dirname(dest)
+    def folder(self, folder: str) -> tuple[str | None, bool]:
+        """Why nothing may be written into ``folder`` (or ``None``), and whether it is the
+        scripts folder."""
         known = self._folders.get(folder, _UNSEEN)
         if known is _UNSEEN:
             known = self._folders[folder] = (self._folder_problem(folder),
                                              self._realdir(folder) == self._scripts)
-        problem, scripts = known
+        return known
+
+    def missing(self, folder: str) -> bool:
+        """Whether ``folder`` (looked at by :meth:`folder`) does not exist yet."""
+        return folder in self._missing
+
+    def problem(self, dest: str) -> str | None:
+        """Why ``dest`` cannot be written (its folder, or its name in the scripts folder)."""
+        problem, scripts = self.folder(os.path.dirname(dest))
         if problem is None and scripts and reserved_name(os.path.basename(dest)):
             problem = (f"it would write {dest}, which is the environment's own "
                        "interpreter or activation script")

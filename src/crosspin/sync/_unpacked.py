@@ -47,7 +47,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from crosspin.errors import SyncError, WheelError
-from crosspin.sync._checks import EntryScript, member_problem
+from crosspin.sync._checks import EntryScript, is_plain_member
 from crosspin.sync._wheel import Expected, Unpacked, UnpackedFile, unpack_wheel
 
 __all__ = ["MAX_AGE", "UnpackedCache"]
@@ -99,7 +99,7 @@ class UnpackedCache:
         except OSError:
             return None
         unpacked = _parse(raw, entry / "tree")
-        if unpacked is None or not _fresh(unpacked):
+        if unpacked is None:
             self._discard(entry)
             return None
         if not _is(unpacked, expected):
@@ -185,14 +185,14 @@ def _manifest(unpacked: Unpacked) -> bytes:
 
 
 def _parse(raw: bytes, tree: Path) -> Unpacked | None:
-    """The manifest as an :class:`Unpacked`, or ``None`` when it is not one crosspin wrote."""
+    """The manifest as an :class:`Unpacked` whose files are all still as unpacked, or
+    ``None`` when it is not one crosspin wrote or a file changed (see :func:`_files`)."""
     try:
         data: Any = json.loads(raw)
         if data.get("format") != _FORMAT or data.get("verify") != VERIFY_VERSION:
             return None
-        files = tuple(UnpackedFile(path=str(p), hash=str(h), size=int(s), executable=bool(x),
-                                   mtime_ns=int(m)) for p, h, s, x, m in data["files"])
-        if any(member_problem(f.path) for f in files):
+        files = _files(data["files"], str(tree) + os.sep)
+        if files is None:
             return None
         scripts = tuple(EntryScript(name=str(n), module=str(m), attr=str(a),
                                     section="gui" if s == "gui" else "console")
@@ -207,18 +207,27 @@ def _parse(raw: bytes, tree: Path) -> Unpacked | None:
     return unpacked
 
 
-def _fresh(unpacked: Unpacked) -> bool:
-    """Whether every file is still what was unpacked: regular, same size, mtime and x bit."""
-    base = str(unpacked.root) + os.sep
-    for f in unpacked.files:
+def _files(rows: Any, base: str) -> tuple[UnpackedFile, ...] | None:
+    """The manifest's file rows, each a plain relative path whose file below ``base`` is
+    still what was unpacked: regular, same size, mtime and executable bit (one ``lstat``
+    each); ``None`` when a row is malformed or a file changed."""
+    files = []
+    lstat, plain, regular = os.lstat, is_plain_member, stat.S_ISREG
+    for path, digest, size, executable, mtime_ns in rows:
+        if (type(path) is not str or type(digest) is not str or type(size) is not int
+                or type(executable) is not bool or type(mtime_ns) is not int
+                or not plain(path)):
+            return None
         try:
-            st = os.lstat(base + f.path)
+            st = lstat(base + path)
         except OSError:
-            return False
-        if (not stat.S_ISREG(st.st_mode) or st.st_size != f.size or st.st_mtime_ns != f.mtime_ns
-                or bool(st.st_mode & 0o100) != f.executable):
-            return False
-    return True
+            return None
+        if (not regular(st.st_mode) or st.st_size != size or st.st_mtime_ns != mtime_ns
+                or bool(st.st_mode & 0o100) != executable):
+            return None
+        files.append(UnpackedFile(path=path, hash=digest, size=size, executable=executable,
+                                  mtime_ns=mtime_ns))
+    return tuple(files)
 
 
 def _is(unpacked: Unpacked, expected: Expected) -> bool:

@@ -20,6 +20,7 @@ import shutil
 import sys
 import threading
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -75,6 +76,18 @@ class Linker:
     def used(self) -> str:
         """The way in effect now (``hardlink``, ``clone`` or ``copy``)."""
         return self._way
+
+    def place_all(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """:meth:`place` every ``(source, dest)``; a plain ``os.link`` each while links work."""
+        link = os.link
+        for source, dest in pairs:
+            if self._way == "hardlink":
+                try:
+                    link(source, dest, follow_symlinks=False)
+                    continue
+                except OSError:
+                    pass  # a name in the way, or no links here: place() decides
+            self.place(source, dest)
 
     def place(self, source: str, dest: str) -> None:
         """Make ``dest`` a link to (or a clone or copy of) ``source``, replacing what is there."""
@@ -181,24 +194,28 @@ def write_placement(placement: Placement, linker: Linker) -> None:
     says a rerun converges.
     """
     unpacked = placement.unpacked
-    rows: list[tuple[str, str, str]] = []
     base = os.path.join(unpacked.root, "")  # the files' paths are checked relative paths
     skip = placement.skip
+    relative = _Relative(placement.root)
+    # Below a plain root a file's RECORD path is its path in the wheel (most rows).
+    data = unpacked.data_dir + "/" if relative.plain else None
     try:
-        _make_folders({os.path.dirname(d) for d in placement.destinations()})
-        for f, dest in placement.files:
-            if dest not in skip:
-                linker.place(base + f.path, dest)
-            rows.append((dest, f.hash, str(f.size)))
+        _make_folders(placement.folders)
+        linker.place_all((base + f.path, dest) for f, dest in placement.files
+                         if dest not in skip)
+        rows = [(f.path if data is not None and not f.path.startswith(data)
+                 else relative(dest), f.hash, str(f.size)) for f, dest in placement.files]
+        generated = []
         for f, dest in placement.rewrite:
             with open(os.path.join(unpacked.root, f.path), "rb") as fh, \
                     fix_shebang(fh, placement.interpreter) as fixed:
                 content = fixed.read()
-            rows.append(_write_generated(placement, dest, content, executable=True))
+            generated.append(_write_generated(placement, dest, content, executable=True))
         for dest, content, executable in placement.generated:
-            rows.append(_write_generated(placement, dest, content, executable=executable))
-        rows.append((placement.record, "", ""))
-        write_new(placement.record, _record_text(rows, placement.root).encode("utf-8"))
+            generated.append(_write_generated(placement, dest, content, executable=executable))
+        generated.append((placement.record, "", ""))
+        rows.extend((relative(dest), digest, size) for dest, digest, size in generated)
+        write_new(placement.record, _record_text(rows).encode("utf-8"))
     except OSError as exc:
         raise SyncError(f"cannot install {unpacked.filename}: {exc.strerror or exc}"
                         + (f" ({exc.filename})" if exc.filename else ""),
@@ -212,10 +229,11 @@ def _write_generated(placement: Placement, dest: str, content: bytes,
     return (dest, record_hash("sha256", hashlib.sha256(content).digest()), str(len(content)))
 
 
-def _make_folders(folders: set[str]) -> None:
-    """Create ``folders`` (parents first); one ``mkdir`` each when the parent is known."""
+def _make_folders(folders: Iterable[str]) -> None:
+    """Create ``folders`` (sorted: parents first); one ``mkdir`` each when the parent is
+    known."""
     made: set[str] = set()
-    for folder in sorted(folders):
+    for folder in folders:
         if os.path.dirname(folder) in made:
             try:
                 os.mkdir(folder)
@@ -226,22 +244,27 @@ def _make_folders(folders: set[str]) -> None:
         made.add(folder)
 
 
-def _record_text(rows: list[tuple[str, str, str]], root: str) -> str:
-    """RECORD's CSV: paths relative to ``root`` (``../../../bin/x`` for other folders)."""
+def _record_text(rows: list[tuple[str, str, str]]) -> str:
+    """RECORD's CSV, sorted: paths relative to the root (``../../../bin/x`` for other
+    folders)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    relative = _Relative(root)
-    writer.writerows(sorted((relative(dest), digest, size) for dest, digest, size in rows))
+    rows.sort()
+    csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
 
 
 class _Relative:
     """``os.path.relpath(dest, root)`` with ``/`` separators; a prefix cut for paths below
-    ``root`` (most of them: ``relpath`` is slow, and RECORD has one row per file)."""
+    ``root`` (most of them: ``relpath`` is slow, and RECORD has one row per file).
+
+    ``plain``: ``root`` is absolute and normalised and separators are ``/``, so
+    ``os.path.join(root, path)`` of a plain relative ``path`` is ``path`` again.
+    """
 
     def __init__(self, root: str) -> None:
         self._root = root
         self._prefix = os.path.join(os.path.abspath(root), "")
+        self.plain = os.sep == "/" and os.path.abspath(root) == root
 
     def __call__(self, dest: str) -> str:
         if dest.startswith(self._prefix) and os.path.normpath(dest) == dest:
