@@ -11,7 +11,7 @@ check`` runs it for users.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 from packaging.utils import canonicalize_name
@@ -20,7 +20,9 @@ from packaging.version import Version
 from crosspin.distributions import DistFile
 from crosspin.environments import Environment
 from crosspin.lock._model import Lock, LockedPackage
-from crosspin.metadata import DistMetadata
+
+if TYPE_CHECKING:  # only named in annotations: sync and the lock readers need no metadata
+    from crosspin.metadata import DistMetadata
 
 __all__ = ["CheckProblem", "check_lock", "selected_sets"]
 

@@ -22,7 +22,6 @@ as ``BuildBackendWarning``; they are dropped, never printed.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -242,9 +241,12 @@ def _outer_pip() -> bool:
     """Whether the running interpreter has a pip that can install into another one (>= 22.3)."""
     if importlib.util.find_spec("pip") is None:
         return False
+    # lazy: importlib.metadata pulls in email (~20 ms): only a build needs it.
+    from importlib import metadata
+
     try:
-        version = importlib.metadata.version("pip")
-    except importlib.metadata.PackageNotFoundError:
+        version = metadata.version("pip")
+    except metadata.PackageNotFoundError:
         return False
     parts = [int(p) if p.isdigit() else 0 for p in version.split(".")[:2]]
     return ([*parts, 0])[:2] >= [22, 3]
