@@ -96,14 +96,17 @@ class LockFile:
     pylock: PylockFile | None = None
 
 
-def read_lockfile(path: str | Path, lock_format: LockFormat | None = None) -> LockFile:
+def read_lockfile(path: str | Path, lock_format: LockFormat | None = None, *,
+                  environments: bool = True) -> LockFile:
     """Read a lock in the format its name says (or ``lock_format``); ``LockFileError`` if bad.
 
-    Messages name ``path`` as given.
+    Messages name ``path`` as given. Without ``environments`` a PEP 751
+    lock's pins keep their markers as written (an installer's read: see
+    :func:`crosspin.lockfiles.pylock.read`).
     """
     text = read_lock_text(path)
     if (lock_format or format_of(str(path))) == "pylock":
-        parsed = read_pylock(text, str(path))
+        parsed = read_pylock(text, str(path), environments=environments)
         return LockFile(path=Path(path), format="pylock", matrix=parsed.matrix,
                         packages=parsed.packages, sources=parsed.sources,
                         input_digest=parsed.input_digest, command=parsed.command, pylock=parsed)

@@ -140,8 +140,12 @@ def _no_conflicts(chosen: list[LockedPackage], path: str) -> list[LockedPackage]
 
 
 def read_lock(path: Path) -> LockData:
-    """Read a lockfile for sync or export; ``LockFileError`` when it is missing or invalid."""
-    read = read_lockfile(path)
+    """Read a lockfile for sync or export; ``LockFileError`` when it is missing or invalid.
+
+    A PEP 751 lock's pins are selected by ``lock_markers`` on the target, so
+    their environments over the matrix are not worked out.
+    """
+    read = read_lockfile(path, environments=False)
     if read.pylock is None:
         # pip reads relative paths in a requirements file from the working folder.
         packages = tuple(_absolute(p, Path.cwd()) for p in read.packages)

@@ -70,11 +70,15 @@ def _load(text: str, path: str) -> Mapping[str, Any]:
     return data
 
 
-def read(text: str, path: str = "pylock.toml") -> PylockFile:
+def read(text: str, path: str = "pylock.toml", *, environments: bool = True) -> PylockFile:
     """Parse and validate a ``pylock.toml``: pins, matrix, extras and groups.
 
     Raises :class:`~crosspin.errors.LockFileError` naming the key path of
-    the first problem (``packages[3].wheels[0].hashes``).
+    the first problem (``packages[3].wheels[0].hashes``). Without
+    ``environments`` (an installer, which evaluates ``lock_markers`` on its
+    target) no pin's environments are worked out: each keeps the marker
+    as written and an empty ``environments``; everything is validated
+    alike.
     """
     # lazy: packaging.pylock is only needed when a pylock is read.
     from packaging.pylock import Pylock, PylockValidationError
@@ -107,7 +111,7 @@ def read(text: str, path: str = "pylock.toml") -> PylockFile:
         if p.archive is not None:
             hashes.extend(f"{a}:{d}" for a, d in p.archive.hashes.items())
         envs: frozenset[str] = frozenset()
-        if p.marker is not None:
+        if p.marker is not None and environments:
             envs = _where(p.marker, over, extras, groups, memo)
         if p.index and p.index not in indexes:
             indexes.append(p.index)
