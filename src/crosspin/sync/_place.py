@@ -213,8 +213,12 @@ class _Checker:
         scripts folder."""
         known = self._folders.get(folder, _UNSEEN)
         if known is _UNSEEN:
-            known = self._folders[folder] = (self._folder_problem(folder),
-                                             self._realdir(folder) == self._scripts)
+            if os.path.dirname(folder) in self._missing:  # inside a root, none of it there
+                self._missing.add(folder)
+                known = (None, folder == self._scripts)
+            else:
+                known = (self._folder_problem(folder), self._realdir(folder) == self._scripts)
+            self._folders[folder] = known
         return known
 
     def missing(self, folder: str) -> bool:
