@@ -270,7 +270,6 @@ def _pins(
                 markers[edge.name].add(text)
     pins: dict[NormalizedName, Pin] = {}
     for base_name, cand in base.items():
-        meta = provider.candidate_metadata(cand) if not cand.link else None
         pins[cand.name] = Pin(
             name=cand.name,
             version=cand.version,
@@ -284,7 +283,7 @@ def _pins(
                 if c.origin and c.origin.startswith("-c ")
             }),
             dependencies=frozenset(canonicalize_name(d) for d in deps[base_name]),
-            requires_python=meta.requires_python if meta else None,
+            requires_python=provider.requires_python(cand) if not cand.link else None,
             edge_markers=frozenset(markers.get(base_name, ())),
             unconditional=base_name in unconditional,
         )

@@ -80,6 +80,9 @@ class Oracle:
         #: (minor, question) -> the patch numbers where its answer may change
         #: (filled by ``_patches``).
         self.patch_memo: dict[tuple[tuple[int, int], Question], frozenset[int]] = {}
+        #: (name, specifier text, preferred version) whose likely pick's metadata
+        #: the replay already asked the finder to fetch (``_replay._prefetch``).
+        self.prefetched: set[tuple[str, str, Version | None]] = set()
         #: How many questions were computed rather than looked up (for tests).
         self.computed = 0
 

@@ -353,6 +353,16 @@ class Provider(AbstractProvider[Any, Any, str]):
         """Metadata of a candidate (memoised by the metadata layer)."""
         return self.metadata.get(candidate.name, candidate.version, candidate.files)
 
+    def requires_python(self, candidate: Candidate) -> SpecifierSet | None:
+        """A candidate's Requires-Python, from its dependencies' template (built once a run).
+
+        None for a candidate with extras: its base candidate carries it.
+        """
+        for dep in self._template_of(candidate)[0]:
+            if isinstance(dep, PythonReq):
+                return dep.specifier
+        return None
+
     def _template_of(self, candidate: Candidate) -> _Template:
         key = (candidate.name, candidate.version, candidate.extras, candidate.link)
         template: _Template | None = self.oracle.dependency_templates.get(key)

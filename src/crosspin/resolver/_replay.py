@@ -126,14 +126,22 @@ def _search(sp: Provider, roots: Sequence[Req]) -> dict[str, _Plan] | None:
         queue = list(reqs)
         seen = set(queue)
         picked: dict[str, Candidate] = {}
+        # ident -> how many requirements it had when picked from exactly
+        # those: while none is added, picking again gives the same candidate.
+        picked_on: dict[str, int] = {}
         while queue:
             ident = queue.pop(0)
             current = reqs[ident]
             cand = chosen.get(ident)
             if cand is None or not _admitted(sp, current, cand.version):
-                cand = _pick(sp, ident, [*current, *hint.get(ident, ())])
+                extra = hint.get(ident, ())
+                cand = _pick(sp, ident, [*current, *extra])
+                if not extra and cand is not None:
+                    picked_on[ident] = len(current)
                 if cand is None:
                     cand = _pick(sp, ident, current)
+                    if cand is not None:
+                        picked_on[ident] = len(current)
                 if cand is None:
                     return None
             picked[ident] = cand
@@ -144,7 +152,10 @@ def _search(sp: Provider, roots: Sequence[Req]) -> dict[str, _Plan] | None:
                         seen.add(dep.identifier)
                         queue.append(dep.identifier)
                         _prefetch(sp, dep)
-        stable = all(_pick(sp, i, reqs[i]) == c for i, c in picked.items())
+        stable = all(
+            picked_on.get(i) == len(reqs[i]) or _pick(sp, i, reqs[i]) == c
+            for i, c in picked.items()
+        )
         if stable:
             return _verify(sp, picked, reqs)
         chosen, hint = picked, dict(reqs)
@@ -158,6 +169,11 @@ def _prefetch(sp: Provider, req: Req) -> None:
     """
     if req.link or req.name in sp.links:
         return
+    # An earlier fork asking the same already started the same fetch.
+    key = (req.name, sp.oracle.text(req.specifier), sp.view.preferred(req.name))
+    if key in sp.oracle.prefetched:
+        return
+    sp.oracle.prefetched.add(key)
     for v in _lazy_order(sp, req.name, [c.specifier for c in sp.constraints.get(req.name, ())]):
         if sp.oracle.admits(req.specifier, v):
             pinned = sp._exact_user_pins(req.name, [req])
