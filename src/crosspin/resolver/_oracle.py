@@ -70,6 +70,8 @@ class Oracle:
         self._admitted: dict[int, tuple[SpecifierSet, dict[Version, bool]]] = {}
         self._answers: dict[tuple[str, str, object], Answer] = {}
         self._parsed_markers: dict[str, Marker] = {}
+        self._marker_names: dict[str, tuple[str, ...]] = {}
+        self._marker_values: dict[tuple[str, frozenset[str], tuple[str, ...]], bool] = {}
         self._usable_files: dict[tuple[str, Version, bool], tuple[DistFile, ...]] = {}
         #: Candidate dependencies before markers (filled by the provider; see
         #: ``Provider._template``): the same for every environment.
@@ -80,6 +82,10 @@ class Oracle:
         #: (minor, question) -> the patch numbers where its answer may change
         #: (filled by ``_patches``).
         self.patch_memo: dict[tuple[tuple[int, int], Question], frozenset[int]] = {}
+        #: (id of a view's questions, minor) -> (those questions, how many, the
+        #: ones naming a patch release with its numbers) (filled by ``_patches``).
+        self.patch_questions: dict[tuple[int, tuple[int, int]], tuple[
+            object, int, list[tuple[Question, frozenset[int]]]]] = {}
         #: (name, specifier text, preferred version) whose likely pick's metadata
         #: the replay already asked the finder to fetch (``_replay._prefetch``).
         self.prefetched: set[tuple[str, str, Version | None]] = set()
@@ -151,17 +157,17 @@ class Oracle:
         got = self._answers.get(key, _MISSING)
         if got is _MISSING:
             self.computed += 1
-            got = self._compute(env, question)
+            got = self._compute(env, env_key, question)
             self._answers[key] = got
         return got
 
-    def _compute(self, env: Environment, question: Question) -> Answer:
+    def _compute(self, env: Environment, env_key: str, question: Question) -> Answer:
         kind, key = question
         if kind == "prefer":
-            return self.existing_pins(env).get(cast(str, key))
+            return self._existing_pins(env, env_key).get(cast(str, key))
         if kind == "marker":
             text, extras = cast("tuple[str, frozenset[str]]", key)
-            return evaluate_marker(self._marker(text), env, extras)
+            return self._marker_answer(env, text, extras)
         if kind == "python":
             return env.admits_python(SpecifierSet(cast(str, key)))
         if kind == "installable":
@@ -171,10 +177,33 @@ class Oracle:
 
     def existing_pins(self, env: Environment) -> Mapping[str, Version]:
         """The existing lock's pins for ``env`` (name -> version; empty without a lock)."""
-        got = self._existing_memo.get(env.name)
+        return self._existing_pins(env, env.name)
+
+    def _existing_pins(self, env: Environment, env_key: str) -> Mapping[str, Version]:
+        got = self._existing_memo.get(env_key)
         if got is None:
             got = {} if self._existing is None else dict(self._existing(env))
-            self._existing_memo[env.name] = got
+            self._existing_memo[env_key] = got
+        return got
+
+    def _marker_answer(self, env: Environment, text: str, extras: frozenset[str]) -> bool:
+        """A marker's value in ``env``, computed once per value of the variables it names.
+
+        Most markers name one or two variables (``sys_platform``,
+        ``python_version``), so most environments of a matrix share the
+        answer. ``text`` is the marker's canonical text (``str(Marker)``
+        spells every variable by its PEP 508 name), so a variable it names
+        appears in it; a name that appears only inside a quoted value just
+        makes the key finer.
+        """
+        values = env.marker_environment
+        names = self._marker_names.get(text)
+        if names is None:
+            names = self._marker_names[text] = tuple(n for n in values if n in text)
+        key = (text, extras, tuple(values[n] for n in names))
+        got = self._marker_values.get(key)
+        if got is None:
+            got = self._marker_values[key] = evaluate_marker(self._marker(text), env, extras)
         return got
 
     def marker_of(self, text: str) -> Marker:

@@ -15,7 +15,7 @@ newest release serves every patch release that can install it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import cast
 
 from packaging.version import Version
@@ -32,7 +32,7 @@ _PATCH_VARIABLES = ("python_full_version", "implementation_version")
 _VERSION_RE = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?:\.(\d+))?")
 
 
-def cuts(oracle: Oracle, env: Environment, questions: Iterable[Question]) -> frozenset[int]:
+def cuts(oracle: Oracle, env: Environment, questions: Collection[Question]) -> frozenset[int]:
     """Patch numbers inside ``env`` where the answer to one of ``questions`` changes.
 
     A cut ``p`` means patch releases ``< p`` and ``>= p`` answer differently.
@@ -41,8 +41,8 @@ def cuts(oracle: Oracle, env: Environment, questions: Iterable[Question]) -> fro
     """
     top = env.patches.stop
     found: set[int] = set()
-    for question in questions:
-        for cut in _candidates(oracle, env, question):
+    for question, named in _naming(oracle, env.python, questions):
+        for cut in named:
             if env.patch_floor < cut < top and cut not in found and (
                 oracle.answer(low := env.at_patch(cut - 1), low.name, question)
                 != oracle.answer(high := env.at_patch(cut), high.name, question)
@@ -51,12 +51,30 @@ def cuts(oracle: Oracle, env: Environment, questions: Iterable[Question]) -> fro
     return frozenset(found)
 
 
-def _candidates(oracle: Oracle, env: Environment, question: Question) -> frozenset[int]:
-    """Patch numbers of ``env``'s minor where the answer to ``question`` may change."""
-    memo_key = (env.python, question)
+def _naming(
+    oracle: Oracle, minor: tuple[int, int], questions: Collection[Question]
+) -> list[tuple[Question, frozenset[int]]]:
+    """The questions that name a patch release of ``minor``, with those patch numbers.
+
+    Most questions name none. The scheduler asks again with the same
+    recorded questions for every platform (and part) that reuses a fork:
+    the list is kept per collection until it grows (answers are only added).
+    """
+    key = (id(questions), minor)
+    got = oracle.patch_questions.get(key)
+    if got is not None and got[0] is questions and got[1] == len(questions):
+        return got[2]
+    named = [(q, p) for q in questions if (p := _candidates(oracle, minor, q))]
+    oracle.patch_questions[key] = (questions, len(questions), named)
+    return named
+
+
+def _candidates(oracle: Oracle, minor: tuple[int, int], question: Question) -> frozenset[int]:
+    """Patch numbers of ``minor`` where the answer to ``question`` may change."""
+    memo_key = (minor, question)
     got = oracle.patch_memo.get(memo_key)
     if got is None:
-        got = oracle.patch_memo[memo_key] = _named_patches(oracle, env.python, question)
+        got = oracle.patch_memo[memo_key] = _named_patches(oracle, minor, question)
     return got
 
 
