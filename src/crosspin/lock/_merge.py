@@ -72,20 +72,23 @@ def merge_forks(
     """Merge fork results into one lock with exact markers."""
     groups: dict[tuple[NormalizedName, Version, str | None], list[tuple[Fork, ForkPin]]]
     groups = defaultdict(list)
+    #: id(fork) -> the names of its environments (built once, not per pin and edge)
+    names: dict[int, frozenset[str]] = {}
     for fork in forks:
+        names[id(fork)] = frozenset(e.name for e in fork.environments)
         for pin in fork.pins.values():
             groups[(pin.name, pin.version, pin.link)].append((fork, pin))
     packages = []
     for (name, version, link), entries in groups.items():
         envs = [e for fork, _ in entries for e in fork.environments]
-        env_names = frozenset(e.name for e in envs)
+        env_names = frozenset().union(*(names[id(fork)] for fork, _ in entries))
         hints = _hints(p for _, p in entries)
         marker = marker_for(env_names, matrix, hints=hints)
         first = entries[0][1]
         edges: dict[NormalizedName, set[str]] = defaultdict(set)
         for fork, pin in entries:
             for child in pin.dependencies:
-                edges[child].update(e.name for e in fork.environments)
+                edges[child].update(names[id(fork)])
         packages.append(
             LockedPackage(
                 name=name,

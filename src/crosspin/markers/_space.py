@@ -267,7 +267,24 @@ def _constant_over_patches(atom: Atom, env: Environment, value: bool) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=16)
 def space_of(matrix: Matrix) -> Space:
-    """The (memoised) space of a matrix."""
+    """The (memoised) space of a matrix.
+
+    A merge asks about the same matrix object for every package: it is
+    looked up by identity first, since hashing it hashes every environment.
+    """
+    last = _last_space[0]
+    if last is not None and last[0] is matrix:
+        return last[1]
+    space = _space_of(matrix)
+    _last_space[0] = (matrix, space)  # one tuple: a reader sees a matching pair
+    return space
+
+
+#: The last matrix asked about and its space.
+_last_space: list[tuple[Matrix, Space] | None] = [None]
+
+
+@functools.lru_cache(maxsize=16)
+def _space_of(matrix: Matrix) -> Space:
     return Space(matrix)

@@ -39,7 +39,7 @@ from crosspin.resolver._provider import (
     Provider,
     requirement_chain,
 )
-from crosspin.resolver._replay import replay
+from crosspin.resolver._replay import Seed, replay
 
 __all__ = ["resolve_environment", "resolve_view"]
 
@@ -65,12 +65,15 @@ def resolve_environment(
 
 
 def resolve_view(
-    view: EnvironmentView, request: ResolveRequest, *, finder: Finder, metadata: Metadata
+    view: EnvironmentView, request: ResolveRequest, *, finder: Finder, metadata: Metadata,
+    seed: Seed | None = None,
 ) -> ForkResult:
     """:func:`resolve_environment` on a given view, which records every question asked.
 
-    Raises :class:`ResolutionError` when nothing fits; the view keeps the
-    questions the failed attempt asked (the scheduler reads them).
+    ``seed`` holds other forks' picks the fast path tries first (the result
+    is the same with or without it). Raises :class:`ResolutionError` when
+    nothing fits; the view keeps the questions the failed attempt asked
+    (the scheduler reads them).
     """
     env = view.environment
     options = request.options
@@ -105,7 +108,7 @@ def resolve_view(
     finder.prefetch_projects(r.name for r in reqs)
     if request.fast_path:
         replayed = replay(
-            provider, reqs, lambda: make_provider(EnvironmentView(env, view.oracle))
+            provider, reqs, lambda: make_provider(EnvironmentView(env, view.oracle)), seed
         )
         if replayed is not None:
             return _result(env, replayed, provider, active_roots)

@@ -283,24 +283,29 @@ class EnvironmentView:
         self._key = environment.name
         self.answers: dict[Question, Answer] = {}
 
-    def _ask(self, question: Question) -> Answer:
+    def ask(self, question: Question) -> Answer:
+        """The answer to a question, recorded (see :meth:`marker_question`)."""
         got = self.answers.get(question, _MISSING)
         if got is _MISSING:
             got = self.oracle.answer(self.environment, self._key, question)
             self.answers[question] = got
         return got
 
+    def marker_question(self, marker: Marker, extras: frozenset[str] = frozenset()) -> Question:
+        """The question :meth:`marker` asks: built once, asked in every environment."""
+        return ("marker", (self.oracle.text(marker), extras))
+
     def marker(self, marker: Marker, extras: frozenset[str] = frozenset()) -> bool:
         """Evaluate a marker (with the given extras active)."""
-        return bool(self._ask(("marker", (self.oracle.text(marker), extras))))
+        return bool(self.ask(("marker", (self.oracle.text(marker), extras))))
 
     def python(self, spec: SpecifierSet) -> bool:
         """Whether every covered patch release satisfies a Requires-Python."""
-        return bool(self._ask(("python", self.oracle.text(spec))))
+        return bool(self.ask(("python", self.oracle.text(spec))))
 
     def installable(self, name: str, version: Version, yanked_ok: bool) -> bool:
         """Whether some live file of ``name==version`` installs here."""
-        return bool(self._ask(("installable", (name, version, yanked_ok))))
+        return bool(self.ask(("installable", (name, version, yanked_ok))))
 
     def preferred(self, name: str) -> Version | None:
         """The version the existing lock pins for ``name`` here, if any.
@@ -308,7 +313,7 @@ class EnvironmentView:
         A question like the others: two environments whose existing pins
         differ resolve differently, so one must not reuse the other's answer.
         """
-        return cast("Version | None", self._ask(("prefer", name)))
+        return cast("Version | None", self.ask(("prefer", name)))
 
     def same_answers(self, other: Environment) -> bool:
         """Whether ``other`` answers every recorded question identically."""

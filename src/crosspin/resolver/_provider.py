@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Optional, Protocol
 
 import attrs
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -33,12 +32,16 @@ from crosspin.resolver._model import (
     Req,
     ResolveOptions,
 )
-from crosspin.resolver._oracle import EnvironmentView
+from crosspin.resolver._oracle import EnvironmentView, Question
 
 AnyCandidate = Any  # Candidate | PythonCandidate
 
-#: A candidate's dependencies before markers: fixed ones and (marker, requirement).
-_Template = tuple[tuple[AnyReq, ...], tuple[tuple[Optional[Marker], Req], ...]]
+#: A candidate's dependencies before markers: fixed ones and, for each other
+#: requirement, the questions its marker asks (with the candidate's extras
+#: and without; None: no marker) and the requirement.
+_Template = tuple[
+    tuple[AnyReq, ...], tuple[tuple[Optional[tuple[Question, Question]], Req], ...]
+]
 
 
 class Finder(Protocol):
@@ -374,15 +377,14 @@ class Provider(AbstractProvider[Any, Any, str]):
         fixed, entries = self._template_of(candidate)
         out: list[AnyReq] = list(fixed)
         extras = candidate.extras
-        for marker, dep in entries:
-            if marker is not None:
+        ask = self.view.ask
+        for questions, dep in entries:
+            if questions is not None:
                 if extras:
                     # Only what the extra adds: true with the extra, false without.
-                    if not self.view.marker(marker, extras):
+                    if not ask(questions[0]) or ask(questions[1]):
                         continue
-                    if self.view.marker(marker):
-                        continue
-                elif not self.view.marker(marker):
+                elif not ask(questions[1]):
                     continue
             elif extras:
                 continue
@@ -412,7 +414,11 @@ class Provider(AbstractProvider[Any, Any, str]):
         if meta.requires_python is not None and not candidate.extras:
             fixed.append(PythonReq(specifier=meta.requires_python, parent=parent))
         entries = tuple(
-            (req.marker, Req.from_requirement(req, parent=parent)) for req in meta.requires_dist
+            (None if req.marker is None else (
+                self.view.marker_question(req.marker, candidate.extras),
+                self.view.marker_question(req.marker),
+            ), Req.from_requirement(req, parent=parent))
+            for req in meta.requires_dist
         )
         return tuple(fixed), entries
 

@@ -89,29 +89,91 @@ class Replayed:
     graph: _Graph
 
 
-#: How often the fast path was taken / fell back (for tests and benchmarks).
-STATS = {"replayed": 0, "fallback": 0}
+#: How often the fast path was taken / fell back, and how often an earlier
+#: fork's picks were proven right without a search (for tests and benchmarks).
+STATS = {"replayed": 0, "fallback": 0, "seeded": 0}
+
+#: A solved fork's picks: name -> version (an identifier with extras has its name's).
+Seed = Mapping[str, Version]
 
 
 def replay(
-    provider: Provider, roots: Sequence[Req], scratch: Callable[[], Provider]
+    provider: Provider, roots: Sequence[Req], scratch: Callable[[], Provider],
+    seed: Seed | None = None,
 ) -> Replayed | None:
     """The resolution resolvelib would return for ``roots``, or None if unproven.
 
     ``scratch`` makes a provider for the same environment on a throwaway
     view: the search asks questions resolvelib might not, so it must not
     leave them on ``provider``'s view. On success ``provider`` has asked
-    (and recorded) what resolvelib would have.
+    (and recorded) what resolvelib would have. ``seed`` holds other forks'
+    picks, tried first (:func:`_seeded`); the result is the same without it.
     """
-    try:
-        plans = _search(scratch(), roots)
-    except CrosspinError:
-        plans = None
+    sp = scratch()
+    plans = None
+    if seed:
+        try:
+            plans = _seeded(sp, roots, seed)
+        except CrosspinError:
+            sp = scratch()
+        if plans is not None:
+            STATS["seeded"] += 1
+    if plans is None:
+        try:
+            plans = _search(sp, roots)
+        except CrosspinError:
+            plans = None
     if plans is None:
         STATS["fallback"] += 1
         return None
     STATS["replayed"] += 1
     return _commit(provider, roots, plans)
+
+
+def _seeded(sp: Provider, roots: Sequence[Req], seed: Seed) -> dict[str, _Plan] | None:
+    """Plans from one walk that takes ``seed``'s picks, if :func:`_verify` accepts them.
+
+    Most forks of a matrix pick what an earlier one picked. The walk is a
+    pass of :func:`_search` that takes ``seed``'s version wherever the
+    requirements so far admit it (else picks as usual); :func:`_verify`
+    is the whole proof that these picks are resolvelib's answer (it does
+    not ask how they were found), so the search's passes and stability
+    check are skipped. None when it does not accept: then the search runs
+    (on the same scratch provider: everything it keeps is per candidate
+    and the same whoever asks first).
+    """
+    reqs: dict[str, list[Req]] = defaultdict(list)
+    for r in roots:
+        reqs[r.identifier].append(r)
+    queue = list(reqs)
+    seen = set(queue)
+    picked: dict[str, Candidate] = {}
+    while queue:
+        ident = queue.pop(0)
+        current = reqs[ident]
+        first = current[0]
+        version = seed.get(first.name)
+        cand = None
+        if version is not None and not any(r.link for r in current) and (
+            first.name in sp.links or _admitted(sp, current, version)
+        ):
+            cand = _candidate(sp, current, first.name, first.extras, version,
+                              sp._exact_user_pins(first.name, current))
+            if first.name not in sp.links and sp.broken(cand) is not None:
+                cand = None
+        if cand is None:
+            cand = _pick(sp, ident, current)
+            if cand is None:
+                return None
+        picked[ident] = cand
+        for dep in sp.get_dependencies(cand):
+            if isinstance(dep, Req):
+                reqs[dep.identifier].append(dep)
+                if dep.identifier not in seen:
+                    seen.add(dep.identifier)
+                    queue.append(dep.identifier)
+                    _prefetch(sp, dep)
+    return _verify(sp, picked, reqs)
 
 
 def _search(sp: Provider, roots: Sequence[Req]) -> dict[str, _Plan] | None:
