@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -53,6 +54,8 @@ __all__ = [
     "session",
 ]
 
+#: Wheels written at once: one per core, at most 6 (each ``link``/``mkdir`` releases
+#: the GIL; more threads than cores only trade it back and forth).
 _INSTALL_WORKERS = 6
 
 
@@ -329,7 +332,8 @@ def _install_all(placements: Sequence[Placement], linker: Linker, bar: Reporter)
         bar.advance(f"{unpacked.name}=={unpacked.version}", detail="installed")
 
     bar.start("Installing", len(placements))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=_INSTALL_WORKERS) as pool:
+    workers = max(1, min(_INSTALL_WORKERS, os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(one, p) for p in placements]
         concurrent.futures.wait(futures)
     for future in futures:
