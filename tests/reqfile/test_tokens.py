@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import itertools
+import shlex
+
 import pytest
 
 from crosspin.errors import Problem
 from crosspin.reqfile import ReqLine, expand_env_vars, logical_lines, parse_text
+from crosspin.reqfile._tokens import split_words
 
 
 def parse_ok(text: str, environ: dict[str, str] | None = None) -> list[ReqLine]:
@@ -154,3 +158,21 @@ def test_all_problems_are_collected() -> None:
     """Several bad lines in one file are all reported, each with its own line number."""
     _, problems = parse_text("--bogus\nfoo\n\n--pre=1\n", "r.in", environ={})
     assert [p.location for p in problems] == ["r.in:1", "r.in:4"]
+
+
+def test_option_words_split_as_shlex_splits_them() -> None:
+    """The direct split of quote-free text (a lock's --hash options) gives shlex's words,
+    and text with quotes or backslashes still goes to shlex, errors included."""
+    pieces = ["--hash=sha256:ab", " ", "\t", "\n", "\r", "\x0b", "\xa0", "'", '"', "\\", "x",
+              "#", ""]
+    for combo in itertools.product(pieces, repeat=4):
+        text = "".join(combo)
+        try:
+            expected: list[str] | str = shlex.split(text)
+        except ValueError:
+            expected = "error"
+        try:
+            got: list[str] | str = split_words(text)
+        except ValueError:
+            got = "error"
+        assert got == expected, repr(text)

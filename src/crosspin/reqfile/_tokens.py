@@ -34,6 +34,7 @@ __all__ = [
     "logical_lines",
     "parse_text",
     "spans",
+    "split_words",
 ]
 
 #: Options that apply to the whole file (a line with one of them has no requirement).
@@ -194,7 +195,7 @@ def parse_text(
         requirement_text, option_text = _split_args_options(line)
         written_text = _split_args_options(raw)[0] if line != raw else requirement_text
         try:
-            tokens = shlex.split(option_text)
+            tokens = split_words(option_text)
         except ValueError as exc:
             problems.append(Problem(location=location, reason=f"cannot split options: {exc}"))
             continue
@@ -229,11 +230,25 @@ def parse_text(
 def _written_editable(raw: str) -> str | None:
     """The value of ``-e``/``--editable`` on a line as written (before expansion)."""
     try:
-        tokens = shlex.split(_split_args_options(raw)[1])
+        tokens = split_words(_split_args_options(raw)[1])
     except ValueError:
         return None
     values = [value for name, value in _parse_options(tokens)[0] if name == _EDITABLE]
     return values[0] if len(values) == 1 else None
+
+
+#: What ``shlex.split`` takes apart on: without quotes or backslashes, nothing else.
+_SHELL_SPACE = re.compile(r"[ \t\r\n]+")
+_SHELL_SPECIAL = re.compile(r"['\"\\]")
+
+
+def split_words(text: str) -> list[str]:
+    """``shlex.split(text)``; text without quotes or backslashes (a lock's ``--hash``
+    options) is split on its whitespace directly, which is the same and many times
+    faster (shlex reads one character at a time)."""
+    if _SHELL_SPECIAL.search(text) is None:
+        return [word for word in _SHELL_SPACE.split(text) if word]
+    return shlex.split(text)
 
 
 def _split_args_options(line: str) -> tuple[str, str]:
