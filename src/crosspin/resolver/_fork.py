@@ -138,13 +138,14 @@ def _bounds(
 ) -> dict[NormalizedName, tuple[Bound, ...]]:
     """Who asks for which versions of each pinned name (requirements with a specifier)."""
     found: dict[NormalizedName, dict[tuple[str, str], Bound]] = defaultdict(dict)
+    text = provider.oracle.text  # str() once per specifier object for the run
     for edge in edges:
         if not edge.specifier or edge.parent == edge.name or edge.name not in pins:
             continue
         parent = pins.get(canonicalize_name(edge.parent)) if edge.parent else None
         who = (f"{parent.name} {parent.version}" if parent is not None
                else edge.parent or edge.origin or "a direct requirement")
-        found[edge.name][(who, str(edge.specifier))] = Bound(who=who, specifier=edge.specifier)
+        found[edge.name][(who, text(edge.specifier))] = Bound(who=who, specifier=edge.specifier)
     for constraints in provider.constraints.values():
         for c in constraints:
             if c.specifier and c.name in pins:

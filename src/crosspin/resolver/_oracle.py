@@ -21,10 +21,11 @@ be reused) is a dictionary lookup.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from typing import Any, Optional, cast
 
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -45,6 +46,10 @@ Question = tuple[str, object]
 Answer = object
 
 _MISSING = object()
+
+#: Files of one version with the same Requires-Python: it, whether an sdist
+#: among them may be built, and the tag sets of the wheels that may be used.
+_InstallGroup = tuple[Optional[SpecifierSet], bool, tuple[frozenset[Tag], ...]]
 
 
 class Oracle:
@@ -73,6 +78,7 @@ class Oracle:
         self._marker_names: dict[str, tuple[str, ...]] = {}
         self._marker_values: dict[tuple[str, frozenset[str], tuple[str, ...]], bool] = {}
         self._usable_files: dict[tuple[str, Version, bool], tuple[DistFile, ...]] = {}
+        self._install_groups: dict[tuple[str, Version, bool], list[_InstallGroup]] = {}
         #: Candidate dependencies before markers (filled by the provider; see
         #: ``Provider._template``): the same for every environment.
         self.dependency_templates: dict[tuple[object, ...], Any] = {}
@@ -218,19 +224,37 @@ class Oracle:
 
     def _installable(self, env: Environment, name: str, version: Version, yanked_ok: bool) -> bool:
         """Whether some live file of ``name==version`` installs in ``env``."""
+        key = (name, version, yanked_ok)
+        groups = self._install_groups.get(key)
+        if groups is None:
+            groups = self._install_groups[key] = self._grouped(name, version, yanked_ok)
+        admits, supports = env.admits_python, env.supports_wheel
+        for requires_python, buildable, tag_sets in groups:
+            if requires_python is not None and not admits(requires_python):
+                continue
+            if buildable or any(supports(tags) for tags in tag_sets):
+                return True
+        return False
+
+    def _grouped(self, name: str, version: Version, yanked_ok: bool) -> list[_InstallGroup]:
+        """The files that may install, by Requires-Python: (it, an sdist may, wheel tags).
+
+        Computed once per version for every environment that asks. Files
+        share their Requires-Python objects, so a version has one or two groups.
+        """
         wheels_ok = self.options.may_use_wheels(name)
         build_ok = self.options.may_build(name)
+        groups: dict[int, tuple[SpecifierSet | None, list[bool], list[frozenset[Tag]]]] = {}
         for f in self.versions(name).get(version, ()):
             if f.is_yanked and not yanked_ok:
                 continue
-            if f.requires_python is not None and not env.admits_python(f.requires_python):
-                continue
+            group = groups.setdefault(id(f.requires_python), (f.requires_python, [False], []))
             if f.is_wheel:
-                if wheels_ok and env.supports_wheel(f.tags):
-                    return True
+                if wheels_ok:
+                    group[2].append(f.tags)
             elif build_ok:
-                return True
-        return False
+                group[1][0] = True
+        return [(rp, buildable[0], tuple(tags)) for rp, buildable, tags in groups.values()]
 
 
     def not_installable(self, env: Environment, name: str) -> Rejection:
