@@ -40,7 +40,7 @@ Requires-Python of each.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -142,78 +142,35 @@ def _seeded(sp: Provider, roots: Sequence[Req], seed: Seed) -> dict[str, _Plan] 
     (on the same scratch provider: everything it keeps is per candidate
     and the same whoever asks first).
     """
-    reqs: dict[str, list[Req]] = defaultdict(list)
-    for r in roots:
-        reqs[r.identifier].append(r)
-    queue = list(reqs)
-    seen = set(queue)
-    picked: dict[str, Candidate] = {}
-    while queue:
-        ident = queue.pop(0)
-        current = reqs[ident]
+    def choose(ident: str, current: list[Req]) -> Candidate | None:
         first = current[0]
         version = seed.get(first.name)
-        cand = None
         if version is not None and not any(r.link for r in current) and (
             first.name in sp.links or _admitted(sp, current, version)
         ):
             cand = _candidate(sp, current, first.name, first.extras, version,
                               sp._exact_user_pins(first.name, current))
-            if first.name not in sp.links and sp.broken(cand) is not None:
-                cand = None
-        if cand is None:
-            cand = _pick(sp, ident, current)
-            if cand is None:
-                return None
-        picked[ident] = cand
-        for dep in sp.get_dependencies(cand):
-            if isinstance(dep, Req):
-                reqs[dep.identifier].append(dep)
-                if dep.identifier not in seen:
-                    seen.add(dep.identifier)
-                    queue.append(dep.identifier)
-                    _prefetch(sp, dep)
-    return _verify(sp, picked, reqs)
+            if first.name in sp.links or sp.broken(cand) is None:
+                return cand
+        return _pick(sp, ident, current)
+
+    walked = _walk(sp, roots, choose)
+    return None if walked is None else _verify(sp, *walked)
 
 
 def _search(sp: Provider, roots: Sequence[Req]) -> dict[str, _Plan] | None:
-    hint: dict[str, list[Req]] = {}
-    chosen: dict[str, Candidate] = {}
+    hint: Mapping[str, list[Req]] = {}
+    chosen: Mapping[str, Candidate] = {}
     for r in roots:
         _prefetch(sp, r)
     for _ in range(_MAX_PASSES):
-        reqs: dict[str, list[Req]] = defaultdict(list)
-        for r in roots:
-            reqs[r.identifier].append(r)
-        queue = list(reqs)
-        seen = set(queue)
-        picked: dict[str, Candidate] = {}
         # ident -> how many requirements it had when picked from exactly
         # those: while none is added, picking again gives the same candidate.
         picked_on: dict[str, int] = {}
-        while queue:
-            ident = queue.pop(0)
-            current = reqs[ident]
-            cand = chosen.get(ident)
-            if cand is None or not _admitted(sp, current, cand.version):
-                extra = hint.get(ident, ())
-                cand = _pick(sp, ident, [*current, *extra])
-                if not extra and cand is not None:
-                    picked_on[ident] = len(current)
-                if cand is None:
-                    cand = _pick(sp, ident, current)
-                    if cand is not None:
-                        picked_on[ident] = len(current)
-                if cand is None:
-                    return None
-            picked[ident] = cand
-            for dep in sp.get_dependencies(cand):
-                if isinstance(dep, Req):
-                    reqs[dep.identifier].append(dep)
-                    if dep.identifier not in seen:
-                        seen.add(dep.identifier)
-                        queue.append(dep.identifier)
-                        _prefetch(sp, dep)
+        walked = _walk(sp, roots, _choice(sp, chosen, hint, picked_on))
+        if walked is None:
+            return None
+        picked, reqs = walked
         stable = all(
             picked_on.get(i) == len(reqs[i]) or _pick(sp, i, reqs[i]) == c
             for i, c in picked.items()
@@ -222,6 +179,65 @@ def _search(sp: Provider, roots: Sequence[Req]) -> dict[str, _Plan] | None:
             return _verify(sp, picked, reqs)
         chosen, hint = picked, dict(reqs)
     return None
+
+
+def _choice(
+    sp: Provider, chosen: Mapping[str, Candidate], hint: Mapping[str, list[Req]],
+    picked_on: dict[str, int],
+) -> Callable[[str, list[Req]], Candidate | None]:
+    """How a pass of :func:`_search` picks: the last pass's pick while admitted, else anew.
+
+    A new pick first counts the requirements the last pass collected
+    (``hint``), so it need not change once they arrive; one made from
+    exactly the requirements so far is noted in ``picked_on``.
+    """
+    def choose(ident: str, current: list[Req]) -> Candidate | None:
+        cand = chosen.get(ident)
+        if cand is not None and _admitted(sp, current, cand.version):
+            return cand
+        extra = hint.get(ident, ())
+        cand = _pick(sp, ident, [*current, *extra])
+        if cand is None:
+            cand = _pick(sp, ident, current)
+        elif extra:
+            return cand
+        if cand is not None:
+            picked_on[ident] = len(current)
+        return cand
+
+    return choose
+
+
+def _walk(
+    sp: Provider, roots: Sequence[Req], choose: Callable[[str, list[Req]], Candidate | None]
+) -> tuple[dict[str, Candidate], dict[str, list[Req]]] | None:
+    """One pass over the graph from ``roots``, breadth first.
+
+    ``choose`` picks each identifier reached, given the requirements on it
+    so far (the list grows as the walk goes on). Returns the picks and the
+    final requirements on every identifier, or None where ``choose`` finds
+    nothing.
+    """
+    reqs: dict[str, list[Req]] = defaultdict(list)
+    for r in roots:
+        reqs[r.identifier].append(r)
+    queue = deque(reqs)
+    seen = set(queue)
+    picked: dict[str, Candidate] = {}
+    while queue:
+        ident = queue.popleft()
+        cand = choose(ident, reqs[ident])
+        if cand is None:
+            return None
+        picked[ident] = cand
+        for dep in sp.get_dependencies(cand):
+            if isinstance(dep, Req):
+                reqs[dep.identifier].append(dep)
+                if dep.identifier not in seen:
+                    seen.add(dep.identifier)
+                    queue.append(dep.identifier)
+                    _prefetch(sp, dep)
+    return picked, reqs
 
 
 def _prefetch(sp: Provider, req: Req) -> None:
