@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import time
 import urllib.parse
@@ -26,6 +27,13 @@ from crosspin.index._urls import Credentials, host_key, redact, strip_credential
 
 if TYPE_CHECKING:
     import httpx
+
+# httpx's __init__ imports its own command-line client (httpx._main, which
+# loads rich.console, rich.syntax and pygments) whenever click and rich are
+# installed -- as they are beside crosspin. ``None`` in sys.modules makes that
+# optional import fail, as httpx expects without its "cli" extra; nothing of
+# httpx's API changes. A third of ``import httpx`` on every online command.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 __all__ = ["MIB", "Fetched", "Http", "RetryPolicy", "Spilled", "Stats"]
 

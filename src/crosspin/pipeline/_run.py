@@ -116,7 +116,9 @@ def run_compile(
         python=settings.python, platforms=settings.platforms,
         requires_python=inputs.requires_python,
     )
-    existing = None if options.upgrade else read_existing(options.output, options.output_format)
+    # The existing lock is read only when it is needed: its pins are preferences
+    # for a resolution, and the memo keys it by its bytes (see _Run._on).
+    has_existing = not options.upgrade and _is_file(options.output)
     request = CompileRequest(
         roots=tuple(
             Root(requirement=r.requirement, origin=r.origin, link=r.link, editable=r.editable)
@@ -132,8 +134,6 @@ def run_compile(
             Root(requirement=r.requirement, origin=r.origin, link=r.link)
             for r in inputs.overrides
         ),
-        existing=tuple(existing.packages) if existing is not None else (),
-        existing_matrix=existing.matrix if existing is not None else None,
         upgrade=options.upgrade,
         upgrade_packages=options.upgrade_packages,
         sources=settings.sources,
@@ -145,12 +145,17 @@ def run_compile(
     )
     tool_cutoff = config.crosspin.exclude_newer
     run = _Run(options=options, settings=settings, inputs=inputs, request=request,
-               has_existing=existing is not None, reporter=reporter,
+               has_existing=has_existing, reporter=reporter,
                cutoff=options.cutoff or (f"--exclude-newer {tool_cutoff}" if tool_cutoff else ""))
     if clients is not None:
         return run.on(clients.get(settings.index))
     with IndexClient(settings.index) as client:
         return run.on(client)
+
+
+def _is_file(output: str) -> bool:
+    """Whether an output names an existing file (``-`` is stdout)."""
+    return output != "-" and Path(output).is_file()
 
 
 @attrs.define(kw_only=True)
@@ -198,6 +203,10 @@ class _Run:
         if reusable:
             memo = memo_with(_file_digest(options.output) if self.has_existing
                              else "no existing pins")
+        if memo is None or not memo.path.is_file():
+            # No last run to reuse: the direct requirements' pages are fetched
+            # while the existing lock is read and the resolver starts.
+            client.prefetch_projects(r.requirement.name for r in request.roots if not r.link)
         if self.reporter is not None:
             self.reporter.start("Resolving", len(request.matrix))
         if memo is not None and options.output != "-":
@@ -209,6 +218,11 @@ class _Run:
                     text=text,
                     summary=f"{head} (inputs and index unchanged: reused the last resolution)",
                 )
+        if self.has_existing:
+            existing = read_existing(options.output, options.output_format)
+            if existing is not None:
+                request = self.request = attrs.evolve(
+                    request, existing=tuple(existing.packages), existing_matrix=existing.matrix)
         held: list[HeldBack] = []
         try:
             lock = compile_lock(request, client=client, on_fork=self._on_fork,
