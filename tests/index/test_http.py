@@ -6,6 +6,8 @@ import hashlib
 import http.server
 import io
 import os
+import subprocess
+import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -193,3 +195,13 @@ def test_concurrent_prefetch_against_real_server(
         (file,) = client.project_files("big")
         assert client.wheel_metadata(file) == METADATA
         assert client.stats["pages"] == 21
+
+
+def test_httpx_is_imported_without_its_command_line_client() -> None:
+    """An online command loads httpx, never httpx's own CLI (rich, pygments): start-up."""
+    code = ("import sys, crosspin.index, httpx\n"
+            "print(sorted(m for m in ('httpx._main', 'pygments', 'rich') if sys.modules.get(m)),"
+            " callable(httpx.Client))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[] True"
