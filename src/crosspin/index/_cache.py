@@ -54,6 +54,9 @@ __all__ = ["Cache", "CachedPage", "hash_file", "read_entry", "scope_key"]
 _FORMAT = 1
 
 
+#: ``json.dumps(value, separators=(",", ":"))``, without building an encoder per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
 #: Page entries: 1 was one JSON document with a list of links; 2 is a JSON
 #: header line, then one line per group of links (see ``CachedPage``).
 _PAGE_FORMAT = 2
@@ -91,12 +94,12 @@ class CachedPage:
             header["etag"] = self.etag
         if self.last_modified:
             header["last_modified"] = self.last_modified
-        lines = [json.dumps(header, separators=(",", ":")).encode()]
+        lines = [_COMPACT.encode(header).encode()]
         for key, value in self.groups.items():
             if isinstance(value, str):
                 value = value.encode()
             elif not isinstance(value, bytes):
-                value = json.dumps(value, separators=(",", ":")).encode()
+                value = _COMPACT.encode(value).encode()
             lines.append(json.dumps(key).encode() + b"\t" + value)
         return b"\n".join(lines)
 
@@ -163,8 +166,8 @@ _FRAME = b"crosspin-cache sha256="
 _FRAME_LENGTH = len(_FRAME) + 64 + 1
 
 
-def _frame(data: bytes) -> bytes:
-    return _FRAME + hashlib.sha256(data).hexdigest().encode() + b"\n" + data
+def _frame(data: bytes, digest: str) -> bytes:
+    return _FRAME + digest.encode() + b"\n" + data
 
 
 def _unframe(raw: bytes) -> tuple[bytes, str] | None:
@@ -231,8 +234,11 @@ class Cache:
             return raw, hashlib.sha256(raw).hexdigest()
         return _unframe(raw)
 
-    def _write(self, data: bytes, *parts: str) -> None:
-        self._write_raw(data if self.root is None else _frame(data), *parts)
+    def _write(self, data: bytes, *parts: str) -> str:
+        """Store a framed entry; return the sha256 of ``data`` (its frame names it)."""
+        digest = hashlib.sha256(data).hexdigest()
+        self._write_raw(data if self.root is None else _frame(data, digest), *parts)
+        return digest
 
     def _exists(self, *parts: str) -> bool:
         if self.root is None:
@@ -256,9 +262,10 @@ class Cache:
             return None
         return max(0.0, time.time() - mtime)
 
-    def store_page(self, url: str, data: bytes) -> None:
-        """Remember a page for a URL, as :meth:`CachedPage.to_json` gave it."""
-        self._write(data, "pages", _digest(url) + ".json")
+    def store_page(self, url: str, data: bytes) -> str:
+        """Remember a page for a URL, as :meth:`CachedPage.to_json` gave it; return the
+        sha256 of ``data`` (what :meth:`page` will give with it)."""
+        return self._write(data, "pages", _digest(url) + ".json")
 
     def metadata(self, digest: str) -> bytes | None:
         """METADATA bytes whose sha256 is ``digest`` (checked: they are named by it)."""

@@ -367,9 +367,7 @@ class IndexClient:
             )
         else:
             raise self._http.error(url, "unexpected response", status=fetched.status)
-        data = page.to_json()
-        self._cache.store_page(url, data)
-        self._note(url, hashlib.sha256(data).hexdigest())
+        self._note(url, self._cache.store_page(url, page.to_json()))
         return page
 
     def _fresh(self, url: str) -> bool:

@@ -39,7 +39,7 @@ def join_url(base_url: str, url: str) -> str:
 
 def _hashes(value: Any) -> tuple[tuple[str, str], ...]:
     """The well-formed hashes of a ``hashes`` mapping (others are page text, never used)."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):  # JSON objects decode to dicts (not the slower Mapping check)
         return ()
     if len(value) == 1:
         # The usual page: one lower-case sha256, which checked_hashes keeps as it is.
@@ -54,9 +54,7 @@ def _metadata(entry: Mapping[str, Any]) -> tuple[tuple[str, str], ...] | None:
     value = entry.get("core-metadata", entry.get("data-dist-info-metadata"))
     if value is True:
         return ()
-    if isinstance(value, Mapping):
-        return _hashes(value)
-    return None
+    return _hashes(value) if isinstance(value, dict) else None
 
 
 def parse_json(content: bytes, base_url: str, clean: Callable[[str], str]) -> list[Link]:
@@ -68,10 +66,10 @@ def parse_json(content: bytes, base_url: str, clean: Callable[[str], str]) -> li
         data = json.loads(content)
     except RecursionError:
         raise ValueError("nested too deeply") from None
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         raise ValueError("the JSON page is not an object")
     meta = data.get("meta", {})
-    if not isinstance(meta, Mapping):
+    if not isinstance(meta, dict):
         raise ValueError("'meta' is not an object")
     version = str(meta.get("api-version", "1.0"))
     if version.split(".")[0] != "1":
@@ -81,7 +79,7 @@ def parse_json(content: bytes, base_url: str, clean: Callable[[str], str]) -> li
         raise ValueError("the JSON page has no 'files' list")
     links: list[Link] = []
     for entry in files:
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             continue
         filename, url = entry.get("filename"), entry.get("url")
         if not isinstance(filename, str) or not isinstance(url, str):
