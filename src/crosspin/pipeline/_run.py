@@ -203,10 +203,6 @@ class _Run:
         if reusable:
             memo = memo_with(_file_digest(options.output) if self.has_existing
                              else "no existing pins")
-        if memo is None or not memo.path.is_file():
-            # No last run to reuse: the direct requirements' pages are fetched
-            # while the existing lock is read and the resolver starts.
-            client.prefetch_projects(r.requirement.name for r in request.roots if not r.link)
         if self.reporter is not None:
             self.reporter.start("Resolving", len(request.matrix))
         if memo is not None and options.output != "-":
@@ -219,6 +215,7 @@ class _Run:
                     summary=f"{head} (inputs and index unchanged: reused the last resolution)",
                 )
         if self.has_existing:
+            # Read (and refused when it is no lock) before any request of a resolution.
             existing = read_existing(options.output, options.output_format)
             if existing is not None:
                 request = self.request = attrs.evolve(
