@@ -9,17 +9,20 @@ import json
 import threading
 import zipfile
 from collections.abc import Iterator
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any, Callable, Union
 
 import httpx
 import pytest
+from packaging.utils import canonicalize_name
 
 import crosspin.index
 from crosspin.distributions import DistFile
 from crosspin.errors import HashMismatchError, IndexFetchError, OfflineCacheMiss
 from crosspin.index import ACCEPT, IndexClient, IndexSettings
 from crosspin.index import _http as index_http
+from crosspin.index._files import _looks_like_metadata, _metadata_name
 
 Handler = Union[httpx.Response, Callable[[httpx.Request], httpx.Response]]
 JSON = "application/vnd.pypi.simple.v1+json"
@@ -792,3 +795,41 @@ def test_bad_cert_bundle_is_a_clear_error(
         make_client(cert=str(tmp_path / "missing.pem")).project_files("foo")
     assert "certificate bundle" in str(info.value)
     assert info.value.hint is not None and "cert" in info.value.hint
+
+
+#: Speculative .metadata answers: real headers, odd spellings, and what is no metadata.
+NAME_CASES = [
+    b"Metadata-Version: 2.1\nName: foo\nVersion: 1.0\n\nName: bar\n",
+    b"Metadata-Version: 2.1\r\nName: Foo_Bar\r\nVersion: 1.0\r\n",
+    b"Metadata-Version: 2.1\nname:   foo\nVersion: 1.0\n",
+    b"Metadata-Version: 2.1\nVersion: 1.0\nName: foo\nName: other\n",
+    b"Metadata-Version: 2.1\nSummary: x\n  continued: Name\nName: foo\n",
+    b"Metadata-Version: 2.1\nVersion: 1.0\n\nName: foo\n",
+    b"Metadata-Version: 2.1\nnot a header\nName: foo\n",
+    b"Metadata-Version: 2.1\nVersion: 1.0\n",
+    b"\n\nMetadata-Version: 2.1\nName: foo\n",
+    b"<html>Metadata-Version: 2.1\nName: foo</html>",
+]
+
+
+@pytest.mark.parametrize("data", NAME_CASES)
+def test_speculative_metadata_is_judged_by_its_name_as_the_header_parser_reads_it(
+    data: bytes,
+) -> None:
+    """A .metadata answer is believed when its first Name field (read as email's header
+    parser reads it) is the wheel's name."""
+    file = DistFile.from_link(filename="foo-1.0-py3-none-any.whl",
+                              url="https://files.test/foo-1.0-py3-none-any.whl")
+    assert file is not None
+    name = BytesHeaderParser().parsebytes(data).get("Name", "")
+    expected = (data.lstrip().startswith(b"Metadata-Version:")
+                and canonicalize_name(name) == file.name)
+    assert _looks_like_metadata(data, file) is expected
+    assert _looks_like_metadata(data.replace(b"foo", b"foo-bar"), file) is False
+
+
+def test_a_speculative_name_reads_as_crosspins_metadata_reader() -> None:
+    """Outer whitespace is stripped and a folded Name joined with a space, as METADATA is
+    read (email's parser keeps both)."""
+    assert _metadata_name(b"Metadata-Version: 2.1\nName: foo\n bar\nVersion: 1\n") == "foo bar"
+    assert _metadata_name(b"Metadata-Version: 2.1\nname:   foo  \n") == "foo"

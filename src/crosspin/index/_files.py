@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -63,15 +64,44 @@ def _algorithms(file: DistFile) -> list[str]:
     return sorted({a for a, _ in _known(file.hashes)} | {"sha256"})
 
 
+#: A header line of core metadata: a field name (printable, no colon), a colon, the value.
+_HEADER = re.compile(rb"([\x21-\x39\x3b-\x7e]+):(.*)", re.DOTALL)
+
+
+def _metadata_name(data: bytes) -> str | None:
+    """The first ``Name`` field of core metadata; ``None`` when the headers have none.
+
+    The headers end at the first empty line, or at a line that is neither a
+    header nor a continuation (as in :mod:`email`, and in crosspin's own
+    METADATA reader); a continuation line is joined with a space.
+    """
+    parts: list[bytes] | None = None
+    for line in data.splitlines():
+        if line[:1] in (b" ", b"\t"):
+            if parts is not None:
+                parts.append(line)
+            continue
+        if parts is not None or not line:
+            break
+        match = _HEADER.match(line)
+        if match is None:
+            break
+        if match.group(1).lower() == b"name":
+            parts = [match.group(2)]
+    if parts is None:
+        return None
+    return b" ".join(p.strip() for p in parts if p.strip()).decode("utf-8", "replace")
+
+
 def _looks_like_metadata(data: bytes, file: DistFile) -> bool:
-    """Whether a speculative ``.metadata`` response is this wheel's core metadata."""
+    """Whether a speculative ``.metadata`` response is this wheel's core metadata.
+
+    Only its ``Name`` is read (a cold compile asks this for a hundred wheels:
+    the email header parser cost twice what reading the metadata itself does).
+    """
     if not data.lstrip().startswith(b"Metadata-Version:"):
         return False
-    # lazy: the email package is a start-up cost, and this is rarely needed.
-    from email.parser import BytesHeaderParser
-
-    headers = BytesHeaderParser().parsebytes(data)
-    return canonicalize_name(headers.get("Name", "")) == file.name
+    return canonicalize_name(_metadata_name(data) or "") == file.name
 
 
 def _too_large(file: DistFile, limit: int) -> MetadataError:
