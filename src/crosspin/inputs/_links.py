@@ -14,7 +14,6 @@ import configparser
 import re
 import sys
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import attrs
@@ -194,8 +193,11 @@ def _from_url(url: str, spec: _Spec) -> Direct | str:
     if split.scheme == "file":
         if split.netloc not in ("", "localhost"):
             return f"file URLs on other hosts are not supported: {url}"
+        # lazy: urllib.request pulls in http.client, email and ssl; few inputs are file URLs.
+        from urllib.request import url2pathname
+
         # "file:../x" (no slashes) is not a valid URL; people mean a relative path.
-        return _from_path(Path(urllib.request.url2pathname(split.path)), url, spec)
+        return _from_path(Path(url2pathname(split.path)), url, spec)
     egg = _egg_name(split.fragment)
     if isinstance(egg, str):
         return egg

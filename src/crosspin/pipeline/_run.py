@@ -399,15 +399,15 @@ def _link_text(inputs: InputSet, output: str) -> dict[str, str]:
     Written with ``/`` and a leading ``./`` or ``../`` so pip reads them as
     paths and the lock is the same on every host.
     """
-    # lazy: urllib.request pulls in much of the email package; few inputs are local links.
-    from urllib.parse import unquote, urlsplit
-    from urllib.request import url2pathname
-
     folder = (Path.cwd() if output == "-" else Path(output).absolute().parent)
     out: dict[str, str] = {}
     for r in (*inputs.requirements, *inputs.constraints, *inputs.overrides):
         if not (r.relative and r.link and r.link.startswith("file:")):
             continue
+        # lazy: urllib.request pulls in http.client, email and ssl; few inputs are local links.
+        from urllib.parse import unquote, urlsplit
+        from urllib.request import url2pathname
+
         target = Path(url2pathname(unquote(urlsplit(r.link).path)))
         text = Path(os.path.relpath(target, folder)).as_posix()
         out[r.link] = text if text.startswith("../") else f"./{text}"
