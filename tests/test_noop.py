@@ -267,3 +267,38 @@ def test_command_lines_the_stamp_does_not_know_run_the_full_sync(project: Projec
     assert _noop.answer(["compile"]) is False
     assert _noop.answer(["sync", "--venv"]) is False
     assert _noop.answer(["sync", "--venv="]) is False
+
+
+def test_the_stamp_covers_every_file_the_no_op_decision_reads(tmp_path: Path) -> None:
+    """sync's scan of the installed set opens only files whose stat the stamp keeps: a scan
+    that starts reading another file (INSTALLER, entry_points.txt...) fails here until
+    crosspin._noop covers it too."""
+    site = tmp_path / "site"
+    for info, files in (("a-1.0.dist-info", ("METADATA", "RECORD", "INSTALLER",
+                                             "direct_url.json", "entry_points.txt",
+                                             "top_level.txt", "REQUESTED")),
+                        ("b-1.0.egg-info", ("PKG-INFO", "SOURCES.txt", "direct_url.json")),
+                        ("c-1.0.dist-info", ("RECORD",))):
+        (site / info).mkdir(parents=True)
+        for name in files:
+            text = "Name: x\nVersion: 1.0\n" if name in ("METADATA", "PKG-INFO") else "{}"
+            (site / info / name).write_text(text)
+    (site / "d-1.0.egg-info").write_text("Name: d\nVersion: 1.0\n")
+    code = (
+        "import os, sys\n"
+        "from crosspin.sync._installed import scan_installed, scan_leftovers\n"
+        "seen = []\n"
+        "sys.addaudithook(lambda e, a: seen.append(os.fspath(a[0])) if e == 'open' and "
+        "isinstance(a[0], (str, os.PathLike)) else None)\n"
+        f"scan_installed([__import__('pathlib').Path({str(site)!r})])\n"
+        f"scan_leftovers([__import__('pathlib').Path({str(site)!r})])\n"
+        f"print('\\n'.join(sorted({{os.path.relpath(p, {str(site)!r}) for p in seen "
+        f"if p.startswith({str(site)!r})}})))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert {"a-1.0.dist-info/METADATA", "a-1.0.dist-info/direct_url.json",
+            "b-1.0.egg-info/PKG-INFO", "d-1.0.egg-info"} <= set(out)
+    for path in out:
+        folder, _, name = path.partition("/")
+        kept = _noop._DIST_INFO if folder.endswith(".dist-info") else _noop._EGG_INFO
+        assert not name or name in kept, path  # a bare egg-info file: its own stat
