@@ -78,7 +78,8 @@ class Project:
 
 
 def _run(argv: list[str], *, cwd: Path, env: Mapping[str, str] | None) -> Run:
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env, check=False,
+                          timeout=300)
     imported = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines()
                 if line.startswith("import time:")}
     lines = [line for line in (proc.stdout + proc.stderr).splitlines()
@@ -221,6 +222,10 @@ def test_a_bad_stamp_is_the_full_sync(project: Project) -> None:
     run = project.sync()
     assert (run.code, run.lines, run.full) == (0, ["Everything up to date"], True)
     stamp.rmdir()
+    os.mkfifo(stamp)  # nobody writes to it: reading it must not hang
+    run = project.sync()
+    assert (run.code, run.lines, run.full) == (0, ["Everything up to date"], True)
+    stamp.unlink()
     off = {**os.environ, _noop.OFF_VARIABLE: "1"}
     for _ in range(2):
         run = project.sync(env=off)
@@ -263,6 +268,10 @@ def test_command_lines_the_stamp_does_not_know_run_the_full_sync(project: Projec
     for args in (("-qv",), ("--pip-args", "--no-deps"), ("--no-cache",), ("--help",)):
         assert project.sync(*args).full, args
         assert project.sync(*args).full, args
+    fifo = project.lock.parent / "fifo.txt"
+    os.mkfifo(fifo)  # a lock nobody writes to: refused by the full sync, never waited for
+    run = project.sync(lock=str(fifo))
+    assert run.full and run.code != 0
     assert _noop.answer(["sync", "--", str(project.lock)]) is False
     assert _noop.answer(["compile"]) is False
     assert _noop.answer(["sync", "--venv"]) is False

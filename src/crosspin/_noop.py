@@ -305,22 +305,34 @@ class _Facts:
     def file(self, path: str, *, required: bool) -> str | None:
         """sha256 of a regular file's bytes (``None``: absent and not ``required``)."""
         try:
-            with open(path, "rb") as handle:
-                st = os.fstat(handle.fileno())
-                if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_FILE:
-                    raise _Unsure
-                data = handle.read(_MAX_FILE + 1)
+            data = _read_regular(path, _MAX_FILE)
         except (FileNotFoundError, NotADirectoryError):
             if required:
                 raise _Unsure from None
             return None
-        except IsADirectoryError:
-            if required:
-                raise _Unsure from None
-            return "folder"
-        if len(data) > _MAX_FILE:
-            raise _Unsure
         return hashlib.sha256(data).hexdigest()
+
+
+def _read_regular(path: str, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``: anything else, or more than ``limit``
+    bytes, is :class:`_Unsure`. Opened without blocking (a FIFO nobody writes to would
+    hang here, as in crosspin.reqfile); ``OSError`` as ``os.open`` raises it."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            raise _Unsure
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise _Unsure
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _digest(invocation: _Invocation) -> tuple[str, bool]:
@@ -460,11 +472,10 @@ def _default_is_platformdirs() -> bool:
 
 
 def _read_small(path: str) -> bytes | None:
-    """At most 200 bytes of ``path`` (``None`` when it cannot be read)."""
+    """The bytes of a stamp (``None`` when it cannot be read or is not a small file)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(200)
-    except (OSError, ValueError):
+        return _read_regular(path, 200)
+    except (OSError, _Unsure):
         return None
 
 
