@@ -232,11 +232,7 @@ def fetch_all(
             direct: str | None = package.url
         else:
             direct = None
-            if not package.files and ready is not None:
-                known = remembered.get(package)
-                found = ready(package, known) if known is not None else None
-                if found is not None:
-                    return Fetched(package=package, file=known, path=None, unpacked=found)
+            # (A remembered pick that is ready was taken by cached() before any worker.)
             # A PEP 751 lock lists its files (URL + hashes): no index search.
             files = package.files or source.project_files(package.name)
             file = choose_file(package, files, tags, allow_build=allow_build)
