@@ -321,7 +321,7 @@ class EnvironmentView:
 
     def marker(self, marker: Marker, extras: frozenset[str] = frozenset()) -> bool:
         """Evaluate a marker (with the given extras active)."""
-        return bool(self.ask(("marker", (self.oracle.text(marker), extras))))
+        return bool(self.ask(self.marker_question(marker, extras)))
 
     def python(self, spec: SpecifierSet) -> bool:
         """Whether every covered patch release satisfies a Requires-Python."""
